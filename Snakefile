@@ -1,0 +1,19 @@
+# Reproduction of MCT (Appiah et al. 2020) and DunDi (Cui et al. 2019).
+# This file is only wiring: the config, the rule files by stage, and the default target.
+# Run:  snakemake --cores all [--use-conda] [--configfile config/demo.yaml]
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    input:
+        all_artifacts(),
+    default_target: True

@@ -1,0 +1,105 @@
+"""Attacks: one class per attack behind one interface, mapped from config names by ``ATTACKS``.
+
+``Attack(model, eps=..., **params)(x, y) -> x_adv`` switches the model to eval mode, runs the
+attack (with per-example worst case over random restarts when ``restarts > 1``), restores the
+model's mode and verifies every adversarial example: inside its norm ball and inside [0, 1].
+A violation raises :class:`BudgetViolation`; it is never a warning.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from advrepro.registry import Registry
+
+ATTACKS: Registry["Attack"] = Registry("attack", "advrepro.attacks")
+
+# float32 rounding in x + clamp(x_adv - x, -eps, eps) may overshoot the bound by ~1 ulp
+BUDGET_TOLERANCE = 1e-5
+
+
+class BudgetViolation(AssertionError):
+    """An adversarial example left its norm ball or the [0, 1] box."""
+
+
+def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
+    """Per-example norm of a perturbation: 'linf', 'l2', or 'l0' (fraction of changed values)."""
+    flat = delta.flatten(1)
+    if norm == "linf":
+        return flat.abs().amax(1)
+    if norm == "l2":
+        return flat.norm(p=2, dim=1)
+    if norm == "l0":
+        return (flat.abs() > BUDGET_TOLERANCE).float().mean(1)
+    raise ValueError(f"unknown norm '{norm}'")
+
+
+def check_budget(x: torch.Tensor, x_adv: torch.Tensor, norm: str | None, eps: float | None,
+                 tolerance: float = BUDGET_TOLERANCE) -> None:
+    if x_adv.shape != x.shape:
+        raise BudgetViolation(f"adversarial batch has shape {tuple(x_adv.shape)}, "
+                              f"inputs {tuple(x.shape)}")
+    if not torch.isfinite(x_adv).all():
+        raise BudgetViolation("adversarial examples contain NaN or inf")
+    low, high = x_adv.min().item(), x_adv.max().item()
+    if low < -tolerance or high > 1 + tolerance:
+        raise BudgetViolation(f"adversarial examples leave [0, 1]: range [{low:.6g}, {high:.6g}]")
+    if norm is None or eps is None:
+        return
+    sizes = perturbation_norm(x_adv - x, norm)
+    worst = sizes.max().item()
+    if worst > eps + tolerance:
+        count = int((sizes > eps + tolerance).sum())
+        raise BudgetViolation(f"{count} adversarial examples exceed the {norm} budget "
+                              f"{eps:.6g} (largest {worst:.6g})")
+
+
+class Attack:
+    """Base class. Subclasses set ``norm`` and implement ``generate`` (one run)."""
+
+    registry_name: ClassVar[str] = "base"
+    norm: ClassVar[str | None] = None
+    # True for attacks whose single run is random (random start): restarts only help those
+    randomised: ClassVar[bool] = False
+
+    def __init__(self, model: nn.Module, eps: float | None = None, restarts: int = 1, **params):
+        if restarts < 1:
+            raise ValueError("restarts must be >= 1")
+        self.model = model
+        self.eps = eps
+        self.restarts = restarts
+        self.params = params
+
+    def generate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            x_adv = self.generate(x, y)
+            # Worst case over restarts, per example: a later run replaces the earlier
+            # adversarial example only where the earlier one still failed to fool the model.
+            for _ in range(self.restarts - 1):
+                with torch.no_grad():
+                    still_correct = self.model(x_adv).argmax(1) == y
+                if not still_correct.any():
+                    break
+                candidate = self.generate(x, y)
+                x_adv = torch.where(still_correct.view(-1, *[1] * (x.dim() - 1)), candidate, x_adv)
+        finally:
+            self.model.train(was_training)
+        x_adv = x_adv.detach()
+        check_budget(x, x_adv, self.norm, self.eps)
+        return x_adv
+
+    def describe(self) -> dict:
+        return {"attack": self.registry_name, "norm": self.norm, "eps": self.eps,
+                "restarts": self.restarts, **self.params}
+
+
+def build_attack(name: str, model: nn.Module, **params) -> Attack:
+    return ATTACKS.get(name)(model, **params)

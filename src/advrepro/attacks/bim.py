@@ -1,0 +1,21 @@
+"""BIM / iterative FGSM (Kurakin et al. 2017): PGD without the random start, L-inf.
+Wraps torchattacks. Used by the MCT paper as its black-box transfer attack.
+
+Params: eps, alpha (step size), steps.
+"""
+
+import torchattacks
+
+from advrepro.attacks import ATTACKS, Attack
+
+
+@ATTACKS.register("bim")
+class BIM(Attack):
+    norm = "linf"
+
+    def __init__(self, model, eps, alpha, steps, restarts=1):
+        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps)
+        self._bim = torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps)
+
+    def generate(self, x, y):
+        return self._bim(x, y)

@@ -1,0 +1,13 @@
+"""FGSM (Goodfellow et al. 2015): one signed-gradient step of size eps, L-inf. Wraps torchattacks."""
+
+import torchattacks
+
+from advrepro.attacks import ATTACKS, Attack
+
+
+@ATTACKS.register("fgsm")
+class FGSM(Attack):
+    norm = "linf"
+
+    def generate(self, x, y):
+        return torchattacks.FGSM(self.model, eps=self.eps)(x, y)

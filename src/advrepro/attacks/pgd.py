@@ -1,0 +1,24 @@
+"""PGD (Madry et al. 2018): L-inf projected gradient ascent on cross-entropy from a uniform
+random start; ``restarts`` repeats it and keeps the per-example worst case. Wraps torchattacks.
+
+Params: eps, alpha (step size), steps, random_start (default True), restarts.
+"""
+
+import torchattacks
+
+from advrepro.attacks import ATTACKS, Attack
+
+
+@ATTACKS.register("pgd")
+class PGD(Attack):
+    norm = "linf"
+    randomised = True
+
+    def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
+        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
+                         random_start=random_start)
+        self._pgd = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps,
+                                     random_start=random_start)
+
+    def generate(self, x, y):
+        return self._pgd(x, y)

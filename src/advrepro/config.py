@@ -1,0 +1,116 @@
+"""Configuration checks that run before any job: the JSON schema (every key known, every type
+right, defaults filled in) and cross-references the schema cannot express (a method class that
+exists, an artifact that names a known experiment, ...). Errors name the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the offending key."""
+
+
+def _with_defaults(validator_class):
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = subschema["default"]
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft7Validator)
+
+
+def _key(path) -> str:
+    return ".".join(str(part) for part in path) or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        patterns = list(error.schema.get("patternProperties", {}))
+        where = f"under '{key}'" if error.absolute_path else "at the top level"
+        hint = f"allowed keys: {', '.join(allowed)}" if allowed else f"keys must match {patterns}"
+        return f"unknown config key {', '.join(repr(e) for e in extra)} {where}; {hint}"
+    if error.validator == "enum":
+        return (f"config key '{key}' is {error.instance!r}; allowed values: "
+                f"{', '.join(map(str, error.validator_value))}")
+    if error.validator == "required":
+        return f"config key '{key}' is missing a required entry: {error.message}"
+    return f"config key '{key}': {error.message}"
+
+
+def validate(config: dict, schema_path: str | Path) -> dict:
+    """Validate ``config`` in place against the schema (filling defaults), then cross-check."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_describe(e) for e in errors))
+    _cross_check(config)
+    return config
+
+
+def _cross_check(config: dict) -> None:
+    from advrepro.attacks import ATTACKS
+    from advrepro.methods import METHODS
+    from advrepro.models import ARCHITECTURES
+
+    problems = []
+
+    def known(registry, name, key):
+        if name not in registry.names():
+            problems.append(f"config key '{key}' names {registry.kind} '{name}'; known: "
+                            f"{', '.join(registry.names())}")
+
+    experiments = config.get("experiments", {})
+    for exp_id, exp in experiments.items():
+        base = f"experiments.{exp_id}"
+        known(ARCHITECTURES, exp["architecture"], f"{base}.architecture")
+        for method_id, method in exp["methods"].items():
+            known(METHODS, method["class"], f"{base}.methods.{method_id}.class")
+        for attack_id, attack in exp["attacks"].items():
+            known(ATTACKS, attack["class"], f"{base}.attacks.{attack_id}.class")
+            if attack.get("threat") == "transfer" and "transfer_source" not in exp:
+                problems.append(f"config key '{base}.attacks.{attack_id}' is a transfer attack "
+                                f"but '{base}.transfer_source' is not set")
+        source = exp.get("transfer_source")
+        if source and source["method"] not in exp["methods"]:
+            problems.append(f"config key '{base}.transfer_source.method' is "
+                            f"'{source['method']}'; methods of this experiment: "
+                            f"{', '.join(exp['methods'])}")
+    for art_id, art in config.get("artifacts", {}).items():
+        exp = experiments.get(art["experiment"])
+        if exp is None:
+            problems.append(f"config key 'artifacts.{art_id}.experiment' is "
+                            f"'{art['experiment']}'; experiments: {', '.join(experiments)}")
+            continue
+        for i, column in enumerate(art["columns"]):
+            if column["attack"] not in exp["attacks"]:
+                problems.append(f"config key 'artifacts.{art_id}.columns[{i}].attack' is "
+                                f"'{column['attack']}'; attacks of experiment "
+                                f"'{art['experiment']}': {', '.join(exp['attacks'])}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def load(path: str | Path, schema_path: str | Path) -> dict:
+    return validate(yaml.safe_load(Path(path).read_text()), schema_path)
+
+
+def experiment_settings(config: dict, experiment: str, method: str) -> dict[str, Any]:
+    """Training settings of one (experiment, method): experiment defaults, method overrides."""
+    exp = config["experiments"][experiment]
+    return {**exp["train"], **exp["methods"][method].get("train", {})}

@@ -1,0 +1,132 @@
+"""Datasets: acquisition (``sources``), file formats (``formats``), preparation into one tensor
+file per dataset, and loading that file straight onto the compute device.
+
+A prepared file holds uint8 images (N x C x H x W) and int64 labels for the train and test
+splits, the class names and the checksums of the files it was made from. Training and attacks
+read it once into device memory as float32 in [0, 1]; batches are slices, never per-sample work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from advrepro.data.formats import DataFormatError, read_cifar_batch, read_cifar_meta, read_idx
+from advrepro.data.sources import (
+    DataAcquisitionError, DatasetSource, acquire, cifar10_source, idx_source,
+)
+from advrepro.io import load_torch, save_torch
+
+__all__ = [
+    "DataAcquisitionError", "DataFormatError", "Splits", "load_prepared", "prepare",
+    "source_for", "PREPARED_KEYS",
+]
+
+PREPARED_KEYS = ("x_train", "y_train", "x_test", "y_test", "classes", "name", "files")
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def source_for(dataset: str) -> DatasetSource:
+    if dataset in ("mnist", "fashion_mnist"):
+        return idx_source(dataset)
+    if dataset == "cifar10":
+        return cifar10_source()
+    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10")
+
+
+def _assemble_idx(files: dict[str, Path], dataset: str) -> dict:
+    prepared = {
+        "x_train": read_idx(files["train-images-idx3-ubyte"]).unsqueeze(1),
+        "y_train": read_idx(files["train-labels-idx1-ubyte"]).long(),
+        "x_test": read_idx(files["t10k-images-idx3-ubyte"]).unsqueeze(1),
+        "y_test": read_idx(files["t10k-labels-idx1-ubyte"]).long(),
+        "classes": FASHION_CLASSES if dataset == "fashion_mnist" else [str(d) for d in range(10)],
+    }
+    for split in ("train", "test"):
+        if len(prepared[f"x_{split}"]) != len(prepared[f"y_{split}"]):
+            raise DataFormatError(f"{dataset}: {split} images and labels differ in count")
+    return prepared
+
+
+def _assemble_cifar(files: dict[str, Path]) -> dict:
+    batches = sorted(name for name in files if "data_batch_" in name)
+    train = [read_cifar_batch(files[name]) for name in batches]
+    test_name = next(name for name in files if name.endswith("test_batch"))
+    x_test, y_test = read_cifar_batch(files[test_name])
+    meta_name = next(name for name in files if name.endswith("batches.meta"))
+    return {
+        "x_train": torch.cat([x for x, _ in train]), "y_train": torch.cat([y for _, y in train]),
+        "x_test": x_test, "y_test": y_test, "classes": read_cifar_meta(files[meta_name]),
+    }
+
+
+def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str | Path,
+            download: bool = True, source: DatasetSource | None = None) -> dict:
+    """Acquire and verify the published files, then write the prepared tensor file."""
+    source = source or source_for(dataset)
+    files = acquire(source, raw_dir, mirrors, download=download)
+    prepared = _assemble_cifar(files) if dataset == "cifar10" else _assemble_idx(files, dataset)
+    prepared["name"] = dataset
+    prepared["files"] = {f.name: str(f.checksum) for f in source.files}
+    save_torch(out_path, prepared)
+    return prepared
+
+
+@dataclass
+class Splits:
+    """A prepared dataset on the compute device, images as float32 in [0, 1]."""
+
+    name: str
+    classes: list[str]
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def channel_stats(self) -> tuple[list[float], list[float]]:
+        """Per-channel mean and std of the training images (for the model's own normaliser)."""
+        dims = (0, 2, 3)
+        return self.x_train.mean(dims).tolist(), self.x_train.std(dims).tolist()
+
+
+def _subset(x: torch.Tensor, y: torch.Tensor, size: int | None, seed: int):
+    """The same ``size`` examples for every job: a fixed-seed permutation, not the job's seed."""
+    if size is None or size >= len(x):
+        return x, y
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:size]
+    order, _ = order.sort()
+    return x[order], y[order]
+
+
+def load_prepared(path: str | Path, device: torch.device | str = "cpu",
+                  train_size: int | None = None, test_size: int | None = None,
+                  subset_seed: int = 0) -> Splits:
+    try:
+        prepared = load_torch(path)
+    except FileNotFoundError:
+        raise DataAcquisitionError(f"{path}: prepared dataset missing; run the data rule "
+                                   f"(snakemake {path})") from None
+    missing = [key for key in PREPARED_KEYS if key not in prepared]
+    if missing:
+        raise DataFormatError(f"{path}: not a prepared dataset (missing {missing}); delete it "
+                              "and rerun the data rule")
+    x_train, y_train = _subset(prepared["x_train"], prepared["y_train"], train_size, subset_seed)
+    x_test, y_test = _subset(prepared["x_test"], prepared["y_test"], test_size, subset_seed + 1)
+
+    def to_device(images: torch.Tensor) -> torch.Tensor:
+        return images.to(device).float().div_(255.0)
+
+    return Splits(prepared["name"], list(prepared["classes"]), to_device(x_train),
+                  y_train.to(device), to_device(x_test), y_test.to(device))

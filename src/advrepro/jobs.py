@@ -1,0 +1,143 @@
+"""What each workflow rule does, as plain functions of paths and settings.
+
+Rule scripts (workflow/scripts/*.py) only unpack ``snakemake.input/params/output`` and call
+one function here, so every step can also be run and tested without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from advrepro import data, io, provenance
+from advrepro.attacks import build_attack
+from advrepro.evaluation import evaluate
+from advrepro.methods import build_method
+from advrepro.models import build_model
+from advrepro.training import TrainSettings, fit
+
+log = logging.getLogger("advrepro")
+
+
+@contextmanager
+def logging_to(path: str | Path | None):
+    """Send this job's log and progress bars (stderr) to the rule's log file."""
+    if path is None:
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        old_stderr, sys.stderr = sys.stderr, handle
+        logging.basicConfig(stream=handle, level=logging.INFO, force=True,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        try:
+            yield
+        except BaseException:
+            logging.getLogger("advrepro").exception("job failed")
+            raise
+        finally:
+            sys.stderr = old_stderr
+
+
+def prepare_dataset(dataset: str, root: str, mirrors: list[str], download: bool,
+                    out_path: str) -> None:
+    prepared = data.prepare(dataset, Path(root) / dataset, mirrors, out_path, download=download)
+    log.info("%s: %d train, %d test images %s", dataset, len(prepared["x_train"]),
+             len(prepared["x_test"]), tuple(prepared["x_train"].shape[1:]))
+
+
+def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits:
+    return data.load_prepared(data_path, device, train_size=run["train_size"],
+                              test_size=run["test_size"])
+
+
+def model_for(splits: data.Splits, architecture: str) -> torch.nn.Module:
+    mean, std = splits.channel_stats()
+    return build_model(architecture, splits.input_shape[0], splits.num_classes, mean, std)
+
+
+def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
+    """Rebuild a trained model from its file (architecture and normaliser are stored in it)."""
+    saved = io.load_torch(path, map_location=device)
+    model = build_model(saved["architecture"], saved["in_channels"], saved["num_classes"],
+                        saved["mean"], saved["std"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval()
+
+
+def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
+          out_history: str, device: str = "auto", progress: bool = True) -> None:
+    """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed."""
+    device = provenance.pick_device(device)
+    torch.manual_seed(seed)
+    splits = _load_splits(data_path, run, device)
+    model = model_for(splits, run["architecture"]).to(device)
+    method = build_method(run["method_class"], **run["method_options"])
+    settings = TrainSettings(seed=seed, **run["train"])
+    history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress)
+    mean, std = splits.channel_stats()
+    io.save_torch(out_model, {
+        "architecture": run["architecture"], "in_channels": splits.input_shape[0],
+        "num_classes": splits.num_classes, "mean": mean, "std": std,
+        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+    })
+    io.write_json(out_history, {
+        **run, "seed": seed, "history": history, "hardware": provenance.hardware(device),
+        "commit": provenance.git_commit(), "train_examples": len(splits.y_train),
+        "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
+    })
+
+
+def attack_and_record(data_path: str, model_path: str, source_path: str | None, run: dict,
+                      attack_spec: dict, seed: int, out_record: str, device: str = "auto",
+                      progress: bool = True) -> None:
+    """Evaluate one trained model under one attack and write its tidy record."""
+    device = provenance.pick_device(device)
+    splits = _load_splits(data_path, run, device)
+    target = load_model(model_path, device)
+    source = load_model(source_path, device) if source_path else target
+    torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
+    attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
+    result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
+                      progress=progress)
+    record = {
+        **{k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
+                               "method", "method_class", "scale")},
+        "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
+        "threat": attack_spec["threat"], "norm": attack.norm,
+        "params": attack_spec["params"], "source": source_path,
+        "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
+        **result,
+    }
+    io.write_json(out_record, record)
+    log.info("%s/%s seed %d %s: accuracy %.4f on %d examples (%.1f ex/s)", run["experiment"],
+             run["method"], seed, attack_spec["id"], result["accuracy"], result["count"],
+             result["examples_per_second"])
+
+
+def accuracy_table(record_paths: list[str], spec: dict, experiment: dict, reported_csv: str,
+                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str) -> None:
+    """Render one paper table (methods x attacks) from evaluation records."""
+    from advrepro.reporting import reported, tables
+
+    records = [io.read_json(path) for path in record_paths]
+    table = tables.build_accuracy_table(records, spec, experiment,
+                                        reported.load_reported(reported_csv), scale)
+    stamp = {
+        "scale": scale, "dataset": experiment["dataset"],
+        "paper_dataset": experiment["paper_dataset"],
+        "architecture": experiment["architecture"],
+        "seeds": ", ".join(str(s) for s in experiment["seeds"]),
+        "train examples": experiment.get("train_size") or "all",
+        "test examples": experiment.get("test_size") or "all",
+        "config hash": config_hash, "commit": provenance.git_commit(),
+        "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a",
+    }
+    io.write_text(out_md, tables.render_markdown(table, spec, stamp))
+    io.write_text(out_tex, tables.render_latex(table, spec, stamp))
+    with io.atomic_path(out_csv) as tmp:
+        table.assign(**{k.replace(" ", "_"): str(v) for k, v in stamp.items()}).to_csv(tmp, index=False)

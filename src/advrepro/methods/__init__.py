@@ -1,0 +1,43 @@
+"""Training methods: what a batch costs, not how the loop runs.
+
+A method computes the training loss of one batch (``loss``) and may choose the batch order
+(``batches``, e.g. class-balanced batches for metric losses). ``advrepro.training.fit`` is the
+single loop that every method trains through. Add a method with one file here and one config
+entry under ``methods:``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Iterator
+
+import torch
+from torch import nn
+
+from advrepro.registry import Registry
+
+METHODS: Registry["Method"] = Registry("method", "advrepro.methods")
+
+
+class Method:
+    registry_name: ClassVar[str] = "base"
+
+    def __init__(self, **options):
+        self.options = options
+
+    def setup(self, model: nn.Module) -> None:
+        """Called once before training, e.g. to build the attack a method trains against."""
+
+    def batches(self, labels: torch.Tensor, batch_size: int,
+                generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """Index tensors of one epoch's batches; default: a seeded random permutation."""
+        order = torch.randperm(len(labels), generator=generator).to(labels.device)
+        yield from order.split(batch_size)
+
+    def loss(self, model: nn.Module, x: torch.Tensor,
+             y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (loss to minimise, logits used for the running training accuracy)."""
+        raise NotImplementedError
+
+
+def build_method(name: str, **options) -> Method:
+    return METHODS.get(name)(**options)

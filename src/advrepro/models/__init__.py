@@ -1,0 +1,47 @@
+"""Architectures. Every model takes images in [0, 1], normalises them itself (first module),
+and exposes ``embed(x)`` (the penultimate-layer features that metric-learning losses use) and
+``forward(x)`` (logits). Add an architecture with one file here and one config entry.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from advrepro.registry import Registry
+
+ARCHITECTURES: Registry["Classifier"] = Registry("architecture", "advrepro.models")
+
+
+class Normalize(nn.Module):
+    """Per-channel standardisation inside the model, so attacks see [0, 1] inputs."""
+
+    def __init__(self, mean: list[float], std: list[float]):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Classifier(nn.Module):
+    """Base: ``features`` maps normalised images to an embedding, ``head`` maps it to logits."""
+
+    registry_name = "base"
+
+    def __init__(self, mean: list[float], std: list[float]):
+        super().__init__()
+        self.normalize = Normalize(mean, std)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(self.normalize(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+
+def build_model(name: str, in_channels: int, num_classes: int, mean: list[float],
+                std: list[float], **options) -> Classifier:
+    return ARCHITECTURES.get(name)(in_channels=in_channels, num_classes=num_classes,
+                                   mean=mean, std=std, **options)

@@ -1,0 +1,22 @@
+# Stage 2: train one model per (experiment, method, seed) through the single training loop.
+# The checkpoint is not an output: Snakemake would delete it when a job fails, and it is what
+# a resubmitted job resumes from.
+
+
+rule train:
+    input:
+        data=lambda w: dataset_file(w.experiment),
+    output:
+        model="results/{experiment}/models/{method}/seed{seed}.pt",
+        history="results/{experiment}/models/{method}/seed{seed}.json",
+    log:
+        "results/{experiment}/logs/train/{method}/seed{seed}.log",
+    params:
+        run=lambda w: run_params(w.experiment, w.method),
+        checkpoint="results/{experiment}/checkpoints/{method}/seed{seed}.pt",
+        device=config["device"],
+        progress=config["progress"],
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/train.py"

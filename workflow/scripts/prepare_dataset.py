@@ -1,0 +1,7 @@
+"""Rule prepare_dataset: verified published files -> results/data/<dataset>.pt."""
+from advrepro import jobs
+
+with jobs.logging_to(snakemake.log[0]):
+    jobs.prepare_dataset(snakemake.wildcards.dataset, snakemake.params.root,
+                         list(snakemake.params.mirrors), snakemake.params.download,
+                         snakemake.output[0])

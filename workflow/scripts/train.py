@@ -1,0 +1,7 @@
+"""Rule train: one (experiment, method, seed) through advrepro.training.fit."""
+from advrepro import jobs
+
+with jobs.logging_to(snakemake.log[0]):
+    jobs.train(snakemake.input.data, dict(snakemake.params.run), int(snakemake.wildcards.seed),
+               snakemake.params.checkpoint, snakemake.output.model, snakemake.output.history,
+               device=snakemake.params.device, progress=snakemake.params.progress)
