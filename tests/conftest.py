@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny models and data that every unit test can afford on a CPU."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from advrepro.data import Splits
+from advrepro.models import build_model
+
+REPO = Path(__file__).resolve().parents[1]
+REPORTED_CSV = REPO.parent / "shared" / "reference" / "reported_results.csv"
+FASHION_MIRROR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def require_fashion_mnist():
+    """The offline demo's real data (Debian's dataset-fashion-mnist). CI installs it, so there
+    a missing copy is a failure; elsewhere the test is skipped with the fix."""
+    if FASHION_MIRROR.is_dir():
+        return
+    message = "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def tiny_splits() -> Splits:
+    """Two separable-ish classes of 1x28x28 images in [0, 1], on the CPU."""
+    generator = torch.Generator().manual_seed(0)
+    n = 96
+    y = torch.arange(n) % 10
+    x = torch.rand(n, 1, 28, 28, generator=generator) * 0.3
+    x[:, :, :, :14] += (y.view(-1, 1, 1, 1).float() / 10) * 0.6
+    x = x.clamp(0, 1)
+    return Splits("tiny", [str(i) for i in range(10)], x, y, x[:32].clone(), y[:32].clone())
+
+
+@pytest.fixture
+def tiny_model(tiny_splits) -> torch.nn.Module:
+    torch.manual_seed(0)
+    mean, std = tiny_splits.channel_stats()
+    return build_model("mnist_cnn", 1, 10, mean, std, embedding_dim=32)

@@ -1,0 +1,74 @@
+"""Configuration errors are caught before any job runs and name the key."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from advrepro import config as config_checks
+
+from conftest import REPO
+
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+
+@pytest.fixture
+def paper_config():
+    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def test_shipped_configs_are_valid(paper_config):
+    config_checks.validate(copy.deepcopy(paper_config), SCHEMA)
+    for override in ("config/demo.yaml", ".test/config.yaml"):
+        assert yaml.safe_load((REPO / override).read_text())
+
+
+def test_defaults_are_filled(paper_config):
+    validated = config_checks.validate(paper_config, SCHEMA)
+    assert validated["experiments"]["mnist"]["attacks"]["pgd40"]["threat"] == "whitebox"
+    assert validated["data"]["download"] is True
+
+
+def test_misspelt_key_is_named_with_allowed_keys(paper_config):
+    paper_config["experiments"]["mnist"]["train"]["epochz"] = 3
+    with pytest.raises(config_checks.ConfigError) as error:
+        config_checks.validate(paper_config, SCHEMA)
+    message = str(error.value)
+    assert "'epochz'" in message and "experiments.mnist.train" in message
+    assert "allowed keys:" in message and "epochs" in message
+
+
+def test_bad_enum_lists_allowed_values(paper_config):
+    paper_config["scale"] = "huge"
+    with pytest.raises(config_checks.ConfigError, match="'scale' is 'huge'; allowed values: paper, demo, test"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_unknown_attack_class_is_named(paper_config):
+    paper_config["experiments"]["mnist"]["attacks"]["pgd40"]["class"] = "pgdd"
+    with pytest.raises(config_checks.ConfigError, match=r"experiments.mnist.attacks.pgd40.class.*'pgdd'.*known: .*pgd"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_artifact_column_must_name_an_attack(paper_config):
+    paper_config["artifacts"]["mct_table1"]["columns"][0]["attack"] = "nope"
+    with pytest.raises(config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[0\].attack"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_snakemake_refuses_a_misspelt_key_before_any_job(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("experiments:\n  mnist:\n    seedz: [0]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "'seedz'" in output and "experiments.mnist" in output
+    assert "Job stats" not in output  # nothing was planned, let alone run
