@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,26 @@ def tiny_model(tiny_splits) -> torch.nn.Module:
     torch.manual_seed(0)
     mean, std = tiny_splits.channel_stats()
     return build_model("mnist_cnn", 1, 10, mean, std, embedding_dim=32)
+
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test", "src", "envs", "profiles")
+
+
+def copy_workflow(destination: Path) -> Path:
+    """A copy of the workflow, so tests never touch a developer's results/ or paper_figures/."""
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, symlinks=True)
+        else:
+            shutil.copy(source, destination / name)
+    return destination
+
+
+def run_snakemake(workdir: Path, *args: str, overrides=(".test/config.yaml",), timeout=1800):
+    """Run snakemake on the demo config plus ``overrides``; targets and flags go first because
+    --configfile and --config take every word after them."""
+    command = [sys.executable, "-m", "snakemake", *args,
+               "--config", f"reported_results={REPORTED_CSV}",
+               "--configfile", "config/demo.yaml", *overrides]
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)

@@ -4,34 +4,21 @@ the repository so a developer's own results/ and paper_figures/ are never touche
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, REPORTED_CSV, require_fashion_mnist
+from conftest import copy_workflow, require_fashion_mnist, run_snakemake
 
 pytestmark = pytest.mark.slow
 
-COPY = ("Snakefile", "workflow", "config", ".test", "src", "envs")
-
-
-def snakemake(workdir, *args, timeout=1200):
-    # targets and flags first: --configfile and --config take every word that follows them
-    command = [sys.executable, "-m", "snakemake", *args, "--cores", "2",
-               "--config", f"reported_results={REPORTED_CSV}",
-               "--configfile", "config/demo.yaml", ".test/config.yaml"]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+def snakemake(workdir, *args):
+    return run_snakemake(workdir, *args, "--cores", "2")
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     require_fashion_mnist()
-    workdir = tmp_path_factory.mktemp("workflow")
-    for name in COPY:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, workdir / name)
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     result = snakemake(workdir, "paper_figures/mct/table1.md")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir

@@ -69,9 +69,16 @@ def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
     return model.to(device).eval()
 
 
+def _use_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
-          out_history: str, device: str = "auto", progress: bool = True) -> None:
+          out_history: str, device: str = "auto", progress: bool = True,
+          threads: int | None = None) -> None:
     """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed."""
+    _use_threads(threads)
     device = provenance.pick_device(device)
     torch.manual_seed(seed)
     splits = _load_splits(data_path, run, device)
@@ -94,8 +101,9 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
 
 def attack_and_record(data_path: str, model_path: str, source_path: str | None, run: dict,
                       attack_spec: dict, seed: int, out_record: str, device: str = "auto",
-                      progress: bool = True) -> None:
+                      progress: bool = True, threads: int | None = None) -> None:
     """Evaluate one trained model under one attack and write its tidy record."""
+    _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     target = load_model(model_path, device)

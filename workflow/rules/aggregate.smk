@@ -15,8 +15,10 @@ rule accuracy_table:
     params:
         spec=lambda w: ARTIFACTS[artifact_by_target(w)],
         experiment=lambda w: EXPERIMENTS[ARTIFACTS[artifact_by_target(w)]["experiment"]],
-        scale=config["scale"],
-        config_hash=CONFIG_HASH,
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
     conda:
         "../../envs/torch.yaml"
     script:

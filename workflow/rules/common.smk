@@ -1,15 +1,12 @@
-# Helpers shared by all rule files: config validation (before any job runs), wildcard
+# Helpers shared by the stage files. Config validation (before any job runs), wildcard
 # constraints, and the functions that turn the config into target paths and job parameters.
-import os
 import sys
 from pathlib import Path
 
-# The library lives in src/; jobs (local, conda or SLURM) import it from there.
-_SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (_SRC, os.environ.get("PYTHONPATH")) if p
-)
+# The library lives in src/ (pip installs it too). Jobs find it through the symlink
+# workflow/scripts/advrepro, because Snakemake puts a script's own folder on sys.path; so a
+# job works in a conda env that does not install the library, and on a cluster node.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
 from advrepro.provenance import config_hash
@@ -108,5 +105,34 @@ def artifact_by_target(wildcards):
     raise WorkflowError(f"no artifact paper_figures/{wildcards.paper}/{wildcards.item} in config")
 
 
+def job_resources(kind):
+    """Scheduler resources of one kind of job (train, evaluate, cpu) from config."""
+    spec = config["resources"][kind]
+    resources = {
+        "mem_mb": spec["mem_mb"],
+        # a job killed at its time limit is resubmitted (retries) with a longer limit
+        "runtime": lambda wildcards, attempt: spec["runtime_min"] * attempt,
+    }
+    if spec["gpus"]:
+        resources["gpu"] = spec["gpus"]
+        if spec["gpu_model"]:
+            resources["gpu_model"] = spec["gpu_model"]
+    cluster = config["cluster"]
+    partition = (cluster["gpu_partition"] or cluster["partition"]) if spec["gpus"] else cluster["partition"]
+    if partition:
+        resources["slurm_partition"] = partition
+    if cluster["account"]:
+        resources["slurm_account"] = cluster["account"]
+    return resources
+
+
 def all_artifacts():
     return [path for name in ARTIFACTS for path in artifact_outputs(name)]
+
+
+# Seconds-long jobs run on the submitting host, not as cluster jobs; the data rule also needs
+# the internet (or the mirror folders), which compute nodes often lack.
+localrules:
+    all,
+    prepare_dataset,
+    accuracy_table,

@@ -11,6 +11,9 @@ rule prepare_dataset:
         root=config["data"]["root"],
         mirrors=config["data"]["mirrors"],
         download=config["data"]["download"],
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
     conda:
         "../../envs/torch.yaml"
     script:

@@ -16,6 +16,9 @@ rule evaluate:
         attack=lambda w: attack_spec(w.experiment, w.attack),
         device=config["device"],
         progress=config["progress"],
+    threads: config["resources"]["evaluate"]["cpus"]
+    resources:
+        **job_resources("evaluate"),
     conda:
         "../../envs/torch.yaml"
     script:

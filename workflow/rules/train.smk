@@ -16,6 +16,9 @@ rule train:
         checkpoint="results/{experiment}/checkpoints/{method}/seed{seed}.pt",
         device=config["device"],
         progress=config["progress"],
+    threads: config["resources"]["train"]["cpus"]
+    resources:
+        **job_resources("train"),
     conda:
         "../../envs/torch.yaml"
     script:

@@ -4,5 +4,6 @@ from advrepro import jobs
 with jobs.logging_to(snakemake.log[0]):
     jobs.accuracy_table(list(snakemake.input.records), dict(snakemake.params.spec),
                         dict(snakemake.params.experiment), snakemake.input.reported,
-                        snakemake.params.scale, snakemake.params.config_hash,
+                        snakemake.params.provenance["scale"],
+                        snakemake.params.provenance["config_hash"],
                         snakemake.output.md, snakemake.output.csv, snakemake.output.tex)

@@ -6,4 +6,5 @@ with jobs.logging_to(snakemake.log[0]):
                            snakemake.input.source or None, dict(snakemake.params.run),
                            dict(snakemake.params.attack), int(snakemake.wildcards.seed),
                            snakemake.output.record, device=snakemake.params.device,
-                           progress=snakemake.params.progress)
+                           progress=snakemake.params.progress,
+                           threads=snakemake.threads)

@@ -1,0 +1,41 @@
+# Set-up and the two entry points of the README. Each target installs what it needs first
+# (idempotent: a second run only checks the stamp), so on a fresh machine
+#   make demo   installs the pinned environment and runs the offline demo workflow;
+#   make test   installs the pinned environment and runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+CORES ?= all
+
+.PHONY: install offline-data demo test lint paper benchmark
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist: the demo's offline stand-in for MNIST.
+offline-data:
+	bash scripts/install-offline-data.sh
+
+demo: install offline-data
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
+
+test: install offline-data
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/snakemake --lint
+
+# Paper scale (needs the real data or internet, and a GPU to finish in reasonable time).
+paper: install
+	$(BIN)/snakemake --cores $(CORES)
+
+benchmark: install
+	$(BIN)/python benchmarks/run.py

@@ -1,0 +1,21 @@
+"""The benchmark script runs (a smoke run: it must run, not be fast; nothing is timed here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from conftest import REPO
+
+
+def test_benchmark_smoke_run(tmp_path):
+    out = tmp_path / "bench.csv"
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks/run.py"), "--quick",
+                             "--device", "cpu", "--out", str(out)],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = pd.read_csv(out)
+    assert set(table.figure) == {"training_loop", "attack_pgd"}
+    assert (table.ratio > 0).all()
