@@ -6,8 +6,10 @@
 #   scripts/local-slurm.sh stop
 #   scripts/local-slurm.sh env       # prints 'export SLURM_CONF=...' for sbatch/squeue/snakemake
 #
-# The generated slurm.conf (in $LOCAL_SLURM_DIR, default /tmp/advrepro-slurm) never touches
-# /etc/slurm: clients find it through SLURM_CONF. Settings: proctrack/linuxproc, task/none,
+# The generated slurm.conf lives in $LOCAL_SLURM_DIR (default /tmp/advrepro-slurm) and is
+# linked to /etc/slurm/slurm.conf, where every client (also srun inside a job, which does not
+# see SLURM_CONF) looks; an /etc/slurm/slurm.conf that this script did not write is never
+# replaced (the script stops instead). Settings: proctrack/linuxproc, task/none,
 # select/cons_tres, no accounting storage (so sacct has no data: the profile queries squeue).
 set -euo pipefail
 STATE=${LOCAL_SLURM_DIR:-/tmp/advrepro-slurm}
@@ -56,9 +58,20 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 }
 
+link_conf() {
+    local system=/etc/slurm/slurm.conf
+    if [ -e "$system" ] && ! grep -q '^ClusterName=advrepro-local$' "$system"; then
+        echo "$system exists and is not ours; refusing to replace it" >&2
+        exit 1
+    fi
+    as_root mkdir -p /etc/slurm
+    as_root ln -sfn "$CONF" "$system"
+}
+
 start() {
     install
     write_conf
+    link_conf
     if ! pgrep -x munged >/dev/null; then
         as_root mkdir -p /run/munge /var/log/munge /var/lib/munge
         [ -f /etc/munge/munge.key ] || as_root mungekey --create
@@ -81,6 +94,12 @@ start() {
 stop() {
     as_root pkill -x slurmd || true
     as_root pkill -x slurmctld || true
+    for _ in $(seq 1 30); do
+        pgrep -x slurmd >/dev/null || pgrep -x slurmctld >/dev/null || return 0
+        sleep 1
+    done
+    echo "slurmd/slurmctld still running after 30 s" >&2
+    exit 1
 }
 
 case "${1:-}" in
