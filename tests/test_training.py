@@ -24,7 +24,16 @@ def fresh_model(splits):
 METHODS = {
     "standard": {},
     "pgd_at": {"eps": 0.1, "alpha": 0.05, "steps": 2},
+    "alp": {"eps": 0.1, "alpha": 0.05, "steps": 2},
+    "tla": {"eps": 0.1, "alpha": 0.05, "steps": 2},
+    "mct": {"sigma": 0.1},
+    "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
+    "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
 }
+
+
+def method(name):
+    return build_method(name.split("_noise")[0].split("_printed")[0], **METHODS[name])
 
 
 @pytest.mark.parametrize("method_name", sorted(METHODS))
@@ -32,7 +41,7 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
     settings = TrainSettings(epochs=3, batch_size=32, lr=1e-3, seed=5, lr_milestones=[2])
 
     reference = fresh_model(tiny_splits)
-    fit(reference, build_method(method_name, **METHODS[method_name]), tiny_splits, settings,
+    fit(reference, method(method_name), tiny_splits, settings,
         tmp_path / "reference.pt", progress=False)
 
     def kill_in_second_epoch(epoch, batch):
@@ -41,12 +50,12 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
 
     interrupted = fresh_model(tiny_splits)
     with pytest.raises(Killed):
-        fit(interrupted, build_method(method_name, **METHODS[method_name]), tiny_splits,
+        fit(interrupted, method(method_name), tiny_splits,
             settings, tmp_path / "run.pt", progress=False, after_batch=kill_in_second_epoch)
     assert load_torch(tmp_path / "run.pt")["epoch"] == 1
 
     resumed = fresh_model(tiny_splits)  # a new process starts from scratch and finds the checkpoint
-    history = fit(resumed, build_method(method_name, **METHODS[method_name]), tiny_splits,
+    history = fit(resumed, method(method_name), tiny_splits,
                   settings, tmp_path / "run.pt", progress=False)
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for name, tensor in reference.state_dict().items():
@@ -69,3 +78,8 @@ def test_history_records_time_per_epoch(tiny_splits, tmp_path):
                   TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=0), tmp_path / "c.pt",
                   progress=False)
     assert all(h["seconds"] > 0 and 0 <= h["train_accuracy"] <= 1 for h in history)
+
+
+def test_every_registered_method_is_trained_here():
+    from advrepro.methods import METHODS as REGISTRY
+    assert set(REGISTRY.names()) <= {m.split("_noise")[0].split("_printed")[0] for m in METHODS}

@@ -27,10 +27,12 @@ def tiny_run(tmp_path_factory):
 def test_table_built_from_real_training_and_attacks(tiny_run):
     table = (tiny_run / "paper_figures/mct/table1.md").read_text()
     assert "fashion_mnist" in table and "stand-in" in table and "test scale" in table
-    assert "| AT |" in table and "not yet run" in table
+    for method in ("AT", "ALP", "TLA", "MCT", "standard"):
+        assert f"| {method} |" in table
+    assert "not yet run" not in table
     assert "config hash:" in table and "hardware: CPU" in table
     records = sorted((tiny_run / "results/mnist/records").rglob("*.json"))
-    assert len(records) == 2 * 2 * 7  # methods x seeds x attacks
+    assert len(records) == 5 * 2 * 7  # methods x seeds x attacks
     record = json.loads(records[0].read_text())
     assert {"accuracy", "count", "seconds", "params", "seed", "correct"} <= set(record)
     assert len(record["correct"]) == record["count"] == 64

@@ -96,7 +96,7 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
             log.warning("ignoring checkpoint %s: written by a different configuration",
                         checkpoint_path)
 
-    method.setup(model)
+    method.setup(model, splits)
     n = len(splits.y_train)
     for epoch in range(start_epoch, settings.epochs):
         model.train()

@@ -24,8 +24,9 @@ class Method:
     def __init__(self, **options):
         self.options = options
 
-    def setup(self, model: nn.Module) -> None:
-        """Called once before training, e.g. to build the attack a method trains against."""
+    def setup(self, model: nn.Module, splits) -> None:
+        """Called once before training, e.g. to build the attack a method trains against;
+        ``splits`` is the training data on the device (for methods that sample from it)."""
 
     def batches(self, labels: torch.Tensor, batch_size: int,
                 generator: torch.Generator) -> Iterator[torch.Tensor]:

@@ -18,7 +18,7 @@ class PGDAdversarialTraining(Method):
     def __init__(self, eps, alpha, steps, random_start=True):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
 
-    def setup(self, model):
+    def setup(self, model, splits):
         self.attack = build_attack("pgd", model, **self.options)
 
     def loss(self, model, x, y):

@@ -1,0 +1,35 @@
+"""Adversarial logit pairing (Kannan et al. 2018): adversarial training on a mixed batch of
+clean and PGD examples plus a penalty on the squared L2 distance between the clean and the
+adversarial logits of the same image.
+
+    loss = (1 - adv_weight) * CE(f(x), y) + adv_weight * CE(f(x_adv), y)
+           + pairing_weight * mean ||f(x) - f(x_adv)||^2
+
+Options: eps, alpha, steps (the PGD of the pairs), adv_weight (0.5: Kannan's mixed minibatch),
+pairing_weight (the logit-pairing lambda; an assumed 0.5, see docs/decisions.md).
+"""
+
+import torch
+import torch.nn.functional as F
+
+from advrepro.attacks import build_attack
+from advrepro.methods import METHODS, Method
+
+
+@METHODS.register("alp")
+class AdversarialLogitPairing(Method):
+    def __init__(self, eps, alpha, steps, adv_weight=0.5, pairing_weight=0.5, random_start=True):
+        super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
+        self.adv_weight, self.pairing_weight = adv_weight, pairing_weight
+
+    def setup(self, model, splits):
+        self.attack = build_attack("pgd", model, **self.options)
+
+    def loss(self, model, x, y):
+        x_adv = self.attack(x, y)
+        # one forward pass over the mixed batch, as in Kannan et al.'s mixed minibatches
+        logits_clean, logits_adv = model(torch.cat([x, x_adv])).split(len(y))
+        ce = ((1 - self.adv_weight) * F.cross_entropy(logits_clean, y)
+              + self.adv_weight * F.cross_entropy(logits_adv, y))
+        pairing = (logits_clean - logits_adv).pow(2).sum(1).mean()
+        return ce + self.pairing_weight * pairing, logits_adv
