@@ -15,9 +15,12 @@ class Killed(RuntimeError):
     pass
 
 
-def fresh_model(splits):
+def fresh_model(splits, method=None):
     torch.manual_seed(0)
     mean, std = splits.channel_stats()
+    if method is not None and method.architecture("lenet1")[0] != "lenet1":
+        name, options = method.architecture("lenet1")
+        return build_model(name, 1, 10, mean, std, **options)
     return build_model("mnist_cnn", 1, 10, mean, std, embedding_dim=32)
 
 
@@ -29,6 +32,7 @@ METHODS = {
     "mct": {"sigma": 0.1},
     "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
     "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
+    "dundi": {"tuples": 96, "oracles_per_class": 2},
 }
 
 
@@ -40,7 +44,7 @@ def method(name):
 def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_path):
     settings = TrainSettings(epochs=3, batch_size=32, lr=1e-3, seed=5, lr_milestones=[2])
 
-    reference = fresh_model(tiny_splits)
+    reference = fresh_model(tiny_splits, method(method_name))
     fit(reference, method(method_name), tiny_splits, settings,
         tmp_path / "reference.pt", progress=False)
 
@@ -48,13 +52,13 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
         if epoch == 1 and batch == 1:
             raise Killed()
 
-    interrupted = fresh_model(tiny_splits)
+    interrupted = fresh_model(tiny_splits, method(method_name))
     with pytest.raises(Killed):
         fit(interrupted, method(method_name), tiny_splits,
             settings, tmp_path / "run.pt", progress=False, after_batch=kill_in_second_epoch)
     assert load_torch(tmp_path / "run.pt")["epoch"] == 1
 
-    resumed = fresh_model(tiny_splits)  # a new process starts from scratch and finds the checkpoint
+    resumed = fresh_model(tiny_splits, method(method_name))  # a new process starts from scratch and finds the checkpoint
     history = fit(resumed, method(method_name), tiny_splits,
                   settings, tmp_path / "run.pt", progress=False)
     assert [h["epoch"] for h in history] == [1, 2, 3]

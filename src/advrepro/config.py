@@ -86,6 +86,11 @@ def _cross_check(config: dict) -> None:
             if attack.get("threat") == "transfer" and "transfer_source" not in exp:
                 problems.append(f"config key '{base}.attacks.{attack_id}' is a transfer attack "
                                 f"but '{base}.transfer_source' is not set")
+        for method_id, method in exp["methods"].items():
+            init_from = method.get("options", {}).get("init_from")
+            if init_from is not None and init_from not in exp["methods"]:
+                problems.append(f"config key '{base}.methods.{method_id}.options.init_from' is "
+                                f"'{init_from}'; methods of this experiment: {', '.join(exp['methods'])}")
         source = exp.get("transfer_source")
         if source and source["method"] not in exp["methods"]:
             problems.append(f"config key '{base}.transfer_source.method' is "

@@ -1,7 +1,8 @@
 """Evaluate a model under one attack: batched over the test set, on the model's device.
 
 The attack is crafted on ``source`` (the target model itself for white-box attacks, another
-model for transfer attacks) and the adversarial examples are classified by ``target``.
+model for transfer attacks) and the adversarial examples are classified by ``target.classify``
+(the model's real decision rule: DunDi's two-step oracle vote, argmax of logits otherwise).
 Returns the tidy record fields plus per-example correctness (for worst-case-over-attacks and
 bootstrap intervals).
 """
@@ -28,7 +29,7 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         x_adv = attack(xb, yb)
         with torch.no_grad():
-            correct[start:start + batch_size] = target(x_adv).argmax(1) == yb
+            correct[start:start + batch_size] = target.classify(x_adv) == yb
     if x.device.type == "cuda":
         torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - started

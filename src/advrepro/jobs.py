@@ -55,16 +55,21 @@ def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits
                               test_size=run["test_size"])
 
 
-def model_for(splits: data.Splits, architecture: str) -> torch.nn.Module:
+def model_for(splits: data.Splits, architecture: str, **options) -> torch.nn.Module:
     mean, std = splits.channel_stats()
-    return build_model(architecture, splits.input_shape[0], splits.num_classes, mean, std)
+    return build_model(architecture, splits.input_shape[0], splits.num_classes, mean, std,
+                       image_size=splits.input_shape[-1], **options)
+
+
+def save_model(path: str | Path, model: torch.nn.Module) -> None:
+    io.save_torch(path, {"build_args": model.build_args,
+                         "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}})
 
 
 def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
-    """Rebuild a trained model from its file (architecture and normaliser are stored in it)."""
+    """Rebuild a trained model from its file (architecture, options and normaliser are in it)."""
     saved = io.load_torch(path, map_location=device)
-    model = build_model(saved["architecture"], saved["in_channels"], saved["num_classes"],
-                        saved["mean"], saved["std"])
+    model = build_model(**saved["build_args"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval()
 
@@ -76,22 +81,22 @@ def _use_threads(threads: int | None) -> None:
 
 def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
           out_history: str, device: str = "auto", progress: bool = True,
-          threads: int | None = None) -> None:
-    """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed."""
+          threads: int | None = None, init_model_path: str | None = None) -> None:
+    """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed.
+    ``init_model_path``: the trained model a method starts from (DunDi_P's native model)."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     torch.manual_seed(seed)
     splits = _load_splits(data_path, run, device)
-    model = model_for(splits, run["architecture"]).to(device)
     method = build_method(run["method_class"], **run["method_options"])
+    architecture, options = method.architecture(run["architecture"])
+    model = model_for(splits, architecture, **options).to(device)
+    init_model = load_model(init_model_path, device) if init_model_path else None
+    method.prepare_model(model, splits, init_model)
     settings = TrainSettings(seed=seed, **run["train"])
     history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress)
-    mean, std = splits.channel_stats()
-    io.save_torch(out_model, {
-        "architecture": run["architecture"], "in_channels": splits.input_shape[0],
-        "num_classes": splits.num_classes, "mean": mean, "std": std,
-        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-    })
+    method.finish(model, splits, seed)
+    save_model(out_model, model)
     io.write_json(out_history, {
         **run, "seed": seed, "history": history, "hardware": provenance.hardware(device),
         "commit": provenance.git_commit(), "train_examples": len(splits.y_train),
@@ -109,6 +114,8 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
     target = load_model(model_path, device)
     source = load_model(source_path, device) if source_path else target
     torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
+    if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
+        target.configure(**attack_spec["classifier"])
     attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
                       progress=progress)

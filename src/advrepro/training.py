@@ -111,12 +111,12 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
                    file=sys.stderr, disable=not progress, mininterval=2.0)
         for batch_index, index in enumerate(bar):
             x, y = splits.x_train[index], splits.y_train[index]
-            loss, logits = method.loss(model, x, y)
+            loss, batch_correct = method.loss(model, x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total_loss += loss.detach() * len(y)
-            correct += (logits.detach().argmax(1) == y).sum()
+            correct += batch_correct.detach().sum()
             seen += len(y)
             if progress and batch_index % 20 == 0:
                 bar.set_postfix(loss=f"{total_loss.item() / seen:.4f}",

@@ -76,7 +76,16 @@ def transfer_source_file(wildcards):
     if exp["attacks"][wildcards.attack]["threat"] != "transfer":
         return []
     source = exp["transfer_source"]
-    return model_file(wildcards.experiment, source["method"], source["seed"])
+    # seed null: the source model of the target's own seed (e.g. DunDi's native model)
+    seed = wildcards.seed if source["seed"] is None else source["seed"]
+    return model_file(wildcards.experiment, source["method"], seed)
+
+
+def init_model_file(wildcards):
+    """The trained model a method starts from (option init_from), e.g. DunDi_P's native model."""
+    spec = EXPERIMENTS[wildcards.experiment]["methods"][wildcards.method]
+    init_from = spec["options"].get("init_from")
+    return model_file(wildcards.experiment, init_from, wildcards.seed) if init_from else []
 
 
 def artifact_records(artifact):

@@ -6,6 +6,7 @@
 rule train:
     input:
         data=lambda w: dataset_file(w.experiment),
+        init=init_model_file,
     output:
         model="results/{experiment}/models/{method}/seed{seed}.pt",
         history="results/{experiment}/models/{method}/seed{seed}.json",

@@ -5,4 +5,4 @@ with jobs.logging_to(snakemake.log[0]):
     jobs.train(snakemake.input.data, dict(snakemake.params.run), int(snakemake.wildcards.seed),
                snakemake.params.checkpoint, snakemake.output.model, snakemake.output.history,
                device=snakemake.params.device, progress=snakemake.params.progress,
-               threads=snakemake.threads)
+               threads=snakemake.threads, init_model_path=snakemake.input.init or None)

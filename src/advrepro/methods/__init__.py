@@ -36,8 +36,22 @@ class Method:
 
     def loss(self, model: nn.Module, x: torch.Tensor,
              y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (loss to minimise, logits used for the running training accuracy)."""
+        """Return (loss to minimise, per-example bool tensor: correct, for the running
+        training accuracy)."""
         raise NotImplementedError
+
+    def architecture(self, name: str) -> tuple[str, dict]:
+        """The model this method trains, given the experiment's architecture: (registry name,
+        options). Most methods train the architecture itself; DunDi wraps it."""
+        return name, {}
+
+    def prepare_model(self, model: nn.Module, splits, init_model: nn.Module | None) -> None:
+        """Called on the freshly built model before training (e.g. load and freeze a
+        pre-trained backbone, pick oracle images); ``init_model`` is the model named by the
+        method's ``init_from`` option, if any."""
+
+    def finish(self, model: nn.Module, splits, seed: int) -> None:
+        """Called after training, before the model is saved (DunDi stores its oracles here)."""
 
 
 def build_method(name: str, **options) -> Method:

@@ -32,4 +32,4 @@ class AdversarialLogitPairing(Method):
         ce = ((1 - self.adv_weight) * F.cross_entropy(logits_clean, y)
               + self.adv_weight * F.cross_entropy(logits_adv, y))
         pairing = (logits_clean - logits_adv).pow(2).sum(1).mean()
-        return ce + self.pairing_weight * pairing, logits_adv
+        return ce + self.pairing_weight * pairing, logits_adv.argmax(1) == y

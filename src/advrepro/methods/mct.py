@@ -57,7 +57,7 @@ class MultiClassTripletGaussian(Method):
         x_noisy = (x + sigma * torch.randn_like(x)).clamp(0, 1) if sigma > 0 else x
         if alpha == 0 and lam == 0:  # noise-only ablation: plain Gaussian augmentation
             logits = model(x_noisy)
-            return F.cross_entropy(logits, y), logits
+            return F.cross_entropy(logits, y), logits.argmax(1) == y
         anchor, clean = model.embed(torch.cat([x_noisy, x])).split(len(y))
         logits = model.head(anchor)
         positive = clean if self.options["positive"] == "twin" else clean[same_class_partner(y)]
@@ -67,4 +67,4 @@ class MultiClassTripletGaussian(Method):
             norm = feature_norm_decay(anchor, positive)
         else:
             norm = (anchor - positive).norm(dim=1).mean()
-        return F.cross_entropy(logits, y) + alpha * metric + lam * norm, logits
+        return F.cross_entropy(logits, y) + alpha * metric + lam * norm, logits.argmax(1) == y

@@ -24,4 +24,4 @@ class PGDAdversarialTraining(Method):
     def loss(self, model, x, y):
         x_adv = self.attack(x, y)
         logits = model(x_adv)
-        return F.cross_entropy(logits, y), logits
+        return F.cross_entropy(logits, y), logits.argmax(1) == y

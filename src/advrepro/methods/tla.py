@@ -46,5 +46,5 @@ class TripletLossAdversarialTraining(Method):
         loss = (F.cross_entropy(logits, y)
                 + self.triplet_weight * self.triplet(anchor, positive, negative)
                 + self.norm_weight * feature_norm_decay(anchor, positive, negative))
-        return loss, logits
+        return loss, logits.argmax(1) == y
 

@@ -40,8 +40,20 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
 
+    @torch.no_grad()
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Predicted labels. Differs from ``forward().argmax(1)`` only for models whose real
+        decision rule is not differentiable (DunDi's two-step oracle vote)."""
+        return self(x).argmax(1)
+
 
 def build_model(name: str, in_channels: int, num_classes: int, mean: list[float],
-                std: list[float], **options) -> Classifier:
-    return ARCHITECTURES.get(name)(in_channels=in_channels, num_classes=num_classes,
-                                   mean=mean, std=std, **options)
+                std: list[float], image_size: int = 28, **options) -> Classifier:
+    """Build a registered architecture; ``model.build_args`` records how, so that a saved
+    model can be rebuilt from its file alone."""
+    build_args = dict(name=name, in_channels=in_channels, num_classes=num_classes,
+                      mean=list(mean), std=list(std), image_size=image_size, **options)
+    model = ARCHITECTURES.get(name)(in_channels=in_channels, num_classes=num_classes,
+                                    mean=mean, std=std, image_size=image_size, **options)
+    model.build_args = build_args
+    return model

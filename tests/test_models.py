@@ -1,0 +1,32 @@
+"""Every architecture: output and embedding shapes for 28x28x1 and 32x32x3 inputs, and
+normalisation inside the model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from advrepro.models import ARCHITECTURES, build_model
+
+EMBEDDING = {"mnist_cnn": 1024, "cifar_cnn": 1024, "lenet4": 84, "lenet5": 84, "vgg16": 512,
+             "resnet50": 2048, "densenet121": 1024}
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES.names())
+@pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
+def test_output_shapes(name, channels, size):
+    model = build_model(name, channels, 10, [0.5] * channels, [0.25] * channels, image_size=size).eval()
+    x = torch.rand(2, channels, size, size)
+    with torch.no_grad():
+        assert model(x).shape == (2, 10)
+        embedding = model.embed(x)
+    assert embedding.dim() == 2 and embedding.shape[0] == 2
+    if name in EMBEDDING:
+        assert embedding.shape[1] == EMBEDDING[name]
+
+
+def test_normalisation_is_inside_the_model():
+    model = build_model("lenet1", 1, 10, [0.5], [0.25], image_size=28)
+    x = torch.rand(1, 1, 28, 28)
+    assert torch.allclose(model.normalize(x), (x - 0.5) / 0.25)
+    assert "normalize.mean" in model.state_dict()
