@@ -15,5 +15,5 @@ include: "workflow/rules/aggregate.smk"
 
 rule all:
     input:
-        all_artifacts(),
+        all_targets(),
     default_target: True

@@ -9,6 +9,10 @@ Figures (target in brackets):
                  forward + backward + step loop on the same model and batches   [>= 0.9]
   attack_pgd     throughput of our PGD attack path (eval switch, restarts logic, budget check)
                  over bare torchattacks.PGD on the same model and batch          [>= 0.95]
+  dundi_two_step time DunDi's two-step classifier adds to embedding the queries, as a fraction
+                 of the embedding time (batch 1024, LeNet-1 Distance NN)         [<= 0.05]
+  mct_over_at    MCT epoch cost over PGD-40 AT epoch cost, same model and batches (the MCT
+                 paper's "cheaper than iterative adversarial training"): measured, reported
 """
 
 from __future__ import annotations
@@ -110,6 +114,43 @@ def bench_attack(device, batch_size: int, steps: int, repeats: int) -> dict:
             "what": f"our PGD-{steps} vs torchattacks.PGD, mnist_cnn, batch {batch_size}"}
 
 
+def bench_dundi(device, queries: int, repeats: int) -> dict:
+    splits = mnist_like(max(queries, 400), device)
+    mean, std = splits.channel_stats()
+    net = build_model("distance_net", 1, 10, mean, std, backbone="lenet1").to(device).eval()
+    build_method("dundi").finish(net, splits, seed=0)
+    x = splits.x_test[:queries]
+    with torch.no_grad():
+        net.classify(x)  # oracle embeddings are computed once and cached in eval mode
+        seconds = interleaved({"embed": lambda: net.embed(x), "classify": lambda: net.classify(x)},
+                              repeats, device)
+    overhead = seconds["classify"] / seconds["embed"] - 1
+    return {"figure": "dundi_two_step", "ratio": overhead, "target": "<= 0.05",
+            "ours_s": seconds["classify"], "reference_s": seconds["embed"],
+            "what": f"two-step classify vs embed only, lenet1 distance net, {queries} queries, n=20 m=3 k=5"}
+
+
+def bench_mct_over_at(device, batches: int, batch_size: int, repeats: int, at_steps: int) -> dict:
+    splits = mnist_like(batches * batch_size, device)
+    workdir = Path(tempfile.mkdtemp())
+
+    def epoch(name, **options):
+        def run():
+            checkpoint = workdir / f"{name}.pt"
+            checkpoint.unlink(missing_ok=True)
+            fit(model_for(splits, device), build_method(name, **options), splits,
+                TrainSettings(epochs=1, batch_size=batch_size, lr=1e-3, seed=0), checkpoint,
+                progress=False)
+        return run
+
+    seconds = interleaved({"mct": epoch("mct", sigma=0.02),
+                           "at": epoch("pgd_at", eps=0.3, alpha=0.01, steps=at_steps)},
+                          repeats, device)
+    return {"figure": "mct_over_at", "ratio": seconds["mct"] / seconds["at"], "target": "reported",
+            "ours_s": seconds["mct"], "reference_s": seconds["at"],
+            "what": f"MCT epoch vs PGD-{at_steps} AT epoch, mnist_cnn, {batches} batches of {batch_size}"}
+
+
 def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -118,9 +159,11 @@ def main(argv=None) -> pd.DataFrame:
     args = parser.parse_args(argv)
     device = provenance.pick_device(args.device)
     if args.quick:
-        rows = [bench_training_loop(device, 2, 16, 1), bench_attack(device, 16, 2, 1)]
+        rows = [bench_training_loop(device, 2, 16, 1), bench_attack(device, 16, 2, 1),
+                bench_dundi(device, 64, 1), bench_mct_over_at(device, 2, 20, 1, 2)]
     else:
-        rows = [bench_training_loop(device, 40, 64, 5), bench_attack(device, 256, 20, 5)]
+        rows = [bench_training_loop(device, 40, 64, 5), bench_attack(device, 256, 20, 5),
+                bench_dundi(device, 1024, 7), bench_mct_over_at(device, 10, 50, 3, 40)]
     table = pd.DataFrame(rows)
     table["hardware"] = provenance.hardware(device)
     table["commit"] = provenance.git_commit()

@@ -17,5 +17,5 @@ def test_benchmark_smoke_run(tmp_path):
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     table = pd.read_csv(out)
-    assert set(table.figure) == {"training_loop", "attack_pgd"}
-    assert (table.ratio > 0).all()
+    assert set(table.figure) == {"training_loop", "attack_pgd", "dundi_two_step", "mct_over_at"}
+    assert table.ratio.notna().all()

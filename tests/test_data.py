@@ -188,3 +188,10 @@ def test_subset_is_fixed_and_shared(idx_dataset, tmp_path):
     a = data.load_prepared(out, train_size=7, test_size=3)
     b = data.load_prepared(out, train_size=7, test_size=3)
     assert len(a.y_train) == 7 and torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+
+
+def test_digits32_is_a_cifar_shaped_stand_in(tmp_path):
+    prepared = data.prepare("digits32", tmp_path / "raw", [], tmp_path / "d.pt", download=False)
+    assert prepared["x_train"].shape[1:] == (3, 32, 32) and prepared["x_train"].dtype == torch.uint8
+    assert len(prepared["x_train"]) + len(prepared["x_test"]) == 1797
+    assert set(prepared["y_test"].tolist()) == set(range(10))

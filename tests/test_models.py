@@ -8,7 +8,7 @@ import torch
 
 from advrepro.models import ARCHITECTURES, build_model
 
-EMBEDDING = {"mnist_cnn": 1024, "cifar_cnn": 1024, "lenet4": 84, "lenet5": 84, "vgg16": 512,
+EMBEDDING = {"distance_net": 128, "mnist_cnn": 1024, "cifar_cnn": 1024, "lenet4": 84, "lenet5": 84, "vgg16": 512,
              "resnet50": 2048, "densenet121": 1024}
 
 
@@ -17,6 +17,8 @@ EMBEDDING = {"mnist_cnn": 1024, "cifar_cnn": 1024, "lenet4": 84, "lenet5": 84, "
 def test_output_shapes(name, channels, size):
     model = build_model(name, channels, 10, [0.5] * channels, [0.25] * channels, image_size=size).eval()
     x = torch.rand(2, channels, size, size)
+    if name == "distance_net":  # classifies against oracle images
+        model.set_oracles(torch.rand_like(model.oracle_images))
     with torch.no_grad():
         assert model(x).shape == (2, 10)
         embedding = model.embed(x)

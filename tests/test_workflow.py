@@ -19,9 +19,18 @@ def snakemake(workdir, *args):
 def tiny_run(tmp_path_factory):
     require_fashion_mnist()
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    result = snakemake(workdir, "paper_figures/mct/table1.md")
+    result = snakemake(workdir, "paper_figures/mct/table1.md", *OTHER_TARGETS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir
+
+
+# A CIFAR-shaped stand-in job of every MCT method, and DunDi_P (which starts from the trained
+# native model) classified with the two-step oracle vote at two oracle counts.
+OTHER_TARGETS = [f"results/cifar/records/{m}/seed0/pgd7.json" for m in ("AT", "ALP", "TLA", "MCT")] + [
+    "results/dundi_lenet1/records/DunDi_P/seed0/clean_o1.json",
+    "results/dundi_lenet1/records/DunDi_P/seed0/clean_o20.json",
+    "results/dundi_lenet1/records/DunDi_R/seed0/clean_o20.json",
+]
 
 
 def test_table_built_from_real_training_and_attacks(tiny_run):
@@ -50,3 +59,13 @@ def test_training_log_has_progress_and_epoch_time(tiny_run):
     history = json.loads((tiny_run / "results/mnist/models/AT/seed0.json").read_text())
     assert history["history"][0]["seconds"] > 0
     assert (tiny_run / "results/mnist/checkpoints/AT/seed0.pt").is_file()
+
+
+def test_cifar_stand_in_and_dundi_records(tiny_run):
+    for path in OTHER_TARGETS:
+        record = json.loads((tiny_run / path).read_text())
+        assert 0 <= record["accuracy"] <= 1
+    cifar = json.loads((tiny_run / OTHER_TARGETS[0]).read_text())
+    assert cifar["dataset"] == "digits32" and cifar["paper_dataset"] == "cifar10"
+    dundi = json.loads((tiny_run / OTHER_TARGETS[-2]).read_text())
+    assert dundi["dataset"] == "fashion_mnist" and dundi["count"] == 64

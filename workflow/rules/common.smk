@@ -135,8 +135,22 @@ def job_resources(kind):
     return resources
 
 
-def all_artifacts():
-    return [path for name in ARTIFACTS for path in artifact_outputs(name)]
+def experiment_records(experiment):
+    """Every evaluation record of an experiment: each method x seed x attack."""
+    exp = EXPERIMENTS[experiment]
+    return [
+        record_file(experiment, method, seed, attack)
+        for method in exp["methods"]
+        for seed in exp["seeds"]
+        for attack in exp["attacks"]
+    ]
+
+
+def all_targets():
+    """Every artifact, and every record of every experiment (so `snakemake` also trains and
+    evaluates what no artifact shows yet)."""
+    artifacts = [path for name in ARTIFACTS for path in artifact_outputs(name)]
+    return artifacts + [path for exp in EXPERIMENTS for path in experiment_records(exp)]
 
 
 # Seconds-long jobs run on the submitting host, not as cluster jobs; the data rule also needs

@@ -35,7 +35,26 @@ def source_for(dataset: str) -> DatasetSource:
         return idx_source(dataset)
     if dataset == "cifar10":
         return cifar10_source()
-    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10")
+    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10, digits32")
+
+
+def _assemble_digits32(test_fraction: float = 0.2, seed: int = 0) -> dict:
+    """A CIFAR-shaped stand-in from real offline data: scikit-learn's 1,797 handwritten digits
+    (8x8, 17 grey levels), upscaled to 32x32 (nearest neighbour) and repeated to 3 channels,
+    split 80/20 with a fixed seed. Only the demo uses it, always labelled as a stand-in."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.from_numpy(digits.images).float().div(16.0)           # (N, 8, 8) in [0, 1]
+    images = images.repeat_interleave(4, 1).repeat_interleave(4, 2)       # (N, 32, 32)
+    images = images.mul(255).round().to(torch.uint8)[:, None].repeat(1, 3, 1, 1)
+    labels = torch.from_numpy(digits.target).long()
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    cut = int(len(labels) * (1 - test_fraction))
+    train, test = order[:cut], order[cut:]
+    return {"x_train": images[train], "y_train": labels[train], "x_test": images[test],
+            "y_test": labels[test], "classes": [str(d) for d in range(10)],
+            "files": {"sklearn.datasets.load_digits": "bundled with scikit-learn"}}
 
 
 def _assemble_idx(files: dict[str, Path], dataset: str) -> dict:
@@ -67,6 +86,10 @@ def _assemble_cifar(files: dict[str, Path]) -> dict:
 def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str | Path,
             download: bool = True, source: DatasetSource | None = None) -> dict:
     """Acquire and verify the published files, then write the prepared tensor file."""
+    if dataset == "digits32":  # ships inside scikit-learn: nothing to acquire
+        prepared = {**_assemble_digits32(), "name": dataset}
+        save_torch(out_path, prepared)
+        return prepared
     source = source or source_for(dataset)
     files = acquire(source, raw_dir, mirrors, download=download)
     prepared = _assemble_cifar(files) if dataset == "cifar10" else _assemble_idx(files, dataset)

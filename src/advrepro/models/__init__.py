@@ -40,6 +40,10 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
 
+    def configure(self, **settings) -> None:
+        """Decision-rule settings for one evaluation; plain classifiers have none (DunDi's
+        oracle counts do not apply to its native models, whose Table 1 row is oracle-free)."""
+
     @torch.no_grad()
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Predicted labels. Differs from ``forward().argmax(1)`` only for models whose real
