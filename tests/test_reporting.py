@@ -90,3 +90,14 @@ def test_markdown_carries_banner_and_stamp():
     assert "Not comparable with the paper" in text and "config hash: abc" in text
     assert "85.00 ± 7.07" in text
     assert r"\begin{tabular}" in tables.render_latex(table, SPEC, stamp)
+
+
+def test_training_cost_relative_to_standard():
+    def history(method, cls, seconds, seed=0):
+        return {"experiment": "mnist", "method": method, "method_class": cls, "seed": seed,
+                "hardware": "CPU x", "history": [{"seconds": seconds, "examples_per_second": 100 / seconds}]}
+    table = tables.training_cost_table([history("standard", "standard", 2.0), history("AT", "pgd_at", 20.0),
+                                        history("MCT", "mct", 3.0), history("MCT", "mct", 5.0, seed=1)])
+    cost = dict(zip(table.method, table.cost_over_standard))
+    assert cost == {"standard": 1.0, "AT": 10.0, "MCT": 2.0}
+    assert table.set_index("method").loc["MCT", "seeds"] == 2

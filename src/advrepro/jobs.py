@@ -156,3 +156,23 @@ def accuracy_table(record_paths: list[str], spec: dict, experiment: dict, report
     io.write_text(out_tex, tables.render_latex(table, spec, stamp))
     with io.atomic_path(out_csv) as tmp:
         table.assign(**{k.replace(" ", "_"): str(v) for k, v in stamp.items()}).to_csv(tmp, index=False)
+
+
+def training_cost(history_paths: list[str], scale: str, config_hash: str, out_md: str,
+                  out_csv: str) -> None:
+    """Training-cost table from every model's history file."""
+    from advrepro.reporting import tables
+
+    histories = [io.read_json(path) for path in history_paths]
+    table = tables.training_cost_table(histories)
+    datasets = sorted({(h["dataset"], h["paper_dataset"]) for h in histories})
+    stamp = {
+        "scale": scale,
+        "dataset": ", ".join(d for d, _ in datasets),
+        "paper_dataset": ", ".join(p for _, p in datasets),
+        "config hash": config_hash, "commit": provenance.git_commit(),
+        "hardware": "; ".join(sorted({h["hardware"] for h in histories})),
+    }
+    io.write_text(out_md, tables.render_cost_markdown(table, stamp))
+    with io.atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False)

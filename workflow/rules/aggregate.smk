@@ -23,3 +23,22 @@ rule accuracy_table:
         "../../envs/torch.yaml"
     script:
         "../scripts/accuracy_table.py"
+
+
+rule training_cost:
+    input:
+        histories=all_histories(),
+    output:
+        md="paper_figures/ours/training_cost.md",
+        csv="paper_figures/ours/training_cost.csv",
+    log:
+        "results/logs/artifacts/ours/training_cost.log",
+    params:
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/training_cost.py"

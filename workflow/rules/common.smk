@@ -28,6 +28,7 @@ wildcard_constraints:
     attack="[A-Za-z0-9_]+",
     seed=r"\d+",
     dataset="[a-z0-9_]+",
+    paper="mct|dundi",  # paper_figures/ours/ holds our own artifacts, each with its own rule
 
 
 def dataset_file(experiment):
@@ -146,11 +147,26 @@ def experiment_records(experiment):
     ]
 
 
+def all_histories():
+    """The training history (epoch times) of every model of every experiment."""
+    return [
+        f"results/{experiment}/models/{method}/seed{seed}.json"
+        for experiment, exp in EXPERIMENTS.items()
+        for method in exp["methods"]
+        for seed in exp["seeds"]
+    ]
+
+
 def all_targets():
-    """Every artifact, and every record of every experiment (so `snakemake` also trains and
-    evaluates what no artifact shows yet)."""
-    artifacts = [path for name in ARTIFACTS for path in artifact_outputs(name)]
-    return artifacts + [path for exp in EXPERIMENTS for path in experiment_records(exp)]
+    """Every artifact (with the training-cost table, every model), and every record of the
+    experiments that no artifact shows yet, so `snakemake` runs the whole configuration."""
+    targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
+    targets.append("paper_figures/ours/training_cost.md")
+    shown = {spec["experiment"] for spec in ARTIFACTS.values()}
+    for experiment in EXPERIMENTS:
+        if experiment not in shown:
+            targets += experiment_records(experiment)
+    return targets
 
 
 # Seconds-long jobs run on the submitting host, not as cluster jobs; the data rule also needs
@@ -159,3 +175,4 @@ localrules:
     all,
     prepare_dataset,
     accuracy_table,
+    training_cost,
