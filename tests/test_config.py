@@ -72,3 +72,26 @@ def test_snakemake_refuses_a_misspelt_key_before_any_job(tmp_path):
     output = result.stdout + result.stderr
     assert "'seedz'" in output and "experiments.mnist" in output
     assert "Job stats" not in output  # nothing was planned, let alone run
+
+
+def test_null_disables_an_entry(paper_config):
+    paper_config["experiments"]["cifar_densenet121"] = None
+    paper_config["experiments"]["dundi_lenet4"]["attacks"]["clean_o10"] = None
+    validated = config_checks.validate(paper_config, SCHEMA)
+    assert "cifar_densenet121" not in validated["experiments"]
+    assert "clean_o10" not in validated["experiments"]["dundi_lenet4"]["attacks"]
+    assert "clean_o10" in validated["experiments"]["dundi_lenet1"]["attacks"]  # no shared dicts
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", ".test/config.yaml", ".test/slurm.yaml"])
+def test_config_files_use_no_yaml_aliases(path):
+    """An alias shares one dict between experiments; Snakemake's override merge then changes all."""
+    events = yaml.parse((REPO / path).read_text())
+    aliases = [event.anchor for event in events if isinstance(event, yaml.AliasEvent)]
+    assert aliases == [], f"{path} uses YAML aliases {aliases}: write the settings out in full"
+
+
+def test_disabling_what_an_artifact_needs_is_named(paper_config):
+    paper_config["experiments"]["mnist"]["attacks"]["pgd100"] = None
+    with pytest.raises(config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[6\].attack"):
+        config_checks.validate(paper_config, SCHEMA)

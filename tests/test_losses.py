@@ -103,3 +103,10 @@ def test_nearest_per_class_picks_most_similar():
     index, valid = nearest_per_class(anchor, pool, anchor_label, pool_labels, 3)
     assert index.tolist() == [[0, 3]] and valid.all()
     assert hardest_negative(anchor, pool, anchor_label, pool_labels).item() == 0
+
+
+def test_balanced_batches_skip_a_class_with_no_examples():
+    labels = torch.arange(60) % 10
+    labels[labels == 7] = 3
+    batches = list(class_balanced_batches(labels, 20, 10, torch.Generator().manual_seed(0)))
+    assert all(7 not in labels[b].tolist() and len(b) == 18 for b in batches)

@@ -53,8 +53,26 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}"
 
 
+def drop_disabled(config: dict) -> dict:
+    """Remove experiments, methods, attacks and artifacts set to null. Config files are merged
+    (demo and test overrides on top of the paper config), and a merge cannot delete an entry:
+    an override disables one by setting it to null."""
+    for section in ("experiments", "artifacts"):
+        entries = config.get(section) or {}
+        for name in [n for n, v in entries.items() if v is None]:
+            del entries[name]
+    for experiment in (config.get("experiments") or {}).values():
+        for section in ("methods", "attacks"):
+            entries = experiment.get(section) or {}
+            for name in [n for n, v in entries.items() if v is None]:
+                del entries[name]
+    return config
+
+
 def validate(config: dict, schema_path: str | Path) -> dict:
-    """Validate ``config`` in place against the schema (filling defaults), then cross-check."""
+    """Drop disabled entries, validate ``config`` in place against the schema (filling
+    defaults), then cross-check references between entries."""
+    drop_disabled(config)
     schema = yaml.safe_load(Path(schema_path).read_text())
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -4,8 +4,6 @@ Wraps torchattacks. Used by the MCT paper as its black-box transfer attack.
 Params: eps, alpha (step size), steps.
 """
 
-import torchattacks
-
 from advrepro.attacks import ATTACKS, Attack
 
 
@@ -15,6 +13,8 @@ class BIM(Attack):
 
     def __init__(self, model, eps, alpha, steps, restarts=1):
         super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps)
+        import torchattacks  # imported on use: it pulls in scipy, seconds per job
+
         self._bim = torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps)
 
     def generate(self, x, y):

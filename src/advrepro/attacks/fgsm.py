@@ -1,7 +1,5 @@
 """FGSM (Goodfellow et al. 2015): one signed-gradient step of size eps, L-inf. Wraps torchattacks."""
 
-import torchattacks
-
 from advrepro.attacks import ATTACKS, Attack
 
 
@@ -10,4 +8,6 @@ class FGSM(Attack):
     norm = "linf"
 
     def generate(self, x, y):
+        import torchattacks  # imported on use: it pulls in scipy, seconds per job
+
         return torchattacks.FGSM(self.model, eps=self.eps)(x, y)

@@ -4,8 +4,6 @@ random start; ``restarts`` repeats it and keeps the per-example worst case. Wrap
 Params: eps, alpha (step size), steps, random_start (default True), restarts.
 """
 
-import torchattacks
-
 from advrepro.attacks import ATTACKS, Attack
 
 
@@ -17,6 +15,8 @@ class PGD(Attack):
     def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
         super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
                          random_start=random_start)
+        import torchattacks  # imported on use: it pulls in scipy, seconds per job
+
         self._pgd = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps,
                                      random_start=random_start)
 

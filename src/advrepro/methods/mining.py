@@ -53,7 +53,9 @@ def class_balanced_batches(labels: torch.Tensor, batch_size: int, num_classes: i
                            generator: torch.Generator):
     """Batches with ``batch_size // num_classes`` examples of every class, so every anchor has a
     positive and a negative of each other class. One epoch = ``len(labels) // batch_size``
-    batches; each class is drawn from its own reshuffled stream (small classes repeat)."""
+    batches; each class is drawn from its own reshuffled stream (small classes repeat). A class
+    with no training example at all (only in tiny subsets) is left out; the N-pair loss masks
+    its missing negatives."""
     per_class = max(1, batch_size // num_classes)
     num_batches = max(1, len(labels) // (per_class * num_classes))
     need = num_batches * per_class
@@ -62,11 +64,11 @@ def class_balanced_batches(labels: torch.Tensor, batch_size: int, num_classes: i
     for c in range(num_classes):  # a loop over classes, not samples
         members = (labels_cpu == c).nonzero(as_tuple=True)[0]
         if len(members) == 0:
-            raise ValueError(f"class {c} has no training examples; class-balanced batches need all")
+            continue
         repeats = -(-need // len(members))
         order = torch.cat([members[torch.randperm(len(members), generator=generator)]
                            for _ in range(repeats)])[:need]
         streams.append(order.view(num_batches, per_class))
-    batches = torch.stack(streams, 1).view(num_batches, per_class * num_classes)
+    batches = torch.stack(streams, 1).view(num_batches, per_class * len(streams))
     for batch in batches.to(labels.device):
         yield batch
