@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from advrepro.attacks import ATTACKS, Attack, BudgetViolation, build_attack, check_budget
+from advrepro.attacks import (ATTACKS, Attack, BudgetViolation, build_attack, check_budget,
+                              perturbation_norm)
 from advrepro.attacks.cw_linf import margin
 
 SETTINGS = {
@@ -14,6 +15,13 @@ SETTINGS = {
     "bim": {"eps": 0.1, "alpha": 0.03, "steps": 5},
     "pgd": {"eps": 0.1, "alpha": 0.03, "steps": 5, "restarts": 2},
     "cw_linf": {"eps": 0.1, "alpha": 0.03, "steps": 5},
+    "ifgsm": {"eps": 0.1, "alpha": 0.03, "steps": 5, "stop_at_misclassification": True},
+    "pgd_l2": {"eps": 1.0, "alpha": 0.3, "steps": 5},
+    "cw_l2": {"steps": 5, "lr": 0.05, "eps": 1.0},
+    "deepfool": {"steps": 3, "eps": 1.0},
+    "jsma": {"gamma": 0.02},
+    "random_noise": {"eps": 0.1},
+    "autoattack": {"eps": 0.1, "iterations": 2, "square_queries": 5, "target_classes": 2},
 }
 
 
@@ -29,8 +37,8 @@ def test_attack_respects_budget_and_box(name, tiny_model, tiny_splits):
     x_adv = attack(x, y)
     assert tiny_model.training, "the attack must restore the model's mode"
     assert x_adv.min() >= 0 and x_adv.max() <= 1
-    if attack.norm == "linf":
-        assert (x_adv - x).abs().amax() <= SETTINGS[name]["eps"] + 1e-6
+    if attack.eps is not None:  # measured here independently of the base class's check
+        assert perturbation_norm(x_adv - x, attack.norm).max() <= attack.eps + 1e-5
     if name == "clean":
         assert torch.equal(x_adv, x)
 
@@ -127,3 +135,141 @@ def test_pgd_is_reproducible_with_a_seed(tiny_model, tiny_splits):
     first = attack(x, y)
     torch.manual_seed(3)
     assert torch.equal(first, attack(x, y))
+
+
+@pytest.fixture
+def linear_model(tiny_splits):
+    """A softmax regression trained on the tiny data: a model whose decision boundaries are
+    known in closed form (DeepFool's nearest boundary, JSMA's saliency)."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(tiny_splits.x_train), tiny_splits.y_train).backward()
+        optimizer.step()
+    return model.eval()
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+def test_ifgsm_a_stops_each_example_at_its_first_misclassification(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    one_step = build_attack("ifgsm", linear_model, eps=0.3, alpha=0.025, steps=1,
+                            stop_at_misclassification=True)(x, y)
+    with torch.no_grad():
+        fooled_at_step_one = linear_model(one_step).argmax(1) != y
+    assert fooled_at_step_one.any() and not fooled_at_step_one.all()
+    many = dict(eps=0.3, alpha=0.025, steps=8)
+    variant_a = build_attack("ifgsm", linear_model, stop_at_misclassification=True, **many)(x, y)
+    variant_b = build_attack("ifgsm", linear_model, stop_at_misclassification=False, **many)(x, y)
+    # iFGSM-a leaves an example fooled at step 1 where step 1 put it; iFGSM-b keeps going
+    assert torch.equal(variant_a[fooled_at_step_one], one_step[fooled_at_step_one])
+    assert not torch.equal(variant_b[fooled_at_step_one], one_step[fooled_at_step_one])
+    assert accuracy(linear_model, variant_a, y) <= accuracy(linear_model, one_step, y)
+
+
+def test_deepfool_reaches_the_nearest_linear_boundary(linear_model, tiny_splits):
+    """One step on a linear model is the closed-form projection onto the nearest boundary."""
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    with torch.no_grad():
+        logits = linear_model(x)
+        weights = linear_model[1].weight                                 # (classes, features)
+        f = logits - logits.gather(1, y[:, None])
+        w = weights[None] - weights[y][:, None]                          # (B, classes, features)
+        distance = (f.abs() / w.norm(dim=2).clamp_min(1e-12)).scatter(1, y[:, None], float("inf"))
+        k = distance.argmin(1)
+        rows = torch.arange(len(y))
+        step = ((f[rows, k].abs() + 1e-4) / w[rows, k].norm(dim=1) ** 2)[:, None] * w[rows, k]
+        expected = (x + 1.02 * step.view_as(x)).clamp(0, 1)
+    correct = logits.argmax(1) == y
+    assert correct.sum() > 5
+    x_adv = build_attack("deepfool", linear_model, steps=1, overshoot=0.02)(x, y)
+    assert torch.allclose(x_adv[correct], expected[correct], atol=1e-5)
+    assert torch.equal(x_adv[~correct], x[~correct])
+    # before clipping to [0, 1], the step crosses the nearest boundary
+    unclipped = x + 1.02 * step.view_as(x)
+    assert accuracy(linear_model, unclipped[correct], y[correct]) == 0.0
+
+
+def test_jsma_only_raises_values_within_its_l0_budget_and_hits_targets(tiny_splits):
+    # a random linear model has weights of both signs, so saliency pairs exist for every
+    # target (the trained one's weights all push every logit up: no pair is admissible)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10)).eval()
+    x = tiny_splits.x_test
+    with torch.no_grad():
+        y = model(x).argmax(1)  # labels = the model's own predictions: all clean-correct
+    x_adv = build_attack("jsma", model, gamma=0.1, target="next", pair_budget=200_000)(x, y)
+    changed = (x_adv - x).abs() > 0
+    assert ((x_adv - x)[changed] > 0).all(), "theta = 1 only increases values"
+    assert perturbation_norm(x_adv - x, "l0").max() <= 0.1
+    with torch.no_grad():
+        hit = (model(x_adv).argmax(1) == (y + 1) % 10).float().mean().item()
+    assert hit > 0.5
+
+
+def test_jsma_works_with_any_number_of_classes():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()
+    x, y = torch.rand(5, 1, 4, 4) * 0.5, torch.tensor([0, 1, 2, 0, 1])
+    x_adv = build_attack("jsma", model, gamma=0.5)(x, y)
+    assert perturbation_norm(x_adv - x, "l0").max() <= 0.5
+
+
+def test_cw_l2_fools_with_near_minimal_perturbations(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    correct = linear_model(x).argmax(1) == y
+    cw = build_attack("cw_l2", linear_model, steps=100, lr=0.05, c=10.0, binary_search_steps=3)
+    x_cw = cw(x, y)
+    deepfool = build_attack("deepfool", linear_model, steps=5)(x, y)
+    fooled = (linear_model(x_cw).argmax(1) != y) & correct
+    assert fooled.float().sum() >= 0.9 * correct.float().sum()
+    norm_cw = (x_cw - x).flatten(1).norm(dim=1)[fooled]
+    norm_df = (deepfool - x).flatten(1).norm(dim=1)[fooled]
+    assert (norm_cw <= 1.5 * norm_df + 1e-3).float().mean() > 0.9
+
+
+def test_cw_l2_with_a_bound_stays_inside_it(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    x_adv = build_attack("cw_l2", linear_model, steps=20, lr=0.05, c=10.0, eps=0.2)(x, y)
+    assert perturbation_norm(x_adv - x, "l2").max() <= 0.2 + 1e-5
+
+
+def test_random_noise_is_far_weaker_than_pgd(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    torch.manual_seed(0)
+    noisy = build_attack("random_noise", linear_model, eps=0.15)(x, y)
+    pgd = build_attack("pgd", linear_model, eps=0.15, alpha=0.03, steps=10)(x, y)
+    assert (noisy - x).abs().flatten(1).amax(1).max() <= 0.15 + 1e-6
+    assert accuracy(linear_model, pgd, y) < accuracy(linear_model, noisy, y) - 0.2
+
+
+def test_pgd_l2_is_stronger_than_l2_noise(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    pgd = build_attack("pgd_l2", linear_model, eps=2.0, alpha=0.5, steps=10)(x, y)
+    noisy = build_attack("random_noise", linear_model, eps=2.0, norm="l2")(x, y)
+    assert perturbation_norm(pgd - x, "l2").max() <= 2.0 + 1e-5
+    assert accuracy(linear_model, pgd, y) < accuracy(linear_model, noisy, y)
+
+
+def test_autoattack_runs_the_standard_version_by_default(tiny_model):
+    runner = build_attack("autoattack", tiny_model, eps=8 / 255).configured("cpu")
+    assert runner.version == "standard"
+    assert runner.attacks_to_run == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert runner.apgd.n_iter == runner.apgd_targeted.n_iter == runner.fab.n_iter == 100
+    assert runner.apgd.n_restarts == 1
+    assert runner.apgd_targeted.n_target_classes == runner.fab.n_target_classes == 9
+    assert runner.square.n_queries == 5000
+    assert runner.epsilon == pytest.approx(8 / 255) and runner.norm == "Linf"
+
+
+def test_autoattack_is_at_least_as_strong_as_pgd(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    torch.manual_seed(0)
+    pgd = build_attack("pgd", linear_model, eps=0.1, alpha=0.02, steps=10)(x, y)
+    auto = build_attack("autoattack", linear_model, eps=0.1, iterations=10, square_queries=20)(x, y)
+    assert accuracy(linear_model, auto, y) <= accuracy(linear_model, pgd, y) + 1 / len(y)

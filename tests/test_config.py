@@ -95,3 +95,27 @@ def test_disabling_what_an_artifact_needs_is_named(paper_config):
     paper_config["experiments"]["mnist"]["attacks"]["pgd100"] = None
     with pytest.raises(config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[6\].attack"):
         config_checks.validate(paper_config, SCHEMA)
+
+
+def test_eps_sweep_becomes_one_attack_per_budget(paper_config):
+    validated = config_checks.validate(paper_config, SCHEMA)
+    attacks = validated["experiments"]["mnist"]["attacks"]
+    assert "pgd40_sweep" not in attacks
+    point = attacks["pgd40_sweep_eps0p1"]
+    assert point["class"] == "pgd" and point["params"] == {"alpha": 0.01, "steps": 40, "eps": 0.1}
+    assert point["sweep"] == {"attack": "pgd40_sweep", "eps": 0.1}
+    assert config_checks.sweep_attack_id("pgd20", 8 / 255) == "pgd20_eps0p03137"
+
+
+def test_attack_restricted_to_an_unknown_method_is_named(paper_config):
+    paper_config["experiments"]["cifar"]["attacks"]["autoattack"]["methods"] = ["MCT", "MTC"]
+    with pytest.raises(config_checks.ConfigError,
+                       match=r"experiments.cifar.attacks.autoattack.methods' names 'MTC'"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_transfer_source_of_an_attack_must_be_a_method(paper_config):
+    paper_config["experiments"]["dundi_lenet4"]["attacks"]["fgsm_native"]["source"]["method"] = "Nativ"
+    with pytest.raises(config_checks.ConfigError,
+                       match=r"dundi_lenet4.attacks.fgsm_native.source.method' is 'Nativ'"):
+        config_checks.validate(paper_config, SCHEMA)

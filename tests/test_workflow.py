@@ -19,7 +19,7 @@ def snakemake(workdir, *args):
 def tiny_run(tmp_path_factory):
     require_fashion_mnist()
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    result = snakemake(workdir, "paper_figures/mct/table1.md", *OTHER_TARGETS)
+    result = snakemake(workdir, "paper_figures/mct/table1.md", *OTHER_TARGETS, *STRONGER_TARGETS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir
 
@@ -32,6 +32,16 @@ OTHER_TARGETS = [f"results/cifar/records/{m}/seed0/pgd7.json" for m in ("AT", "A
     "results/dundi_lenet1/records/DunDi_R/seed0/clean_o20.json",
 ]
 
+# Evaluation beyond the papers, through the workflow: AutoAttack (demo-reduced), one point of
+# an epsilon sweep, DunDi under threat (a) (crafted on its native model, classified by the
+# two-step vote, here with 1 oracle per class) and threat (b) (white-box on its relaxation).
+STRONGER_TARGETS = [
+    "results/mnist/records/MCT/seed0/autoattack.json",
+    "results/mnist/records/AT/seed0/pgd40_sweep_eps0p5.json",
+    "results/dundi_lenet1/records/DunDi_P/seed0/jsma_native_o1.json",
+    "results/dundi_lenet1/records/DunDi_R/seed0/ifgsm_a_white.json",
+]
+
 
 def test_table_built_from_real_training_and_attacks(tiny_run):
     table = (tiny_run / "paper_figures/mct/table1.md").read_text()
@@ -41,7 +51,8 @@ def test_table_built_from_real_training_and_attacks(tiny_run):
     assert "not yet run" not in table
     assert "config hash:" in table and "hardware: CPU" in table
     records = sorted((tiny_run / "results/mnist/records").rglob("*.json"))
-    assert len(records) == 5 * 2 * 7  # methods x seeds x attacks
+    # Table 1: methods x seeds x attacks, plus the two stronger-evaluation records
+    assert len(records) == 5 * 2 * 7 + 2
     record = json.loads(records[0].read_text())
     assert {"accuracy", "count", "seconds", "params", "seed", "correct"} <= set(record)
     assert len(record["correct"]) == record["count"] == 64
@@ -69,3 +80,14 @@ def test_cifar_stand_in_and_dundi_records(tiny_run):
     assert cifar["dataset"] == "digits32" and cifar["paper_dataset"] == "cifar10"
     dundi = json.loads((tiny_run / OTHER_TARGETS[-2]).read_text())
     assert dundi["dataset"] == "fashion_mnist" and dundi["count"] == 64
+
+
+def test_stronger_evaluation_records(tiny_run):
+    auto, sweep, native, white = (json.loads((tiny_run / p).read_text()) for p in STRONGER_TARGETS)
+    assert auto["attack_class"] == "autoattack" and auto["params"]["iterations"] == 10
+    assert sweep["params"]["eps"] == 0.5 and sweep["attack"] == "pgd40_sweep_eps0p5"
+    assert native["threat"] == "transfer" and native["source"].endswith("Native/seed0.pt")
+    assert native["norm"] == "l0"
+    assert white["threat"] == "whitebox" and white["source"] is None
+    # a sweep's largest budget (0.5 in L-inf on [0, 1] images) leaves nothing standing
+    assert sweep["accuracy"] <= 0.1

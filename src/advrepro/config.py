@@ -77,7 +77,28 @@ def validate(config: dict, schema_path: str | Path) -> dict:
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_describe(e) for e in errors))
+    expand_sweeps(config)
     _cross_check(config)
+    return config
+
+
+def sweep_attack_id(attack_id: str, eps: float) -> str:
+    """Id of one budget of a swept attack: pgd20 at 0.1 -> pgd20_eps0p1."""
+    return f"{attack_id}_eps{eps:.4g}".replace(".", "p").replace("-", "m")
+
+
+def expand_sweeps(config: dict) -> dict:
+    """Replace each attack with an ``eps_sweep`` by one attack per budget (accuracy-versus-
+    epsilon curves): the same class and params with params.eps set, ids from sweep_attack_id."""
+    for experiment in (config.get("experiments") or {}).values():
+        attacks = experiment.get("attacks") or {}
+        for attack_id in [a for a, spec in attacks.items() if spec.get("eps_sweep")]:
+            template = attacks.pop(attack_id)
+            sweep = template.pop("eps_sweep")
+            for eps in sweep:
+                attacks[sweep_attack_id(attack_id, eps)] = {
+                    **template, "params": {**template.get("params", {}), "eps": eps},
+                    "sweep": {"attack": attack_id, "eps": eps}}
     return config
 
 
@@ -101,9 +122,19 @@ def _cross_check(config: dict) -> None:
             known(METHODS, method["class"], f"{base}.methods.{method_id}.class")
         for attack_id, attack in exp["attacks"].items():
             known(ATTACKS, attack["class"], f"{base}.attacks.{attack_id}.class")
-            if attack.get("threat") == "transfer" and "transfer_source" not in exp:
+            if attack.get("threat") == "transfer" and not (attack.get("source") or exp.get("transfer_source")):
                 problems.append(f"config key '{base}.attacks.{attack_id}' is a transfer attack "
-                                f"but '{base}.transfer_source' is not set")
+                                f"but neither its 'source' nor '{base}.transfer_source' is set")
+            for method_id in attack.get("methods") or []:
+                if method_id not in exp["methods"]:
+                    problems.append(f"config key '{base}.attacks.{attack_id}.methods' names "
+                                    f"'{method_id}'; methods of this experiment: "
+                                    f"{', '.join(exp['methods'])}")
+            source = attack.get("source")
+            if source and source["method"] not in exp["methods"]:
+                problems.append(f"config key '{base}.attacks.{attack_id}.source.method' is "
+                                f"'{source['method']}'; methods of this experiment: "
+                                f"{', '.join(exp['methods'])}")
         for method_id, method in exp["methods"].items():
             init_from = method.get("options", {}).get("init_from")
             if init_from is not None and init_from not in exp["methods"]:

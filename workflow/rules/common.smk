@@ -74,9 +74,10 @@ def attack_spec(experiment, attack):
 
 def transfer_source_file(wildcards):
     exp = EXPERIMENTS[wildcards.experiment]
-    if exp["attacks"][wildcards.attack]["threat"] != "transfer":
+    attack = exp["attacks"][wildcards.attack]
+    if attack["threat"] != "transfer":
         return []
-    source = exp["transfer_source"]
+    source = attack.get("source") or exp["transfer_source"]
     # seed null: the source model of the target's own seed (e.g. DunDi's native model)
     seed = wildcards.seed if source["seed"] is None else source["seed"]
     return model_file(wildcards.experiment, source["method"], seed)
@@ -137,13 +138,13 @@ def job_resources(kind):
 
 
 def experiment_records(experiment):
-    """Every evaluation record of an experiment: each method x seed x attack."""
+    """Every evaluation record of an experiment: each attack x the methods it evaluates x seed."""
     exp = EXPERIMENTS[experiment]
     return [
         record_file(experiment, method, seed, attack)
-        for method in exp["methods"]
+        for attack, spec in exp["attacks"].items()
+        for method in spec.get("methods") or exp["methods"]
         for seed in exp["seeds"]
-        for attack in exp["attacks"]
     ]
 
 
@@ -158,14 +159,12 @@ def all_histories():
 
 
 def all_targets():
-    """Every artifact (with the training-cost table, every model), and every record of the
-    experiments that no artifact shows yet, so `snakemake` runs the whole configuration."""
+    """Every artifact, the training-cost table, and every evaluation record of every experiment
+    (each model under each attack of its experiment), so `snakemake` runs the whole config."""
     targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
     targets.append("paper_figures/ours/training_cost.md")
-    shown = {spec["experiment"] for spec in ARTIFACTS.values()}
     for experiment in EXPERIMENTS:
-        if experiment not in shown:
-            targets += experiment_records(experiment)
+        targets += experiment_records(experiment)
     return targets
 
 
