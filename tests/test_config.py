@@ -117,5 +117,5 @@ def test_attack_restricted_to_an_unknown_method_is_named(paper_config):
 def test_transfer_source_of_an_attack_must_be_a_method(paper_config):
     paper_config["experiments"]["dundi_lenet4"]["attacks"]["fgsm_native"]["source"]["method"] = "Nativ"
     with pytest.raises(config_checks.ConfigError,
-                       match=r"dundi_lenet4.attacks.fgsm_native.source.method' is 'Nativ'"):
+                       match=r"dundi_lenet4.attacks.fgsm_native.source.method' names 'Nativ'"):
         config_checks.validate(paper_config, SCHEMA)

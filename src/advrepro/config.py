@@ -120,31 +120,27 @@ def _cross_check(config: dict) -> None:
         known(ARCHITECTURES, exp["architecture"], f"{base}.architecture")
         for method_id, method in exp["methods"].items():
             known(METHODS, method["class"], f"{base}.methods.{method_id}.class")
+        def check_method(method_id, key):
+            if method_id not in exp["methods"]:
+                problems.append(f"config key '{key}' names '{method_id}'; methods of this "
+                                f"experiment: {', '.join(exp['methods'])}")
+
         for attack_id, attack in exp["attacks"].items():
-            known(ATTACKS, attack["class"], f"{base}.attacks.{attack_id}.class")
+            key = f"{base}.attacks.{attack_id}"
+            known(ATTACKS, attack["class"], f"{key}.class")
             if attack.get("threat") == "transfer" and not (attack.get("source") or exp.get("transfer_source")):
-                problems.append(f"config key '{base}.attacks.{attack_id}' is a transfer attack "
-                                f"but neither its 'source' nor '{base}.transfer_source' is set")
+                problems.append(f"config key '{key}' is a transfer attack but neither its "
+                                f"'source' nor '{base}.transfer_source' is set")
             for method_id in attack.get("methods") or []:
-                if method_id not in exp["methods"]:
-                    problems.append(f"config key '{base}.attacks.{attack_id}.methods' names "
-                                    f"'{method_id}'; methods of this experiment: "
-                                    f"{', '.join(exp['methods'])}")
-            source = attack.get("source")
-            if source and source["method"] not in exp["methods"]:
-                problems.append(f"config key '{base}.attacks.{attack_id}.source.method' is "
-                                f"'{source['method']}'; methods of this experiment: "
-                                f"{', '.join(exp['methods'])}")
+                check_method(method_id, f"{key}.methods")
+            if attack.get("source"):
+                check_method(attack["source"]["method"], f"{key}.source.method")
         for method_id, method in exp["methods"].items():
             init_from = method.get("options", {}).get("init_from")
-            if init_from is not None and init_from not in exp["methods"]:
-                problems.append(f"config key '{base}.methods.{method_id}.options.init_from' is "
-                                f"'{init_from}'; methods of this experiment: {', '.join(exp['methods'])}")
-        source = exp.get("transfer_source")
-        if source and source["method"] not in exp["methods"]:
-            problems.append(f"config key '{base}.transfer_source.method' is "
-                            f"'{source['method']}'; methods of this experiment: "
-                            f"{', '.join(exp['methods'])}")
+            if init_from is not None:
+                check_method(init_from, f"{base}.methods.{method_id}.options.init_from")
+        if exp.get("transfer_source"):
+            check_method(exp["transfer_source"]["method"], f"{base}.transfer_source.method")
     for art_id, art in config.get("artifacts", {}).items():
         exp = experiments.get(art["experiment"])
         if exp is None:

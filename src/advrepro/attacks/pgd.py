@@ -11,14 +11,15 @@ from advrepro.attacks import ATTACKS, Attack
 class PGD(Attack):
     norm = "linf"
     randomised = True
+    torchattacks_class = "PGD"  # PGDL2 for the L2 subclass
 
     def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
         super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
                          random_start=random_start)
         import torchattacks  # imported on use: it pulls in scipy, seconds per job
 
-        self._pgd = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps,
-                                     random_start=random_start)
+        self._pgd = getattr(torchattacks, self.torchattacks_class)(
+            model, eps=eps, alpha=alpha, steps=steps, random_start=random_start)
 
     def generate(self, x, y):
         return self._pgd(x, y)
