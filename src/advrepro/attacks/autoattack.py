@@ -55,6 +55,3 @@ class AutoAttack(Attack):
         runner = self.configured(x.device, seed)
         x_adv, _ = runner.run_standard_evaluation(x, y, batch_size=len(x))
         return x_adv.to(x.device)
-
-    def describe(self) -> dict:
-        return {**super().describe(), "norm": self.norm}

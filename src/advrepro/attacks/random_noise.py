@@ -32,6 +32,3 @@ class RandomNoise(Attack):
             norms = direction.flatten(1).norm(dim=1).clamp_min(1e-12)
             delta = self.eps * direction / norms.view(-1, *[1] * (x.dim() - 1))
         return (x + delta).clamp(0, 1)
-
-    def describe(self) -> dict:
-        return {**super().describe(), "norm": self.norm}
