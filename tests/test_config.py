@@ -75,12 +75,39 @@ def test_snakemake_refuses_a_misspelt_key_before_any_job(tmp_path):
 
 
 def test_null_disables_an_entry(paper_config):
-    paper_config["experiments"]["cifar_densenet121"] = None
+    paper_config["artifacts"]["eps_l2_mnist"] = None
     paper_config["experiments"]["dundi_lenet4"]["attacks"]["clean_o10"] = None
     validated = config_checks.validate(paper_config, SCHEMA)
-    assert "cifar_densenet121" not in validated["experiments"]
+    assert "eps_l2_mnist" not in validated["artifacts"]
     assert "clean_o10" not in validated["experiments"]["dundi_lenet4"]["attacks"]
     assert "clean_o10" in validated["experiments"]["dundi_lenet1"]["attacks"]  # no shared dicts
+
+
+def test_disabled_experiment_still_named_by_an_artifact_is_an_error(paper_config):
+    paper_config["experiments"]["cifar_densenet121"] = None
+    with pytest.raises(config_checks.ConfigError, match=r"'artifacts.mct_table3' names experiment 'cifar_densenet121'"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_claim_naming_an_unknown_artifact_is_an_error(paper_config):
+    paper_config["claims"]["mct"][0]["artifact"] = "mct_tabel1"
+    with pytest.raises(config_checks.ConfigError, match=r"'claims.mct\[0\].artifact' is 'mct_tabel1'"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+def test_every_config_file_validates_merged_on_the_paper_config():
+    """The demo and CI overrides must leave a valid config (a disabled attack that an artifact
+    still names is caught here, before any job runs)."""
+    def merge(base, override):
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+    merged = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for override in ("config/demo.yaml", ".test/config.yaml"):
+        merge(merged, yaml.safe_load((REPO / override).read_text()))
+        config_checks.validate(copy.deepcopy(merged), SCHEMA)
 
 
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", ".test/config.yaml", ".test/slurm.yaml"])
@@ -102,7 +129,9 @@ def test_eps_sweep_becomes_one_attack_per_budget(paper_config):
     attacks = validated["experiments"]["mnist"]["attacks"]
     assert "pgd40_sweep" not in attacks
     point = attacks["pgd40_sweep_eps0p1"]
-    assert point["class"] == "pgd" and point["params"] == {"alpha": 0.01, "steps": 40, "eps": 0.1}
+    # alpha_per_eps: the step grows with the budget (1/30 of eps: 0.01 at the paper's 0.3)
+    assert point["class"] == "pgd" and point["params"]["steps"] == 40
+    assert point["params"]["eps"] == 0.1 and abs(point["params"]["alpha"] - 0.1 / 30) < 1e-9
     assert point["sweep"] == {"attack": "pgd40_sweep", "eps": 0.1}
     assert config_checks.sweep_attack_id("pgd20", 8 / 255) == "pgd20_eps0p03137"
 

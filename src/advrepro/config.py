@@ -57,7 +57,7 @@ def drop_disabled(config: dict) -> dict:
     """Remove experiments, methods, attacks and artifacts set to null. Config files are merged
     (demo and test overrides on top of the paper config), and a merge cannot delete an entry:
     an override disables one by setting it to null."""
-    for section in ("experiments", "artifacts"):
+    for section in ("experiments", "artifacts", "claims"):
         entries = config.get(section) or {}
         for name in [n for n, v in entries.items() if v is None]:
             del entries[name]
@@ -95,10 +95,14 @@ def expand_sweeps(config: dict) -> dict:
         for attack_id in [a for a, spec in attacks.items() if spec.get("eps_sweep")]:
             template = attacks.pop(attack_id)
             sweep = template.pop("eps_sweep")
+            # a step size that grows with the budget, so every budget is reachable in `steps`
+            alpha_per_eps = template.pop("alpha_per_eps", None)
             for eps in sweep:
+                params = {**template.get("params", {}), "eps": eps}
+                if alpha_per_eps is not None:
+                    params["alpha"] = alpha_per_eps * eps
                 attacks[sweep_attack_id(attack_id, eps)] = {
-                    **template, "params": {**template.get("params", {}), "eps": eps},
-                    "sweep": {"attack": attack_id, "eps": eps}}
+                    **template, "params": params, "sweep": {"attack": attack_id, "eps": eps}}
     return config
 
 
@@ -141,19 +145,94 @@ def _cross_check(config: dict) -> None:
                 check_method(init_from, f"{base}.methods.{method_id}.options.init_from")
         if exp.get("transfer_source"):
             check_method(exp["transfer_source"]["method"], f"{base}.transfer_source.method")
-    for art_id, art in config.get("artifacts", {}).items():
-        exp = experiments.get(art["experiment"])
-        if exp is None:
-            problems.append(f"config key 'artifacts.{art_id}.experiment' is "
-                            f"'{art['experiment']}'; experiments: {', '.join(experiments)}")
-            continue
-        for i, column in enumerate(art["columns"]):
-            if column["attack"] not in exp["attacks"]:
-                problems.append(f"config key 'artifacts.{art_id}.columns[{i}].attack' is "
-                                f"'{column['attack']}'; attacks of experiment "
-                                f"'{art['experiment']}': {', '.join(exp['attacks'])}")
+    _check_artifacts(config, problems)
+    _check_claims(config, problems)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+RESERVED_ITEMS = {"claims", "training_cost", "index"}
+
+
+def artifact_members(spec: dict) -> list[tuple[str, str | None]]:
+    """(experiment, method) of every row of an artifact (method None: all of a masking
+    report's experiment)."""
+    if spec["kind"] == "masking":
+        return [(name, None) for name in spec["checks"]]
+    if spec.get("rows"):
+        return [(m["experiment"], m["method"]) for row in spec["rows"]
+                for m in row.get("members") or [{"experiment": row.get("experiment", spec.get("experiment")),
+                                                 "method": row["method"]}]]
+    return [(name, method) for name in spec.get("experiments") or [spec.get("experiment")]
+            for method in spec.get("methods", [])]
+
+
+def _check_artifacts(config: dict, problems: list[str]) -> None:
+    experiments = config.get("experiments", {})
+    seen = {}
+    for art_id, art in config.get("artifacts", {}).items():
+        key = f"artifacts.{art_id}"
+        target = (art["paper"], art["item"])
+        if art["item"] in RESERVED_ITEMS:
+            problems.append(f"config key '{key}.item' is '{art['item']}', a name the workflow "
+                            f"uses itself ({', '.join(sorted(RESERVED_ITEMS))})")
+        # one rule per kind builds paper_figures/{paper}/{item}.*, told apart by item: an
+        # item names one kind of artifact, and one artifact per paper
+        other = seen.get(art["item"])
+        if other and (other[1] == art["paper"] or other[2] != art["kind"]):
+            problems.append(f"config key '{key}.item' is '{art['item']}', also the item of "
+                            f"'artifacts.{other[0]}' ({other[2]} of {other[1]}); use another")
+        seen[art["item"]] = (art_id, art["paper"], art["kind"])
+        if art["kind"] == "figure" and not art.get("plot"):
+            problems.append(f"config key '{key}.plot' is missing (a figure needs line or bar)")
+        if art["kind"] != "masking" and not art.get("columns"):
+            problems.append(f"config key '{key}.columns' is missing")
+        members = artifact_members(art)
+        if not members:
+            problems.append(f"config key '{key}' has no rows: give experiment(s) + methods, or rows")
+        names = list(dict.fromkeys(name for name, _ in members))
+        unknown = [n for n in names if n not in experiments]
+        for name in unknown:
+            problems.append(f"config key '{key}' names experiment '{name}'; experiments: "
+                            f"{', '.join(experiments)}")
+        if unknown:
+            continue
+        attacks = {a for n in names for a in experiments[n]["attacks"]}
+        sweeps = {(spec.get("sweep") or {}).get("attack") for n in names
+                  for spec in experiments[n]["attacks"].values()}
+        for i, column in enumerate(art.get("columns") or []):
+            if column.get("sweep"):
+                if column["sweep"] not in sweeps:
+                    problems.append(f"config key '{key}.columns[{i}].sweep' is "
+                                    f"'{column['sweep']}', not an eps_sweep of {', '.join(names)}")
+                continue
+            ids = column["attack"] if isinstance(column["attack"], list) else [column["attack"]]
+            for attack in ids:
+                if attack not in attacks:
+                    problems.append(f"config key '{key}.columns[{i}].attack' names '{attack}'; "
+                                    f"attacks of {', '.join(names)}: {', '.join(sorted(attacks))}")
+        for name, checks in (art.get("checks") or {}).items():
+            exp = experiments[name]
+            for j, check in enumerate(checks):
+                for field in ("weaker", "stronger", "noise", "attack"):
+                    if field in check and check[field] not in exp["attacks"]:
+                        problems.append(f"config key '{key}.checks.{name}[{j}].{field}' names "
+                                        f"'{check[field]}', not an attack of '{name}'")
+
+
+def _check_claims(config: dict, problems: list[str]) -> None:
+    from advrepro.reporting.claims import CHECKS
+
+    artifacts = config.get("artifacts", {})
+    for paper, claims in (config.get("claims") or {}).items():
+        for i, claim in enumerate(claims):
+            key = f"claims.{paper}[{i}]"
+            if claim["artifact"] != "training_cost" and claim["artifact"] not in artifacts:
+                problems.append(f"config key '{key}.artifact' is '{claim['artifact']}'; "
+                                f"artifacts: training_cost, {', '.join(artifacts)}")
+            if claim["check"] not in CHECKS:
+                problems.append(f"config key '{key}.check' is '{claim['check']}'; known: "
+                                f"{', '.join(CHECKS)}")
 
 
 def load(path: str | Path, schema_path: str | Path) -> dict:

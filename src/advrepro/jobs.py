@@ -134,28 +134,81 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
              result["examples_per_second"])
 
 
-def accuracy_table(record_paths: list[str], spec: dict, experiment: dict, reported_csv: str,
-                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str) -> None:
-    """Render one paper table (methods x attacks) from evaluation records."""
-    from advrepro.reporting import reported, tables
+def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
+                    scale: str, config_hash: str):
+    """The cell table of one artifact and its provenance stamp, from its records only."""
+    from advrepro.reporting import cells, reported
 
     records = [io.read_json(path) for path in record_paths]
-    table = tables.build_accuracy_table(records, spec, experiment,
-                                        reported.load_reported(reported_csv), scale)
-    stamp = {
-        "scale": scale, "dataset": experiment["dataset"],
-        "paper_dataset": experiment["paper_dataset"],
-        "architecture": experiment["architecture"],
-        "seeds": ", ".join(str(s) for s in experiment["seeds"]),
-        "train examples": experiment.get("train_size") or "all",
-        "test examples": experiment.get("test_size") or "all",
-        "config hash": config_hash, "commit": provenance.git_commit(),
-        "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a",
-    }
-    io.write_text(out_md, tables.render_markdown(table, spec, stamp))
-    io.write_text(out_tex, tables.render_latex(table, spec, stamp))
+    table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv),
+                              scale)
+    stamp = cells.stamp_for(spec, experiments, records, scale, config_hash,
+                            provenance.git_commit())
+    return table, stamp
+
+
+def _write_csv(table, stamp: dict, out_csv: str) -> None:
+    """Tidy CSV with the provenance stamp on every row (so a copied CSV keeps it)."""
     with io.atomic_path(out_csv) as tmp:
         table.assign(**{k.replace(" ", "_"): str(v) for k, v in stamp.items()}).to_csv(tmp, index=False)
+
+
+def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
+                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str) -> None:
+    """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV."""
+    from advrepro.reporting import tables
+
+    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
+                                   config_hash)
+    io.write_text(out_md, tables.render_markdown(table, spec, stamp))
+    io.write_text(out_tex, tables.render_latex(table, spec, stamp))
+    _write_csv(table, stamp, out_csv)
+
+
+def figure_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
+                    scale: str, config_hash: str, out_png: str, out_pdf: str,
+                    out_csv: str) -> None:
+    """One figure (line or grouped bars) as PNG and PDF, with its numbers as tidy CSV."""
+    from advrepro.reporting import figures
+
+    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
+                                   config_hash)
+    figures.plot(table, spec, stamp, [out_png, out_pdf])
+    _write_csv(table, stamp, out_csv)
+
+
+def masking_report(record_paths: list[str], spec: dict, experiments: dict, scale: str,
+                   config_hash: str, out_md: str, out_csv: str) -> None:
+    """Gradient-masking checks (pass / flag per model) from evaluation records."""
+    from advrepro.reporting import masking
+
+    records = [io.read_json(path) for path in record_paths]
+    table = masking.run_checks(records, spec, experiments)
+    stamp = masking.stamp_for(spec, experiments, records, scale, config_hash,
+                              provenance.git_commit())
+    io.write_text(out_md, masking.render_markdown(table, spec, stamp))
+    _write_csv(table, stamp, out_csv)
+
+
+def claims_report(claims: list[dict], artifact_csvs: dict, paper: str, out_md: str,
+                  out_csv: str) -> None:
+    """Each headline claim of a paper checked on the artifacts that were built."""
+    import pandas as pd
+
+    from advrepro.reporting import claims as claim_checks
+
+    tables = {name: pd.read_csv(path) for name, path in artifact_csvs.items()}
+    table = claim_checks.evaluate_claims(claims, tables)
+    io.write_text(out_md, claim_checks.render_markdown(table, paper, tables))
+    with io.atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False)
+
+
+def artifact_index(entries: list[dict], out_md: str) -> None:
+    """paper_figures/index.md: every artifact with its target, rule, script and status."""
+    from advrepro.reporting import index
+
+    io.write_text(out_md, index.render(entries, provenance.git_commit()))
 
 
 def training_cost(history_paths: list[str], scale: str, config_hash: str, out_md: str,

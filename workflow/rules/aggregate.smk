@@ -1,20 +1,23 @@
-# Stage 4: paper tables from evaluation records only (no model is loaded here), each
-# with the reported numbers beside ours, verdicts where comparable, and a provenance stamp.
+# Stage 4: every table and figure from evaluation records only (no model is loaded here, so a
+# plot or table change never retrains or re-attacks anything). One rule per artifact kind,
+# one script per rule; config `artifacts` says which artifact is which kind.
 
 
-rule accuracy_table:
+rule table:
     input:
         records=lambda w: artifact_records(artifact_by_target(w)),
         reported=config["reported_results"],
     output:
         md="paper_figures/{paper}/{item}.md",
-        csv="paper_figures/{paper}/{item}.csv",
+        csv=report("paper_figures/{paper}/{item}.csv", caption="../report/table.rst", category="{paper}"),
         tex="paper_figures/{paper}/{item}.tex",
+    wildcard_constraints:
+        item=items_of_kind("table"),
     log:
         "results/logs/artifacts/{paper}/{item}.log",
     params:
         spec=lambda w: ARTIFACTS[artifact_by_target(w)],
-        experiment=lambda w: EXPERIMENTS[ARTIFACTS[artifact_by_target(w)]["experiment"]],
+        experiments=lambda w: artifact_experiments(artifact_by_target(w)),
         provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
     threads: config["resources"]["cpu"]["cpus"]
     resources:
@@ -22,7 +25,55 @@ rule accuracy_table:
     conda:
         "../../envs/torch.yaml"
     script:
-        "../scripts/accuracy_table.py"
+        "../scripts/table.py"
+
+
+rule figure:
+    input:
+        records=lambda w: artifact_records(artifact_by_target(w)),
+        reported=config["reported_results"],
+    output:
+        png=report("paper_figures/{paper}/{item}.png", caption="../report/figure.rst", category="{paper}"),
+        pdf="paper_figures/{paper}/{item}.pdf",
+        csv="paper_figures/{paper}/{item}.csv",
+    wildcard_constraints:
+        item=items_of_kind("figure"),
+    log:
+        "results/logs/artifacts/{paper}/{item}.log",
+    params:
+        spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        experiments=lambda w: artifact_experiments(artifact_by_target(w)),
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/figure.py"
+
+
+rule masking_report:
+    input:
+        records=lambda w: artifact_records(artifact_by_target(w)),
+    output:
+        md="paper_figures/{paper}/{item}.md",
+        csv=report("paper_figures/{paper}/{item}.csv", caption="../report/masking.rst", category="{paper}"),
+    wildcard_constraints:
+        item=items_of_kind("masking"),
+    log:
+        "results/logs/artifacts/{paper}/{item}.log",
+    params:
+        spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        experiments=lambda w: artifact_experiments(artifact_by_target(w)),
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/masking_report.py"
 
 
 rule training_cost:
@@ -30,7 +81,7 @@ rule training_cost:
         histories=all_histories(),
     output:
         md="paper_figures/ours/training_cost.md",
-        csv="paper_figures/ours/training_cost.csv",
+        csv=report("paper_figures/ours/training_cost.csv", caption="../report/training_cost.rst", category="ours"),
     log:
         "results/logs/artifacts/ours/training_cost.log",
     params:
@@ -42,3 +93,40 @@ rule training_cost:
         "../../envs/torch.yaml"
     script:
         "../scripts/training_cost.py"
+
+
+rule claims:
+    input:
+        unpack(lambda w: claim_tables(w.paper)),
+    output:
+        md="paper_figures/{paper}/claims.md",
+        csv=report("paper_figures/{paper}/claims.csv", caption="../report/claims.rst", category="{paper}"),
+    log:
+        "results/logs/artifacts/{paper}/claims.log",
+    params:
+        claims=lambda w: config["claims"][w.paper],
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/claims.py"
+
+
+rule index:
+    input:
+        index_inputs(),
+    output:
+        "paper_figures/index.md",
+    log:
+        "results/logs/artifacts/index.log",
+    params:
+        entries=index_entries(),
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/index.py"

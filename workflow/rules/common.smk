@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
 from advrepro.provenance import config_hash
+from advrepro.reporting import cells, masking
 
 
 try:
@@ -28,7 +29,7 @@ wildcard_constraints:
     attack="[A-Za-z0-9_]+",
     seed=r"\d+",
     dataset="[a-z0-9_]+",
-    paper="mct|dundi",  # paper_figures/ours/ holds our own artifacts, each with its own rule
+    paper="mct|dundi|ours",  # paper_figures/ours/: our own artifacts (not in either paper)
 
 
 def dataset_file(experiment):
@@ -91,22 +92,38 @@ def init_model_file(wildcards):
 
 
 def artifact_records(artifact):
-    """Every evaluation record an artifact is built from (methods the experiment trains)."""
+    """Every evaluation record an artifact is built from (only (model, attack) pairs the config
+    evaluates: a disabled or method-limited attack shows as "not evaluated")."""
     spec = ARTIFACTS[artifact]
-    exp = EXPERIMENTS[spec["experiment"]]
-    return [
-        record_file(spec["experiment"], method, seed, column["attack"])
-        for method in spec["methods"]
-        if method in exp["methods"]
-        for seed in exp["seeds"]
-        for column in spec["columns"]
-    ]
+    needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
+    return [record_file(*key) for key in needed]
+
+
+def artifact_experiments(artifact):
+    """The experiments an artifact reads (its params: a change elsewhere does not rebuild it)."""
+    spec = ARTIFACTS[artifact]
+    return {name: EXPERIMENTS[name] for name, *_ in config_checks.artifact_members(spec)}
+
+
+ARTIFACT_SUFFIXES = {"table": ("md", "csv", "tex"), "figure": ("png", "pdf", "csv"),
+                     "masking": ("md", "csv")}
 
 
 def artifact_outputs(artifact):
     spec = ARTIFACTS[artifact]
     stem = f"paper_figures/{spec['paper']}/{spec['item']}"
-    return [f"{stem}.md", f"{stem}.csv", f"{stem}.tex"]
+    return [f"{stem}.{suffix}" for suffix in ARTIFACT_SUFFIXES[spec["kind"]]]
+
+
+def artifact_csv(artifact):
+    spec = ARTIFACTS[artifact]
+    return f"paper_figures/{spec['paper']}/{spec['item']}.csv"
+
+
+def items_of_kind(kind):
+    """Wildcard constraint: the items of one artifact kind (so the rules never overlap)."""
+    items = sorted({spec["item"] for spec in ARTIFACTS.values() if spec["kind"] == kind})
+    return "|".join(items) or "(?!)"
 
 
 def artifact_by_target(wildcards):
@@ -114,6 +131,33 @@ def artifact_by_target(wildcards):
         if (spec["paper"], spec["item"]) == (wildcards.paper, wildcards.item):
             return name
     raise WorkflowError(f"no artifact paper_figures/{wildcards.paper}/{wildcards.item} in config")
+
+
+TRAINING_COST_CSV = "paper_figures/ours/training_cost.csv"
+
+
+def claim_tables(paper):
+    """The CSV of every artifact a paper's claims read, by artifact id."""
+    return {claim["artifact"]: (TRAINING_COST_CSV if claim["artifact"] == "training_cost"
+                                else artifact_csv(claim["artifact"]))
+            for claim in config["claims"][paper]}
+
+
+def index_entries():
+    entries = [{"title": spec.get("title", name), "paper": spec["paper"], "kind": spec["kind"],
+                "target": artifact_outputs(name)[0], "csv": artifact_csv(name)}
+               for name, spec in ARTIFACTS.items()]
+    entries.append({"title": "Training cost per epoch (ours)", "paper": "ours",
+                    "kind": "training_cost", "target": "paper_figures/ours/training_cost.md",
+                    "csv": TRAINING_COST_CSV})
+    entries += [{"title": f"{paper.upper()} headline claims", "paper": paper, "kind": "claims",
+                 "target": f"paper_figures/{paper}/claims.md",
+                 "csv": f"paper_figures/{paper}/claims.csv"} for paper in config["claims"]]
+    return entries
+
+
+def index_inputs():
+    return [entry["csv"] for entry in index_entries()]
 
 
 def job_resources(kind):
@@ -163,6 +207,8 @@ def all_targets():
     (each model under each attack of its experiment), so `snakemake` runs the whole config."""
     targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
     targets.append("paper_figures/ours/training_cost.md")
+    targets += [f"paper_figures/{paper}/claims.md" for paper in config["claims"]]
+    targets.append("paper_figures/index.md")
     for experiment in EXPERIMENTS:
         targets += experiment_records(experiment)
     return targets
@@ -173,5 +219,9 @@ def all_targets():
 localrules:
     all,
     prepare_dataset,
-    accuracy_table,
+    table,
+    figure,
+    masking_report,
     training_cost,
+    claims,
+    index,

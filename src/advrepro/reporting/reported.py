@@ -35,8 +35,9 @@ def _same(field: str, wanted, found: str) -> bool:
 
 
 def find_reported(table: pd.DataFrame, paper: str, item: str, method: str,
-                  selector: dict) -> pd.Series | None:
-    """The single reported row for (paper, item, method, selector); None if the paper has none."""
+                  selector: dict, prefer: dict | None = None) -> pd.Series | None:
+    """The single reported row for (paper, item, method, selector); None if the paper has none.
+    ``prefer`` narrows several matches (e.g. the row's architecture in a table that prints two)."""
     rows = table[(table.paper == paper) & (table.item == item) & (table.method == method)]
     for field, wanted in selector.items():
         if field not in table.columns:
@@ -44,6 +45,9 @@ def find_reported(table: pd.DataFrame, paper: str, item: str, method: str,
         if rows.empty:
             break
         rows = rows.loc[rows[field].map(lambda found: _same(field, wanted, found)).astype(bool)]
+    for field, wanted in (prefer or {}).items():
+        if len(rows) > 1:
+            rows = rows.loc[rows[field].map(lambda found: _same(field, wanted, found)).astype(bool)]
     if len(rows) > 1:
         raise ValueError(f"selector {selector} matches {len(rows)} reported rows for "
                          f"{paper} {item} {method}; make it more specific")

@@ -1,80 +1,50 @@
-"""Accuracy tables (methods x attacks) rendered from evaluation records only.
+"""Tables rendered from the tidy cell table of ``advrepro.reporting.cells`` (records only).
 
-``build_accuracy_table`` turns records + the artifact spec + the reported CSV into one tidy
-row per (method, column): ours (mean, std over seeds), reported, difference, verdict.
-``render_markdown`` / ``render_latex`` format it with the provenance stamp.
+``render_markdown`` / ``render_latex`` format rows x columns with the provenance stamp and the
+stand-in banner; ``training_cost_table`` is the cost of each method from training histories.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-
 import pandas as pd
-
-from advrepro.metrics import mean_std
-from advrepro.reporting.reported import find_reported, parse_number
-from advrepro.reporting.verdict import comparability, verdict
-
-NOT_RUN = "not yet run"
-
-
-def build_accuracy_table(records: list[dict], spec: dict, experiment: dict,
-                         reported: pd.DataFrame, scale: str) -> pd.DataFrame:
-    by_cell: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for record in records:
-        by_cell[(record["method"], record["attack"])].append(record)
-    rows = []
-    for method in spec["methods"]:
-        for column in spec["columns"]:
-            attack = experiment["attacks"][column["attack"]]
-            params = attack.get("params", {})
-            selector = column["reported"]
-            paper_row = find_reported(reported, spec["paper"], spec["item"], method, selector)
-            reported_value = float(paper_row["value"]) if paper_row is not None else math.nan
-            cell = by_cell.get((method, column["attack"]), [])
-            accuracies = [100.0 * r["accuracy"] for r in sorted(cell, key=lambda r: r["seed"])]
-            mean, std = mean_std(accuracies)
-            if method not in experiment["methods"]:
-                status, judgement = NOT_RUN, ""
-            elif not cell:
-                status, judgement = "missing records", ""
-            elif paper_row is None:
-                status, judgement = "ok", "no reported value"
-            else:
-                status = "ok"
-                reason = comparability(
-                    scale, experiment["dataset"], experiment["paper_dataset"],
-                    experiment.get("paper_architecture", experiment["architecture"]),
-                    paper_row.get("architecture", ""), params, dict(paper_row))
-                judgement = (f"not comparable: {reason}" if reason
-                             else verdict(mean, std, reported_value))
-            rows.append({
-                "method": method, "column": column["label"], "attack": column["attack"],
-                "attack_class": attack["class"], "threat": attack.get("threat", "whitebox"),
-                "eps": params.get("eps"), "steps": params.get("steps"),
-                "restarts": params.get("restarts", 1), "n_seeds": len(accuracies),
-                "seeds": " ".join(str(r["seed"]) for r in sorted(cell, key=lambda r: r["seed"])),
-                "ours_mean": mean, "ours_std": std, "reported": reported_value,
-                "difference": mean - reported_value, "verdict": judgement, "status": status,
-            })
-    return pd.DataFrame(rows)
 
 
 def _fmt(value: float, digits: int = 2) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _cell(row: pd.Series) -> str:
-    if row.status != "ok":
-        ours = row.status
-    else:
-        ours = f"{_fmt(row.ours_mean)} ± {_fmt(row.ours_std)}"
+def _ours(row) -> str:
+    return row.status if row.status != "ok" else f"{_fmt(row.ours_mean)} ± {_fmt(row.ours_std)}"
+
+
+def _cell(row) -> str:
+    ours = _ours(row)
     return ours if math.isnan(row.reported) else f"{ours} ({_fmt(row.reported)})"
+
+
+def attack_as_run(row) -> str:
+    """'pgd eps=0.3 steps=40 restarts=20 (transfer)', or the combined attack ids."""
+    if len(row.attacks.split()) > 1:
+        return f"{row.combine} of {row.attacks.replace(' ', ', ')}"
+    run = f"{row.attack_class}"
+    if not _missing(row.eps):
+        run += f" eps={row.eps:g}"
+    if not _missing(row.steps):
+        run += f" steps={int(row.steps)}"
+    if not _missing(row.restarts) and int(row.restarts) > 1:
+        run += f" restarts={int(row.restarts)}"
+    if row.threat == "transfer":
+        run += " (transfer)"
+    return run
 
 
 def stamp_lines(stamp: dict) -> list[str]:
     return [f"{key}: {value}" for key, value in stamp.items()]
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def standin_banner(stamp: dict) -> str | None:
@@ -98,27 +68,20 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
         lines += [f"> {banner}", ""]
     lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), ""]
     columns = list(dict.fromkeys(table.column))
-    lines += ["## Accuracy (%): ours, mean ± std over seeds (reported)", "",
-              "| Method | " + " | ".join(columns) + " |",
+    lines += [f"## {spec.get('value_label', 'Accuracy (%)')}: ours, mean ± std over seeds "
+              "(reported)", "",
+              f"| {spec.get('row_header', 'Method')} | " + " | ".join(columns) + " |",
               "|---|" + "---|" * len(columns)]
-    for method, group in table.groupby("method", sort=False):
+    for label, group in table.groupby("row", sort=False):
         cells = {row.column: _cell(row) for row in group.itertuples()}
-        lines.append(f"| {method} | " + " | ".join(cells[c] for c in columns) + " |")
+        lines.append(f"| {label} | " + " | ".join(cells[c] for c in columns) + " |")
     lines += ["", "## Cell by cell", "",
-              "| Method | Column | Attack as run | Seeds | Ours | Reported | Δ | Verdict |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | Verdict |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in table.itertuples():
-        run = f"{row.attack_class}" + (f" eps={row.eps:g}" if row.eps is not None and not
-                                       (isinstance(row.eps, float) and math.isnan(row.eps)) else "")
-        if row.steps is not None and not (isinstance(row.steps, float) and math.isnan(row.steps)):
-            run += f" steps={int(row.steps)}"
-        if row.restarts and int(row.restarts) > 1:
-            run += f" restarts={int(row.restarts)}"
-        if row.threat == "transfer":
-            run += " (transfer)"
-        ours = row.status if row.status != "ok" else f"{_fmt(row.ours_mean)} ± {_fmt(row.ours_std)}"
-        lines.append(f"| {row.method} | {row.column} | {run} | {row.seeds or '—'} | {ours} | "
-                     f"{_fmt(row.reported)} | {_fmt(row.difference)} | {row.verdict or '—'} |")
+        lines.append(f"| {row.row} | {row.column} | {row.members} | {attack_as_run(row)} | "
+                     f"{row.seeds or '—'} | {_ours(row)} | {_fmt(row.reported)} | "
+                     f"{_fmt(row.difference)} | {row.verdict or '—'} |")
     lines += ["", "Verdict rule (docs/verdicts.md): reproduced when |ours − reported| ≤ "
               "max(2·std, 1 point) and dataset, architecture, scale and attack budget match the "
               "paper; otherwise higher/lower, or not comparable with the reason.", ""]
@@ -141,10 +104,11 @@ def render_latex(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
     lines = [f"% generated by the workflow; " + "; ".join(stamp_lines(stamp)),
              r"\begin{table}[t]", r"\centering", r"\small",
              r"\begin{tabular}{l" + "c" * len(columns) + "}", r"\toprule",
-             "Method & " + " & ".join(_tex_escape(c) for c in columns) + r" \\", r"\midrule"]
-    for method, group in table.groupby("method", sort=False):
+             _tex_escape(spec.get("row_header", "Method")) + " & "
+             + " & ".join(_tex_escape(c) for c in columns) + r" \\", r"\midrule"]
+    for label, group in table.groupby("row", sort=False):
         cells = {row.column: _tex_escape(_cell(row)) for row in group.itertuples()}
-        lines.append(_tex_escape(method) + " & " + " & ".join(cells[c] for c in columns) + r" \\")
+        lines.append(_tex_escape(label) + " & " + " & ".join(cells[c] for c in columns) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\caption{" + _tex_escape(caption) + "}",
               r"\end{table}", ""]
     return "\n".join(lines)

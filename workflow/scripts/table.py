@@ -1,9 +1,9 @@
-"""Rule accuracy_table: evaluation records -> paper_figures/<paper>/<item>.{md,csv,tex}."""
+"""Rule table: evaluation records -> paper_figures/<paper>/<item>.{md,csv,tex}."""
 from advrepro import jobs
 
 with jobs.logging_to(snakemake.log[0]):
-    jobs.accuracy_table(list(snakemake.input.records), dict(snakemake.params.spec),
-                        dict(snakemake.params.experiment), snakemake.input.reported,
+    jobs.table_artifact(list(snakemake.input.records), dict(snakemake.params.spec),
+                        dict(snakemake.params.experiments), snakemake.input.reported,
                         snakemake.params.provenance["scale"],
                         snakemake.params.provenance["config_hash"],
                         snakemake.output.md, snakemake.output.csv, snakemake.output.tex)

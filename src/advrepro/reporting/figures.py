@@ -1,0 +1,99 @@
+"""Figures drawn from the tidy cell table of ``advrepro.reporting.cells`` (records only).
+
+``line``: one line per (row, series) over the columns' x (accuracy versus epsilon, DunDi's
+defence success versus oracle count); ``bar``: grouped bars, rows on the x axis and one bar per
+column (DunDi Fig. 6). Ours are mean with a +-1 std bar over seeds; the paper's numbers, where
+the CSV has them, are hollow black markers. Stand-in or reduced-scale runs carry a banner.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from advrepro import io  # noqa: E402
+from advrepro.reporting.tables import standin_banner  # noqa: E402
+
+PLOTS = {}
+
+
+def plot_kind(name):
+    def register(function):
+        PLOTS[name] = function
+        return function
+    return register
+
+
+def _finite(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+@plot_kind("line")
+def _line(ax, table: pd.DataFrame, spec: dict) -> None:
+    ok = table[table.status == "ok"]
+    keys = ["row"] + (["series"] if table.series.notna().any() else [])
+    for key, group in ok.groupby(keys, sort=False):
+        label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        group = group.sort_values("x")
+        line = ax.errorbar(group.x, group.ours_mean, yerr=group.ours_std, marker="o",
+                           capsize=3, label=label)
+        paper = group[group.reported.notna()]
+        if not paper.empty:
+            ax.plot(paper.x, paper.reported, linestyle="--", marker="s", fillstyle="none",
+                    color=line[0].get_color(), label=f"{label} (reported)")
+    if spec.get("log_x"):
+        ax.set_xscale("log")
+    ax.set_xlabel(spec.get("x_label", "x"))
+
+
+@plot_kind("bar")
+def _bar(ax, table: pd.DataFrame, spec: dict) -> None:
+    rows = list(dict.fromkeys(table.row))
+    columns = list(dict.fromkeys(table.column))
+    width = 0.8 / len(columns)
+    for j, column in enumerate(columns):
+        part = table[table.column == column].set_index("row").reindex(rows)
+        positions = [i - 0.4 + width * (j + 0.5) for i in range(len(rows))]
+        means = [m if s == "ok" else 0.0 for m, s in zip(part.ours_mean, part.status)]
+        stds = [d if s == "ok" else 0.0 for d, s in zip(part.ours_std, part.status)]
+        ax.bar(positions, means, width, yerr=stds, capsize=2, label=column)
+        reported = [(p, r) for p, r in zip(positions, part.reported) if _finite(r)]
+        if reported:
+            ax.scatter(*zip(*reported), marker="D", facecolors="none", edgecolors="black",
+                       zorder=3, label="reported" if j == 0 else None)
+        for p, status in zip(positions, part.status):
+            if status != "ok":
+                ax.text(p, 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([textwrap.fill(r, 14) for r in rows], fontsize=8)
+
+
+def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> None:
+    fig, ax = plt.subplots(figsize=spec.get("size", [7.5, 4.8]))
+    PLOTS[spec["plot"]](ax, table, spec)
+    ax.set_ylabel(spec.get("value_label", "accuracy (%)"))
+    ax.set_ylim(0, 102)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best", ncol=2 if table.row.nunique() > 4 else 1)
+    title = spec.get("title", f"{spec['paper']} {spec['item']}")
+    banner = standin_banner(stamp)
+    if banner:
+        title += "\n" + textwrap.fill("NOT THE PAPER'S SETTING: " + banner.split(":** ", 1)[1]
+                                      .split(". Reported")[0].replace("**", ""), 100)
+    ax.set_title(title, fontsize=9, color="black" if not banner else "firebrick")
+    footer = (f"mean ± std over seeds {stamp['seeds']} · scale {stamp['scale']} · data "
+              f"{stamp['dataset']} · config {stamp['config hash']} · commit {stamp['commit']}\n"
+              f"{stamp['hardware']}")
+    fig.text(0.01, 0.005, footer, fontsize=6, color="dimgray", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    for path in out_paths:
+        with io.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
+    plt.close(fig)

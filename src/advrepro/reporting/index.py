@@ -1,0 +1,55 @@
+"""paper_figures/index.md: every artifact with its target, the rule and script that build it,
+the library code under them, and its status read from the artifact's own CSV."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+# kind -> (rule, script, library module): the three steps from an artifact to its code
+KINDS = {
+    "table": ("table", "workflow/scripts/table.py", "advrepro.reporting.cells, .tables"),
+    "figure": ("figure", "workflow/scripts/figure.py", "advrepro.reporting.cells, .figures"),
+    "masking": ("masking_report", "workflow/scripts/masking_report.py", "advrepro.reporting.masking"),
+    "claims": ("claims", "workflow/scripts/claims.py", "advrepro.reporting.claims"),
+    "training_cost": ("training_cost", "workflow/scripts/training_cost.py", "advrepro.reporting.tables"),
+}
+
+
+def status(kind: str, csv_path: str | Path) -> str:
+    """A one-line summary of what the artifact says."""
+    table = pd.read_csv(csv_path)
+    if table.empty:
+        return "empty"
+    where = ""
+    if {"scale", "dataset", "paper_dataset"} <= set(table.columns):
+        first = table.iloc[0]
+        standin = first.dataset != first.paper_dataset
+        where = f"{first.scale} scale" + (f", stand-in {first.dataset}" if standin else "") + ": "
+    if kind in ("table", "figure"):
+        verdicts = Counter("not comparable" if str(v).startswith("not comparable") else str(v)
+                           for v in table.verdict.fillna("") if v)
+        missing = int((table.status != "ok").sum())
+        parts = [f"{n} {v}" for v, n in verdicts.most_common()]
+        return where + (", ".join(parts) or "no reported values") + (
+            f"; {missing} cells not run" if missing else "")
+    if kind in ("masking", "claims"):
+        counts = Counter(table.status)
+        return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())
+    return where + f"{len(table)} rows"
+
+
+def render(entries: list[dict], commit: str) -> str:
+    lines = ["# Index of every artifact", "",
+             f"Built by rule `index` (workflow/scripts/index.py) at commit {commit}. Each artifact "
+             "states its own scale, data, seeds, config hash, commit and hardware. To rebuild one: "
+             "`snakemake <target>`.", "",
+             "| Artifact | Paper | Target | Rule | Script | Library | Status |",
+             "|---|---|---|---|---|---|---|"]
+    for entry in entries:
+        rule, script, library = KINDS[entry["kind"]]
+        lines.append(f"| {entry['title']} | {entry['paper']} | `{entry['target']}` | `{rule}` | "
+                     f"`{script}` | `{library}` | {status(entry['kind'], entry['csv'])} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,170 @@
+"""Gradient-masking checks on real attacks against a plain and a deliberately masked model, the
+claims evaluator on hand-made tables, and figure rendering."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from advrepro.attacks import build_attack
+from advrepro.evaluation import evaluate
+from advrepro.reporting import claims, figures, index, masking
+
+
+class HardStep(torch.nn.Module):
+    """Binarises its input with round(): zero gradient almost everywhere, the textbook case of
+    gradient masking (Athalye et al. 2018's shattered gradients)."""
+
+    def forward(self, x):
+        return torch.round(x)
+
+
+def _trained(model, splits):
+    torch.manual_seed(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(splits.x_train), splits.y_train).backward()
+        optimizer.step()
+    model.eval()
+    model.classify = lambda x: model(x).argmax(1)
+    return model
+
+
+SWEEP = (0.1, 0.3, 0.5)
+ATTACKS = {
+    "fgsm": ("fgsm", {"eps": 0.3}),
+    "pgd": ("pgd", {"eps": 0.3, "alpha": 0.03, "steps": 20}),
+    "noise": ("random_noise", {"eps": 0.3}),
+    **{f"sweep_eps{e}": ("pgd", {"eps": e, "alpha": e / 8, "steps": 20}) for e in SWEEP},
+}
+EXPERIMENT = {"methods": {"plain": {}, "masked": {}}, "seeds": [0],
+              "attacks": {name: {"class": cls, "params": params,
+                                 **({"sweep": {"attack": "sweep", "eps": params["eps"]}}
+                                    if name.startswith("sweep") else {})}
+                          for name, (cls, params) in ATTACKS.items()}}
+SPEC = {"checks": {"toy": [
+    {"kind": "sweep", "sweep": "sweep", "final_max": 10},
+    {"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"},
+    {"kind": "noise", "noise": "noise", "attack": "pgd", "margin": 5},
+]}}
+
+
+@pytest.fixture
+def masking_table(tiny_splits):
+    splits = tiny_splits
+    flat = lambda: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))  # noqa: E731
+    models = {"plain": _trained(flat(), splits),
+              "masked": _trained(torch.nn.Sequential(HardStep(), flat()), splits)}
+    records = []
+    for method, model in models.items():
+        for name, (cls, params) in ATTACKS.items():
+            torch.manual_seed(0)
+            result = evaluate(model, build_attack(cls, model, **params), splits.x_test,
+                              splits.y_test, 32, progress=False)
+            records.append({"experiment": "toy", "method": method, "seed": 0, "attack": name,
+                            "accuracy": result["accuracy"], "hardware": "CPU"})
+    return masking.run_checks(records, SPEC, {"toy": EXPERIMENT})
+
+
+def test_masking_checks_pass_a_plain_model(masking_table):
+    plain = masking_table[masking_table.method == "plain"]
+    assert list(plain.status) == ["pass"] * 3, plain.evidence.tolist()
+
+
+def test_masking_checks_flag_a_model_with_a_hard_step_before_the_logits(masking_table):
+    masked = masking_table[masking_table.method == "masked"].set_index("kind")
+    assert masked.loc["noise", "status"] == "flag", masked.evidence.tolist()
+    verdicts = masking.model_verdicts(masking_table).set_index("method").overall
+    assert verdicts["masked"] == "flag" and verdicts["plain"] == "pass"
+
+
+def test_masking_check_without_records_is_not_run():
+    table = masking.run_checks([], SPEC, {"toy": EXPERIMENT})
+    assert set(table.status) == {"not run"}
+
+
+def _table(values: dict, reported: dict | None = None, verdicts: dict | None = None,
+           scale="paper", dataset="mnist"):
+    rows = []
+    for (row, column), value in values.items():
+        rows.append({"row": row, "column": column, "status": "ok", "ours_mean": value,
+                     "ours_std": 0.1, "reported": (reported or {}).get((row, column), float("nan")),
+                     "verdict": (verdicts or {}).get((row, column), ""), "x_row": None,
+                     "scale": scale, "dataset": dataset, "paper_dataset": "mnist"})
+    return pd.DataFrame(rows)
+
+
+def test_claim_that_holds_and_one_that_fails():
+    table = _table({("MCT", "PGD"): 60.0, ("AT", "PGD"): 50.0, ("MCT", "FGSM"): 70.0,
+                    ("AT", "FGSM"): 75.0})
+    spec = [{"statement": "wins PGD", "check": "beats", "artifact": "t", "row": "MCT",
+             "others": ["AT"], "columns": ["PGD"]},
+            {"statement": "wins all", "check": "beats", "artifact": "t", "row": "MCT",
+             "others": ["AT"]},
+            {"statement": "missing", "check": "beats", "artifact": "t", "row": "TLA",
+             "others": ["AT"]}]
+    result = claims.evaluate_claims(spec, {"t": table})
+    assert list(result.status) == ["holds", "fails", "not run"]
+    assert "FGSM" in result.evidence[1] and result.scope[0] == "paper setting"
+
+
+def test_claim_against_a_reported_number_on_a_stand_in_is_not_comparable():
+    key = ("DunDi", "mean")
+    standin = _table({key: 95.0}, {key: 94.39}, {key: "not comparable: stand-in data"},
+                     scale="demo", dataset="fashion_mnist")
+    real = _table({key: 90.0}, {key: 94.39}, {key: "lower"})
+    spec = [{"statement": "94.39%", "check": "matches_reported", "artifact": "t", "row": "DunDi",
+             "column": "mean", "accept": ["reproduced", "higher"]}]
+    assert claims.evaluate_claims(spec, {"t": standin}).status[0] == "not comparable"
+    assert claims.evaluate_claims(spec, {"t": real}).status[0] == "fails"
+
+
+def test_increasing_and_peak_claims():
+    table = _table({("R", "1"): 90.0, ("R", "10"): 91.0, ("R", "20"): 91.0,
+                    ("P", "1"): 92.0, ("P", "10"): 91.0, ("P", "20"): 93.0})
+    rising = {"statement": "rises", "check": "increasing", "artifact": "t",
+              "columns": ["1", "10", "20"]}
+    result = claims.evaluate_claims([{**rising, "rows": ["R"]}, {**rising, "rows": ["P"]}],
+                                    {"t": table})
+    assert list(result.status) == ["holds", "fails"]
+    sigma = _table({("s1", "PGD"): 70.0, ("s2", "PGD"): 72.0, ("s3", "PGD"): 60.0})
+    sigma["x_row"] = [0.01, 0.02, 0.2]
+    peak = {"statement": "peak", "check": "peak_below", "artifact": "t", "column": "PGD"}
+    assert claims.evaluate_claims([{**peak, "threshold": 0.1}], {"t": sigma}).status[0] == "holds"
+    assert claims.evaluate_claims([{**peak, "threshold": 0.015}], {"t": sigma}).status[0] == "fails"
+
+
+def test_cost_claim_reads_the_training_cost_table():
+    cost = pd.DataFrame({"experiment": ["mnist", "mnist"], "method": ["MCT", "AT"],
+                         "seconds_per_epoch": [2.0, 20.0]})
+    spec = [{"statement": "cheaper", "check": "cost_below", "artifact": "training_cost",
+             "experiment": "mnist", "method": "MCT", "other": "AT"}]
+    result = claims.evaluate_claims(spec, {"training_cost": cost})
+    assert result.status[0] == "holds" and "ratio 0.100" in result.evidence[0]
+
+
+@pytest.mark.parametrize("plot", ["line", "bar"])
+def test_figures_render_with_banner_and_stamp(plot, tmp_path):
+    table = _table({("AT", "0.1"): 80.0, ("AT", "0.3"): 40.0, ("MCT", "0.1"): 85.0,
+                    ("MCT", "0.3"): 30.0}, {("AT", "0.3"): 45.0})
+    table["x"] = [0.1, 0.3, 0.1, 0.3]
+    table["series"] = None
+    stamp = {"scale": "demo", "dataset": "fashion_mnist", "paper_dataset": "mnist",
+             "seeds": "0 1", "config hash": "abc", "commit": "def", "hardware": "CPU"}
+    outputs = [tmp_path / "f.png", tmp_path / "f.pdf"]
+    figures.plot(table, {"paper": "ours", "item": "f", "plot": plot, "title": "T"}, stamp,
+                 [str(p) for p in outputs])
+    assert outputs[0].read_bytes()[:4] == b"\x89PNG" and outputs[1].read_bytes()[:4] == b"%PDF"
+
+
+def test_index_status_summarises_verdicts(tmp_path):
+    table = _table({("AT", "PGD"): 90.0, ("MCT", "PGD"): 80.0},
+                   verdicts={("AT", "PGD"): "reproduced", ("MCT", "PGD"): "lower"})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    line = index.status("table", tmp_path / "t.csv")
+    assert line == "paper scale: 1 reproduced, 1 lower"
+    text = index.render([{"title": "T", "paper": "mct", "kind": "table", "target": "x.md",
+                          "csv": tmp_path / "t.csv"}], "abc")
+    assert "`table`" in text and "workflow/scripts/table.py" in text
