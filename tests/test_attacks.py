@@ -22,6 +22,7 @@ SETTINGS = {
     "jsma": {"gamma": 0.02},
     "random_noise": {"eps": 0.1},
     "autoattack": {"eps": 0.1, "iterations": 2, "square_queries": 5, "target_classes": 2},
+    "hopskipjump": {"eps": 1.0, "max_iter": 2, "max_eval": 50, "init_eval": 10, "init_size": 20},
 }
 
 
@@ -273,3 +274,31 @@ def test_autoattack_is_at_least_as_strong_as_pgd(linear_model, tiny_splits):
     pgd = build_attack("pgd", linear_model, eps=0.1, alpha=0.02, steps=10)(x, y)
     auto = build_attack("autoattack", linear_model, eps=0.1, iterations=10, square_queries=20)(x, y)
     assert accuracy(linear_model, auto, y) <= accuracy(linear_model, pgd, y) + 1 / len(y)
+
+
+class LabelsOnly(torch.nn.Module):
+    """Logits that carry no information (random), labels from a real model: an attack that
+    succeeds against it used the labels alone."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return torch.randn(len(x), 10)
+
+    def classify(self, x):
+        return self.model(x).argmax(1)
+
+
+def test_hopskipjump_fools_a_model_through_its_labels_alone(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    target = LabelsOnly(linear_model)
+    torch.manual_seed(0)
+    x_adv = build_attack("hopskipjump", target, eps=None, max_iter=10, max_eval=200,
+                         init_eval=20, init_size=50)(x, y)
+    with torch.no_grad():
+        assert (target.classify(x_adv) == y).float().mean() < 0.5 * accuracy(linear_model, x, y)
+    bounded = build_attack("hopskipjump", target, eps=0.5, norm="linf", max_iter=2, max_eval=50,
+                           init_eval=10, init_size=20)(x, y)
+    assert (bounded - x).abs().max() <= 0.5 + 1e-6
