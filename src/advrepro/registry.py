@@ -51,3 +51,14 @@ class Registry(Generic[T]):
             raise KeyError(
                 f"unknown {self.kind} '{name}'; known: {', '.join(self.names())}"
             ) from None
+
+
+def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:
+    """A decorator factory for registries of plain functions (plot kinds, check kinds):
+    ``kind = function_registry(TABLE)``, then ``@kind("name")`` stores the function in TABLE."""
+    def kind(name: str) -> Callable:
+        def register(function: Callable) -> Callable:
+            table[name] = function
+            return function
+        return register
+    return kind

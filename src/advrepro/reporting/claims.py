@@ -13,6 +13,8 @@ import math
 
 import pandas as pd
 
+from advrepro.registry import function_registry
+
 CHECKS = {}
 
 
@@ -20,11 +22,7 @@ class NotRun(Exception):
     """A cell the claim needs was not computed."""
 
 
-def check_kind(name):
-    def register(function):
-        CHECKS[name] = function
-        return function
-    return register
+check_kind = function_registry(CHECKS)
 
 
 def _value(table: pd.DataFrame, row: str, column: str) -> float:

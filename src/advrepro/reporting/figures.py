@@ -19,16 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from advrepro import io  # noqa: E402
+from advrepro.registry import function_registry  # noqa: E402
 from advrepro.reporting.tables import standin_banner  # noqa: E402
 
 PLOTS = {}
 
 
-def plot_kind(name):
-    def register(function):
-        PLOTS[name] = function
-        return function
-    return register
+plot_kind = function_registry(PLOTS)
 
 
 def _finite(value) -> bool:

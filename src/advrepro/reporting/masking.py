@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from advrepro.registry import function_registry
+
 from advrepro.reporting.cells import attack_applies, sweep_points
 from advrepro.reporting.tables import stamp_lines, standin_banner
 
 CHECKS = {}
 
 
-def check_kind(name):
-    def register(function):
-        CHECKS[name] = function
-        return function
-    return register
+check_kind = function_registry(CHECKS)
 
 
 def attacks_of(check: dict, experiment: dict) -> list[str]:
