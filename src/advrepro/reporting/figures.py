@@ -36,8 +36,10 @@ def _finite(value) -> bool:
 def _line(ax, table: pd.DataFrame, spec: dict) -> None:
     ok = table[table.status == "ok"]
     keys = ["row"] + (["series"] if table.series.notna().any() else [])
+    single_row = table.row.nunique() == 1  # then the title names the row; lines = series
     for key, group in ok.groupby(keys, sort=False):
-        label = " · ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        parts = key if isinstance(key, tuple) else (key,)
+        label = " · ".join(str(k) for k in (parts[1:] if single_row and len(parts) > 1 else parts))
         group = group.sort_values("x")
         line = ax.errorbar(group.x, group.ours_mean, yerr=group.ours_std, marker="o",
                            capsize=3, label=label)
@@ -47,6 +49,7 @@ def _line(ax, table: pd.DataFrame, spec: dict) -> None:
                     color=line[0].get_color(), label=f"{label} (reported)")
     if spec.get("log_x"):
         ax.set_xscale("log")
+    ax.set_xticks(sorted(ok.x.dropna().unique()))
     ax.set_xlabel(spec.get("x_label", "x"))
 
 
@@ -69,7 +72,7 @@ def _bar(ax, table: pd.DataFrame, spec: dict) -> None:
             if status != "ok":
                 ax.text(p, 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([textwrap.fill(r, 14) for r in rows], fontsize=8)
+    ax.set_xticklabels([textwrap.fill(r, 10) for r in rows], fontsize=8)
 
 
 def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> None:
@@ -78,13 +81,15 @@ def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> 
     ax.set_ylabel(spec.get("value_label", "accuracy (%)"))
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best", ncol=2 if table.row.nunique() > 4 else 1)
-    title = spec.get("title", f"{spec['paper']} {spec['item']}")
+    # outside the axes: bars and curves reach every corner of a 0-100 % plot
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    width = int(fig.get_size_inches()[0] * 12)  # characters per title line
+    title = textwrap.fill(spec.get("title", f"{spec['paper']} {spec['item']}"), width)
     banner = standin_banner(stamp)
     if banner:
         title += "\n" + textwrap.fill("NOT THE PAPER'S SETTING: " + banner.split(":** ", 1)[1]
-                                      .split(". Reported")[0].replace("**", ""), 100)
-    ax.set_title(title, fontsize=9, color="black" if not banner else "firebrick")
+                                      .split(". Reported")[0].replace("**", ""), width)
+    fig.suptitle(title, fontsize=9, color="black" if not banner else "firebrick")
     footer = (f"mean ± std over seeds {stamp['seeds']} · scale {stamp['scale']} · data "
               f"{stamp['dataset']} · config {stamp['config hash']} · commit {stamp['commit']}\n"
               f"{stamp['hardware']}")
