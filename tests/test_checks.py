@@ -168,3 +168,42 @@ def test_index_status_summarises_verdicts(tmp_path):
     text = index.render([{"title": "T", "paper": "mct", "kind": "table", "target": "x.md",
                           "csv": tmp_path / "t.csv"}], "abc")
     assert "`table`" in text and "workflow/scripts/table.py" in text
+
+
+class PixelEmbedding(torch.nn.Module):
+    """Embedding = the pixels themselves: an image's nearest training image is its own copy."""
+
+    def embed(self, x):
+        return x.flatten(1)
+
+    def forward(self, x):
+        return x.flatten(1)[:, :10]
+
+    def classify(self, x):
+        return self(x).argmax(1)
+
+
+def test_nearest_neighbours_retrieve_the_query_itself_under_pixel_distance(tiny_splits):
+    from advrepro.neighbours import nearest_neighbours
+
+    model = PixelEmbedding()
+    result = nearest_neighbours(model, tiny_splits, build_attack("clean", model), [0, 1, 2],
+                                shown_per_class=1, eval_per_class=3, k=1, batch_size=4)
+    # the tiny test set is a copy of the first 32 training images
+    assert result["precision_at_k"] == 1.0 and result["queries"] == 9
+    assert torch.equal(result["shown_neighbours"][:, 0], result["shown_query"])
+    assert result["shown_label"].tolist() == [0, 1, 2]
+
+
+def test_neighbours_figure_renders(tiny_splits, tiny_model, tmp_path):
+    from advrepro.neighbours import nearest_neighbours
+
+    result = nearest_neighbours(tiny_model, tiny_splits,
+                                build_attack("fgsm", tiny_model, eps=0.1), [0, 1],
+                                shown_per_class=1, eval_per_class=2, k=3, batch_size=8)
+    result.update(method="MCT")
+    stamp = {"scale": "test", "dataset": "tiny", "paper_dataset": "cifar10", "seeds": "0",
+             "config hash": "abc", "commit": "def", "hardware": "CPU"}
+    out = tmp_path / "fig2.png"
+    figures.plot_neighbours([result], {"title": "Fig. 2"}, stamp, [str(out)])
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -185,6 +185,9 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
         seen[art["item"]] = (art_id, art["paper"], art["kind"])
         if art["kind"] == "figure" and not art.get("plot"):
             problems.append(f"config key '{key}.plot' is missing (a figure needs line or bar)")
+        if art["kind"] == "neighbours":
+            _check_neighbours(art, key, experiments, problems)
+            continue
         if art["kind"] != "masking" and not art.get("columns"):
             problems.append(f"config key '{key}.columns' is missing")
         members = artifact_members(art)
@@ -218,6 +221,28 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
                     if field in check and check[field] not in exp["attacks"]:
                         problems.append(f"config key '{key}.checks.{name}[{j}].{field}' names "
                                         f"'{check[field]}', not an attack of '{name}'")
+
+
+def _check_neighbours(art: dict, key: str, experiments: dict, problems: list[str]) -> None:
+    """MCT Fig. 2: the models must be trained (no "not yet run" for a figure of images)."""
+    exp = experiments.get(art.get("experiment"))
+    if exp is None:
+        problems.append(f"config key '{key}.experiment' is {art.get('experiment')!r}; "
+                        f"experiments: {', '.join(experiments)}")
+        return
+    for field in ("attack", "seed", "methods", "classes"):
+        if art.get(field) is None:
+            problems.append(f"config key '{key}.{field}' is missing (needed by kind neighbours)")
+    if art.get("attack") is not None and art["attack"] not in exp["attacks"]:
+        problems.append(f"config key '{key}.attack' names '{art['attack']}'; attacks of "
+                        f"'{art['experiment']}': {', '.join(exp['attacks'])}")
+    for method in art.get("methods") or []:
+        if method not in exp["methods"]:
+            problems.append(f"config key '{key}.methods' names '{method}'; methods of "
+                            f"'{art['experiment']}': {', '.join(exp['methods'])}")
+    if art.get("seed") is not None and art["seed"] not in exp["seeds"]:
+        problems.append(f"config key '{key}.seed' is {art['seed']}; seeds of "
+                        f"'{art['experiment']}': {exp['seeds']}")
 
 
 def _check_claims(config: dict, problems: list[str]) -> None:

@@ -134,6 +134,49 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
              result["examples_per_second"])
 
 
+def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, spec: dict,
+               seed: int, out_path: str, device: str = "auto", threads: int | None = None) -> None:
+    """MCT Fig. 2's compute: nearest training images of attacked test images (one model)."""
+    from advrepro.neighbours import nearest_neighbours
+
+    _use_threads(threads)
+    device = provenance.pick_device(device)
+    splits = _load_splits(data_path, run, device)
+    model = load_model(model_path, device)
+    torch.manual_seed(seed)
+    attack = build_attack(attack_spec["class"], model, **attack_spec["params"])
+    result = nearest_neighbours(model, splits, attack, spec["classes"], spec["shown_per_class"],
+                                spec["eval_per_class"], spec["neighbours"], run["eval_batch_size"])
+    result.update({k: run[k] for k in ("experiment", "dataset", "paper_dataset", "method", "scale")},
+                  seed=seed, attack=attack_spec["id"], hardware=provenance.hardware(device),
+                  commit=provenance.git_commit())
+    io.save_torch(out_path, result)
+    log.info("%s/%s: precision@%d %.3f, adversarial accuracy %.3f over %d queries",
+             run["experiment"], run["method"], spec["neighbours"], result["precision_at_k"],
+             result["adversarial_accuracy"], result["queries"])
+
+
+def neighbours_figure(paths: list[str], spec: dict, config_hash: str, out_png: str,
+                      out_pdf: str, out_csv: str) -> None:
+    """MCT Fig. 2's plot: query and neighbours per model, with precision@k in a CSV."""
+    import pandas as pd
+
+    from advrepro.reporting import figures
+
+    results = [io.load_torch(path) for path in paths]
+    first = results[0]
+    stamp = {"scale": first["scale"], "dataset": first["dataset"],
+             "paper_dataset": first["paper_dataset"], "seeds": str(first["seed"]),
+             "config hash": config_hash, "commit": provenance.git_commit(),
+             "hardware": "; ".join(sorted({r["hardware"] for r in results}))}
+    figures.plot_neighbours(results, spec, stamp, [out_png, out_pdf])
+    table = pd.DataFrame([{"method": r["method"], "attack": r["attack"], "seed": r["seed"],
+                           "queries": r["queries"], "k": r["k"],
+                           "precision_at_k": r["precision_at_k"],
+                           "adversarial_accuracy": r["adversarial_accuracy"]} for r in results])
+    _write_csv(table, stamp, out_csv)
+
+
 def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
                     scale: str, config_hash: str):
     """The cell table of one artifact and its provenance stamp, from its records only."""

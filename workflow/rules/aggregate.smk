@@ -130,3 +130,26 @@ rule index:
         "../../envs/torch.yaml"
     script:
         "../scripts/index.py"
+
+
+rule neighbours_figure:
+    input:
+        lambda w: neighbour_files(artifact_by_target(w)),
+    output:
+        png=report("paper_figures/{paper}/{item}.png", caption="../report/neighbours.rst", category="{paper}"),
+        pdf="paper_figures/{paper}/{item}.pdf",
+        csv="paper_figures/{paper}/{item}.csv",
+    wildcard_constraints:
+        item=items_of_kind("neighbours"),
+    log:
+        "results/logs/artifacts/{paper}/{item}.log",
+    params:
+        spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        config_hash=CONFIG_HASH,
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/neighbours_figure.py"

@@ -29,6 +29,7 @@ wildcard_constraints:
     attack="[A-Za-z0-9_]+",
     seed=r"\d+",
     dataset="[a-z0-9_]+",
+    artifact="|".join(ARTIFACTS) or "(?!)",
     paper="mct|dundi|ours",  # paper_figures/ours/: our own artifacts (not in either paper)
 
 
@@ -95,6 +96,8 @@ def artifact_records(artifact):
     """Every evaluation record an artifact is built from (only (model, attack) pairs the config
     evaluates: a disabled or method-limited attack shows as "not evaluated")."""
     spec = ARTIFACTS[artifact]
+    if spec["kind"] == "neighbours":
+        return []
     needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
     return [record_file(*key) for key in needed]
 
@@ -106,7 +109,12 @@ def artifact_experiments(artifact):
 
 
 ARTIFACT_SUFFIXES = {"table": ("md", "csv", "tex"), "figure": ("png", "pdf", "csv"),
-                     "masking": ("md", "csv")}
+                     "masking": ("md", "csv"), "neighbours": ("png", "pdf", "csv")}
+
+
+def neighbour_files(artifact):
+    """MCT Fig. 2's per-model retrieval results (rule neighbours)."""
+    return [f"results/neighbours/{artifact}/{method}.pt" for method in ARTIFACTS[artifact]["methods"]]
 
 
 def artifact_outputs(artifact):
@@ -222,6 +230,7 @@ localrules:
     table,
     figure,
     masking_report,
+    neighbours_figure,
     training_cost,
     claims,
     index,

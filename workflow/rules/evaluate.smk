@@ -23,3 +23,27 @@ rule evaluate:
         "../../envs/torch.yaml"
     script:
         "../scripts/evaluate.py"
+
+
+# MCT Fig. 2's compute: one model's nearest training images of attacked test images (the
+# figure rule only plots them).
+rule neighbours:
+    input:
+        data=lambda w: dataset_file(ARTIFACTS[w.artifact]["experiment"]),
+        model=lambda w: model_file(ARTIFACTS[w.artifact]["experiment"], w.method, ARTIFACTS[w.artifact]["seed"]),
+    output:
+        "results/neighbours/{artifact}/{method}.pt",
+    log:
+        "results/logs/neighbours/{artifact}/{method}.log",
+    params:
+        run=lambda w: run_params(ARTIFACTS[w.artifact]["experiment"], w.method),
+        attack=lambda w: attack_spec(ARTIFACTS[w.artifact]["experiment"], ARTIFACTS[w.artifact]["attack"]),
+        spec=lambda w: ARTIFACTS[w.artifact],
+        device=config["device"],
+    threads: config["resources"]["evaluate"]["cpus"]
+    resources:
+        **job_resources("evaluate"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/neighbours.py"

@@ -99,3 +99,43 @@ def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> 
         with io.atomic_path(path) as tmp:
             fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
     plt.close(fig)
+
+
+def plot_neighbours(results: list[dict], spec: dict, stamp: dict, out_paths: list[str]) -> None:
+    """One row per (model, query): the attacked query, then its k nearest training images,
+    each titled with its class (green: the query's true class, red: another)."""
+    rows = [(r, i) for r in results for i in range(len(r["shown_label"]))]
+    k = results[0]["k"]
+    fig, axes = plt.subplots(len(rows), k + 1, figsize=(1.3 * (k + 1) + 1.6, 1.35 * len(rows) + 1.6),
+                             squeeze=False)
+    for (result, i), line in zip(rows, axes):
+        names = result["classes"]
+        label = int(result["shown_label"][i])
+        images = [result["shown_query"][i]] + list(result["shown_neighbours"][i])
+        titles = [f"{names[label]} → {names[int(result['shown_prediction'][i])]}"] + [
+            names[int(c)] for c in result["shown_neighbour_labels"][i]]
+        for j, (ax, image, title) in enumerate(zip(line, images, titles)):
+            picture = image.permute(1, 2, 0).squeeze(-1).numpy()
+            ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            same = j == 0 or int(result["shown_neighbour_labels"][i][j - 1]) == label
+            ax.set_title(title, fontsize=6, color="black" if j == 0 else ("green" if same else "firebrick"))
+        line[0].set_ylabel(f"{result['method']}\nP@{k} {result['precision_at_k']:.2f}", fontsize=7)
+    width = int(fig.get_size_inches()[0] * 11)
+    title = textwrap.fill(spec.get("title", "nearest neighbours") + f" (column 1: attacked query, "
+                          f"true → predicted; then its {k} nearest training images; P@{k}: "
+                          f"precision over {results[0]['queries']} queries)", width)
+    banner = standin_banner(stamp)
+    if banner:
+        title += "\n" + textwrap.fill("NOT THE PAPER'S SETTING: " + banner.split(":** ", 1)[1]
+                                      .split(". Reported")[0].replace("**", ""), width)
+    fig.suptitle(title, fontsize=8, color="black" if not banner else "firebrick")
+    fig.text(0.01, 0.003, f"seed {stamp['seeds']} · scale {stamp['scale']} · data {stamp['dataset']}"
+             f" · config {stamp['config hash']} · commit {stamp['commit']} · {stamp['hardware']}",
+             fontsize=5, color="dimgray", va="bottom")
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    for path in out_paths:
+        with io.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
+    plt.close(fig)

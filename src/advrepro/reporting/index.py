@@ -13,6 +13,8 @@ KINDS = {
     "table": ("table", "workflow/scripts/table.py", "advrepro.reporting.cells, .tables"),
     "figure": ("figure", "workflow/scripts/figure.py", "advrepro.reporting.cells, .figures"),
     "masking": ("masking_report", "workflow/scripts/masking_report.py", "advrepro.reporting.masking"),
+    "neighbours": ("neighbours_figure", "workflow/scripts/neighbours_figure.py",
+                   "advrepro.neighbours (rule neighbours), advrepro.reporting.figures"),
     "claims": ("claims", "workflow/scripts/claims.py", "advrepro.reporting.claims"),
     "training_cost": ("training_cost", "workflow/scripts/training_cost.py", "advrepro.reporting.tables"),
 }
@@ -35,6 +37,9 @@ def status(kind: str, csv_path: str | Path) -> str:
         parts = [f"{n} {v}" for v, n in verdicts.most_common()]
         return where + (", ".join(parts) or "no reported values") + (
             f"; {missing} cells not run" if missing else "")
+    if kind == "neighbours":
+        return where + ", ".join(f"{r.method} precision@{r.k} {r.precision_at_k:.2f}"
+                                 for r in table.itertuples())
     if kind in ("masking", "claims"):
         counts = Counter(table.status)
         return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())
