@@ -165,6 +165,11 @@ def test_index_status_summarises_verdicts(tmp_path):
     table.to_csv(tmp_path / "t.csv", index=False)
     line = index.status("table", tmp_path / "t.csv")
     assert line == "paper scale: 1 reproduced, 1 lower"
+    table.loc[0, "verdict"] = "no reported value"
+    table.loc[1, "status"] = "not evaluated"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert index.status("table", tmp_path / "t.csv") == (
+        "paper scale: 1 lower; 1 of 2 cells without a value")
     text = index.render([{"title": "T", "paper": "mct", "kind": "table", "target": "x.md",
                           "csv": tmp_path / "t.csv"}], "abc")
     assert "`table`" in text and "workflow/scripts/table.py" in text

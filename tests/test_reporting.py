@@ -169,3 +169,22 @@ def test_training_cost_relative_to_standard():
     cost = dict(zip(table.method, table.cost_over_standard))
     assert cost == {"standard": 1.0, "AT": 10.0, "MCT": 2.0}
     assert table.set_index("method").loc["MCT", "seeds"] == 2
+
+
+def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
+    import json
+
+    from advrepro import jobs
+
+    paths = []
+    for method, cls, hardware in (("standard", "standard", "CPU a"), ("AT", "pgd_at", "GPU b")):
+        path = tmp_path / f"{method}.json"
+        path.write_text(json.dumps({"experiment": "mnist", "dataset": "fashion_mnist",
+                                    "paper_dataset": "mnist", "method": method,
+                                    "method_class": cls, "seed": 0, "hardware": hardware,
+                                    "history": [{"seconds": 2.0, "examples_per_second": 50.0}]}))
+        paths.append(str(path))
+    jobs.training_cost(paths, "demo", "abc", str(tmp_path / "cost.md"), str(tmp_path / "cost.csv"))
+    table = pd.read_csv(tmp_path / "cost.csv")
+    assert set(table.hardware) == {"CPU a", "GPU b"}
+    assert set(table.scale) == {"demo"} and set(table.config_hash) == {"abc"}

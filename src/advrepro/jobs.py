@@ -192,8 +192,9 @@ def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, repo
 
 def _write_csv(table, stamp: dict, out_csv: str) -> None:
     """Tidy CSV with the provenance stamp on every row (so a copied CSV keeps it)."""
-    with io.atomic_path(out_csv) as tmp:
-        table.assign(**{k.replace(" ", "_"): str(v) for k, v in stamp.items()}).to_csv(tmp, index=False)
+    columns = {k.replace(" ", "_"): str(v) for k, v in stamp.items()}
+    with io.atomic_path(out_csv) as tmp:  # a per-row column (hardware) wins over the stamp's
+        table.assign(**{k: v for k, v in columns.items() if k not in table.columns}).to_csv(tmp, index=False)
 
 
 def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
@@ -270,5 +271,4 @@ def training_cost(history_paths: list[str], scale: str, config_hash: str, out_md
         "hardware": "; ".join(sorted({h["hardware"] for h in histories})),
     }
     io.write_text(out_md, tables.render_cost_markdown(table, stamp))
-    with io.atomic_path(out_csv) as tmp:
-        table.to_csv(tmp, index=False)
+    _write_csv(table, stamp, out_csv)

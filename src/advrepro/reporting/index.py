@@ -32,11 +32,11 @@ def status(kind: str, csv_path: str | Path) -> str:
         where = f"{first.scale} scale" + (f", stand-in {first.dataset}" if standin else "") + ": "
     if kind in ("table", "figure"):
         verdicts = Counter("not comparable" if str(v).startswith("not comparable") else str(v)
-                           for v in table.verdict.fillna("") if v)
+                           for v in table.verdict.fillna("") if v and v != "no reported value")
         missing = int((table.status != "ok").sum())
         parts = [f"{n} {v}" for v, n in verdicts.most_common()]
-        return where + (", ".join(parts) or "no reported values") + (
-            f"; {missing} cells not run" if missing else "")
+        return where + (", ".join(parts) or "nothing reported to compare") + (
+            f"; {missing} of {len(table)} cells without a value" if missing else "")
     if kind == "neighbours":
         return where + ", ".join(f"{r.method} precision@{r.k} {r.precision_at_k:.2f}"
                                  for r in table.itertuples())
