@@ -1,2 +1,3 @@
-"""Reporting: the papers' reported numbers (``reported``), the verdict rule (``verdict``) and
-tables rendered only from evaluation records (``tables``)."""
+"""Reporting: the papers' reported numbers (``reported``), the verdict rule (``verdict``),
+records -> rows x columns of cells (``cells``), and their renderings: tables, figures, the
+gradient-masking report (``masking``), claims (``claims``) and the artifact index (``index``)."""
