@@ -3,7 +3,9 @@
 The attack is crafted on ``source`` (the target model itself for white-box attacks, another
 model for transfer attacks) and the adversarial examples are classified by ``target.classify``
 (the model's real decision rule: DunDi's two-step oracle vote, argmax of logits otherwise).
-Returns the tidy record fields plus per-example correctness (for worst-case-over-attacks and
+A model with a detector (``reject_label``, e.g. Feinman et al.'s KD+BU) defends an adversarial
+example by classifying it correctly or by rejecting it; a rejected clean or noisy input is an
+error. ``accuracy`` is that defence success rate; ``rejected`` the share rejected. Returns the tidy record fields plus per-example correctness (for worst-case-over-attacks and
 bootstrap intervals).
 """
 
@@ -23,19 +25,27 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
              batch_size: int, progress: bool = True) -> dict:
     target.eval()
     correct = torch.empty(len(y), dtype=torch.bool, device=y.device)
+    rejected = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+    reject_label = getattr(target, "reject_label", None)
     started = time.perf_counter()
     for start in tqdm(range(0, len(y), batch_size), desc=attack.registry_name, file=sys.stderr,
                       disable=not progress, mininterval=2.0):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         x_adv = attack(xb, yb)
         with torch.no_grad():
-            correct[start:start + batch_size] = target.classify(x_adv) == yb
+            predicted = target.classify(x_adv)
+        correct[start:start + batch_size] = predicted == yb
+        if reject_label is not None:
+            rejected[start:start + batch_size] = predicted == reject_label
+    if attack.adversarial:
+        correct |= rejected
     if x.device.type == "cuda":
         torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - started
     return {
         "accuracy": correct.float().mean().item(),
         "count": len(y),
+        "rejected": rejected.float().mean().item(),
         "seconds": seconds,
         "examples_per_second": len(y) / seconds,
         "correct": correct.cpu().to(torch.uint8).tolist(),

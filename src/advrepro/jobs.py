@@ -100,7 +100,9 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
     io.write_json(out_history, {
         **run, "seed": seed, "history": history, "hardware": provenance.hardware(device),
         "commit": provenance.git_commit(), "train_examples": len(splits.y_train),
-        "seconds_per_epoch": sum(h["seconds"] for h in history) / len(history),
+        "seconds_per_epoch": (sum(h["seconds"] for h in history) / len(history)
+                              if history else None),
+        **({"detector_fit": method.fit_summary} if hasattr(method, "fit_summary") else {}),
     })
 
 

@@ -8,6 +8,9 @@ A violation raises :class:`BudgetViolation`; it is never a warning.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from typing import ClassVar
 
 import torch
@@ -19,6 +22,28 @@ ATTACKS: Registry["Attack"] = Registry("attack", "advrepro.attacks")
 
 # float32 rounding in x + clamp(x_adv - x, -eps, eps) may overshoot the bound by ~1 ulp
 BUDGET_TOLERANCE = 1e-5
+
+
+def import_torchattacks():
+    """torchattacks, imported on first use with ``scipy.stats`` loaded lazily.
+
+    ``import torchattacks`` imports every attack it has, and one we never use (TIFGSM) imports
+    scipy.stats at module level: 2 s of each short evaluation job on a 2-core machine. A
+    stdlib LazyLoader defers that import until something touches scipy.stats (ART and TIFGSM
+    then get the real module).
+    """
+    if "torchattacks" not in sys.modules and "scipy.stats" not in sys.modules:
+        spec = importlib.util.find_spec("scipy.stats")
+        if spec is not None and spec.loader is not None:
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["scipy.stats"] = module
+            spec.loader.exec_module(module)
+            # `from scipy import stats` looks the attribute up on the package first
+            setattr(importlib.import_module("scipy"), "stats", module)
+    import torchattacks
+
+    return torchattacks
 
 
 class BudgetViolation(AssertionError):
@@ -64,6 +89,8 @@ class Attack:
     norm: ClassVar[str | None] = None
     # True for attacks whose single run is random (random start): restarts only help those
     randomised: ClassVar[bool] = False
+    # False for the clean and noise controls: a detector that rejects their inputs is wrong
+    adversarial: ClassVar[bool] = True
 
     def __init__(self, model: nn.Module, eps: float | None = None, restarts: int = 1, **params):
         if restarts < 1:

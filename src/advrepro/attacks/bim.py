@@ -4,7 +4,7 @@ Wraps torchattacks. Used by the MCT paper as its black-box transfer attack.
 Params: eps, alpha (step size), steps.
 """
 
-from advrepro.attacks import ATTACKS, Attack
+from advrepro.attacks import ATTACKS, Attack, import_torchattacks
 
 
 @ATTACKS.register("bim")
@@ -13,8 +13,7 @@ class BIM(Attack):
 
     def __init__(self, model, eps, alpha, steps, restarts=1):
         super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps)
-        import torchattacks  # imported on use: it pulls in scipy, seconds per job
-
+        torchattacks = import_torchattacks()
         self._bim = torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps)
 
     def generate(self, x, y):

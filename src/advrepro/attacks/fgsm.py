@@ -1,6 +1,6 @@
 """FGSM (Goodfellow et al. 2015): one signed-gradient step of size eps, L-inf. Wraps torchattacks."""
 
-from advrepro.attacks import ATTACKS, Attack
+from advrepro.attacks import ATTACKS, Attack, import_torchattacks
 
 
 @ATTACKS.register("fgsm")
@@ -8,6 +8,5 @@ class FGSM(Attack):
     norm = "linf"
 
     def generate(self, x, y):
-        import torchattacks  # imported on use: it pulls in scipy, seconds per job
-
+        torchattacks = import_torchattacks()
         return torchattacks.FGSM(self.model, eps=self.eps)(x, y)

@@ -4,7 +4,7 @@ random start; ``restarts`` repeats it and keeps the per-example worst case. Wrap
 Params: eps, alpha (step size), steps, random_start (default True), restarts.
 """
 
-from advrepro.attacks import ATTACKS, Attack
+from advrepro.attacks import ATTACKS, Attack, import_torchattacks
 
 
 @ATTACKS.register("pgd")
@@ -16,8 +16,7 @@ class PGD(Attack):
     def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
         super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
                          random_start=random_start)
-        import torchattacks  # imported on use: it pulls in scipy, seconds per job
-
+        torchattacks = import_torchattacks()
         self._pgd = getattr(torchattacks, self.torchattacks_class)(
             model, eps=eps, alpha=alpha, steps=steps, random_start=random_start)
 

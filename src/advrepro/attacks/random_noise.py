@@ -16,6 +16,7 @@ from advrepro.attacks import ATTACKS, Attack
 
 @ATTACKS.register("random_noise")
 class RandomNoise(Attack):
+    adversarial = False
     randomised = True
 
     def __init__(self, model, eps, norm="linf", restarts=1):

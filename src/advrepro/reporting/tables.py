@@ -117,12 +117,13 @@ def render_latex(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
 def training_cost_table(histories: list[dict]) -> pd.DataFrame:
     """Seconds per epoch and examples per second of every trained model, per experiment and
     method (mean over seeds), with the cost relative to standard training of the experiment
-    (MCT's claim: cheaper than iterative adversarial training)."""
+    (MCT's claim: cheaper than iterative adversarial training). Models that train no epoch
+    (a detector fitted around a trained model) have no epoch cost and are left out."""
     rows = [{"experiment": h["experiment"], "method": h["method"], "method_class": h["method_class"],
              "seed": h["seed"], "hardware": h["hardware"],
              "seconds_per_epoch": sum(e["seconds"] for e in h["history"]) / len(h["history"]),
              "examples_per_second": sum(e["examples_per_second"] for e in h["history"]) / len(h["history"])}
-            for h in histories]
+            for h in histories if h["history"]]
     table = (pd.DataFrame(rows)
              .groupby(["experiment", "method", "method_class"], sort=False)
              .agg(seeds=("seed", "count"), seconds_per_epoch=("seconds_per_epoch", "mean"),
