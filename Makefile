@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= all
 
-.PHONY: install offline-data demo test lint paper benchmark
+.PHONY: install offline-data demo test lint paper benchmark cost
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,9 @@ paper: install
 
 benchmark: install
 	$(BIN)/python benchmarks/run.py
+
+# Estimated hours of every planned job on this machine, before any training:
+#   make cost CONFIG="config/config.yaml config/demo.yaml"
+CONFIG ?= config/config.yaml
+cost: install
+	$(BIN)/python -m advrepro.cost --configfile $(CONFIG)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from advrepro import config as config_checks
+from advrepro.registry import Registry
 
 from conftest import REPO
 
@@ -98,16 +99,9 @@ def test_claim_naming_an_unknown_artifact_is_an_error(paper_config):
 def test_every_config_file_validates_merged_on_the_paper_config():
     """The demo and CI overrides must leave a valid config (a disabled attack that an artifact
     still names is caught here, before any job runs)."""
-    def merge(base, override):
-        for key, value in override.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-    merged = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    for override in ("config/demo.yaml", ".test/config.yaml"):
-        merge(merged, yaml.safe_load((REPO / override).read_text()))
-        config_checks.validate(copy.deepcopy(merged), SCHEMA)
+    layers = ["config/config.yaml", "config/demo.yaml", ".test/config.yaml"]
+    for depth in (2, 3):
+        config_checks.load_layers([REPO / path for path in layers[:depth]], SCHEMA)
 
 
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", ".test/config.yaml", ".test/slurm.yaml"])
@@ -148,3 +142,16 @@ def test_transfer_source_of_an_attack_must_be_a_method(paper_config):
     with pytest.raises(config_checks.ConfigError,
                        match=r"dundi_lenet4.attacks.fgsm_native.source.method' names 'Nativ'"):
         config_checks.validate(paper_config, SCHEMA)
+
+
+@pytest.mark.parametrize("package", sorted(config_checks.REGISTRIES.values()))
+def test_declared_names_match_the_imported_registry(package):
+    """Config validation reads registry names from the decorators (no torch import at DAG
+    time); they must be exactly what importing the package registers."""
+    import importlib
+
+    from advrepro.registry import declared_names
+
+    module = importlib.import_module(package)
+    registry = next(value for value in vars(module).values() if isinstance(value, Registry))
+    assert declared_names(package) == set(registry.names())

@@ -106,24 +106,27 @@ def expand_sweeps(config: dict) -> dict:
     return config
 
 
+REGISTRIES = {"attack": "advrepro.attacks", "method": "advrepro.methods",
+              "architecture": "advrepro.models"}
+
+
 def _cross_check(config: dict) -> None:
-    from advrepro.attacks import ATTACKS
-    from advrepro.methods import METHODS
-    from advrepro.models import ARCHITECTURES
+    from advrepro.registry import declared_names
 
     problems = []
+    registered = {kind: declared_names(package) for kind, package in REGISTRIES.items()}
 
-    def known(registry, name, key):
-        if name not in registry.names():
-            problems.append(f"config key '{key}' names {registry.kind} '{name}'; known: "
-                            f"{', '.join(registry.names())}")
+    def known(kind, name, key):
+        if name not in registered[kind]:
+            problems.append(f"config key '{key}' names {kind} '{name}'; known: "
+                            f"{', '.join(sorted(registered[kind]))}")
 
     experiments = config.get("experiments", {})
     for exp_id, exp in experiments.items():
         base = f"experiments.{exp_id}"
-        known(ARCHITECTURES, exp["architecture"], f"{base}.architecture")
+        known("architecture", exp["architecture"], f"{base}.architecture")
         for method_id, method in exp["methods"].items():
-            known(METHODS, method["class"], f"{base}.methods.{method_id}.class")
+            known("method", method["class"], f"{base}.methods.{method_id}.class")
         def check_method(method_id, key):
             if method_id not in exp["methods"]:
                 problems.append(f"config key '{key}' names '{method_id}'; methods of this "
@@ -131,7 +134,7 @@ def _cross_check(config: dict) -> None:
 
         for attack_id, attack in exp["attacks"].items():
             key = f"{base}.attacks.{attack_id}"
-            known(ATTACKS, attack["class"], f"{key}.class")
+            known("attack", attack["class"], f"{key}.class")
             if attack.get("threat") == "transfer" and not (attack.get("source") or exp.get("transfer_source")):
                 problems.append(f"config key '{key}' is a transfer attack but neither its "
                                 f"'source' nor '{base}.transfer_source' is set")
@@ -185,8 +188,8 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
         seen[art["item"]] = (art_id, art["paper"], art["kind"])
         if art["kind"] == "figure" and not art.get("plot"):
             problems.append(f"config key '{key}.plot' is missing (a figure needs line or bar)")
-        if art["kind"] == "neighbours":
-            _check_neighbours(art, key, experiments, problems)
+        if art["kind"] in ("neighbours", "confusion"):
+            _check_one_experiment(art, key, experiments, problems)
             continue
         if art["kind"] != "masking" and not art.get("columns"):
             problems.append(f"config key '{key}.columns' is missing")
@@ -223,19 +226,24 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
                                         f"'{check[field]}', not an attack of '{name}'")
 
 
-def _check_neighbours(art: dict, key: str, experiments: dict, problems: list[str]) -> None:
-    """MCT Fig. 2: the models must be trained (no "not yet run" for a figure of images)."""
+def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list[str]) -> None:
+    """MCT Figs. 2 and 3 (kinds neighbours, confusion): one experiment whose models must be
+    trained (no "not yet run" in a figure of images or matrices)."""
     exp = experiments.get(art.get("experiment"))
     if exp is None:
         problems.append(f"config key '{key}.experiment' is {art.get('experiment')!r}; "
                         f"experiments: {', '.join(experiments)}")
         return
-    for field in ("attack", "seed", "methods", "classes"):
+    fields = ("attack", "seed", "methods", "classes") if art["kind"] == "neighbours" else ("methods", "panels")
+    for field in fields:
         if art.get(field) is None:
-            problems.append(f"config key '{key}.{field}' is missing (needed by kind neighbours)")
-    if art.get("attack") is not None and art["attack"] not in exp["attacks"]:
-        problems.append(f"config key '{key}.attack' names '{art['attack']}'; attacks of "
-                        f"'{art['experiment']}': {', '.join(exp['attacks'])}")
+            problems.append(f"config key '{key}.{field}' is missing (needed by kind {art['kind']})")
+    attacks = [art["attack"]] if art.get("attack") is not None else []
+    attacks += [panel["attack"] for panel in art.get("panels") or []]
+    for attack in attacks:
+        if attack not in exp["attacks"]:
+            problems.append(f"config key '{key}' names attack '{attack}'; attacks of "
+                            f"'{art['experiment']}': {', '.join(exp['attacks'])}")
     for method in art.get("methods") or []:
         if method not in exp["methods"]:
             problems.append(f"config key '{key}.methods' names '{method}'; methods of "
@@ -262,6 +270,25 @@ def _check_claims(config: dict, problems: list[str]) -> None:
 
 def load(path: str | Path, schema_path: str | Path) -> dict:
     return validate(yaml.safe_load(Path(path).read_text()), schema_path)
+
+
+def merge_override(base: dict, override: dict) -> dict:
+    """Merge a config file on top of another as Snakemake does for --configfile: nested dicts
+    merge key by key, anything else replaces."""
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge_override(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load_layers(paths: list[str | Path], schema_path: str | Path) -> dict:
+    """The validated config of several files, each merged on top of the ones before."""
+    config: dict = {}
+    for path in paths:
+        merge_override(config, yaml.safe_load(Path(path).read_text()) or {})
+    return validate(config, schema_path)
 
 
 def experiment_settings(config: dict, experiment: str, method: str) -> dict[str, Any]:

@@ -22,8 +22,12 @@ from advrepro.attacks import Attack
 
 
 def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor,
-             batch_size: int, progress: bool = True) -> dict:
+             batch_size: int, progress: bool = True, attacked: torch.Tensor | None = None) -> dict:
+    """``attacked``: bool mask of the examples to attack (default all); the others are
+    classified clean and count as clean inputs."""
     target.eval()
+    attacked = torch.ones(len(y), dtype=torch.bool, device=y.device) if attacked is None else attacked
+    predictions = torch.empty(len(y), dtype=torch.long, device=y.device)
     correct = torch.empty(len(y), dtype=torch.bool, device=y.device)
     rejected = torch.zeros(len(y), dtype=torch.bool, device=y.device)
     reject_label = getattr(target, "reject_label", None)
@@ -31,14 +35,18 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
     for start in tqdm(range(0, len(y), batch_size), desc=attack.registry_name, file=sys.stderr,
                       disable=not progress, mininterval=2.0):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        x_adv = attack(xb, yb)
+        chosen = attacked[start:start + batch_size]
+        x_adv = xb.clone()
+        if chosen.any():
+            x_adv[chosen] = attack(xb[chosen], yb[chosen])
         with torch.no_grad():
             predicted = target.classify(x_adv)
+        predictions[start:start + batch_size] = predicted
         correct[start:start + batch_size] = predicted == yb
         if reject_label is not None:
             rejected[start:start + batch_size] = predicted == reject_label
     if attack.adversarial:
-        correct |= rejected
+        correct |= rejected & attacked
     if x.device.type == "cuda":
         torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - started
@@ -49,4 +57,6 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         "seconds": seconds,
         "examples_per_second": len(y) / seconds,
         "correct": correct.cpu().to(torch.uint8).tolist(),
+        "predicted": predictions.cpu().tolist(),
+        "attacked": int(attacked.sum()),
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from advrepro import data, io, provenance
+from advrepro import performance as perf
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
@@ -44,8 +45,9 @@ def logging_to(path: str | Path | None):
 
 
 def prepare_dataset(dataset: str, root: str, mirrors: list[str], download: bool,
-                    out_path: str) -> None:
-    prepared = data.prepare(dataset, Path(root) / dataset, mirrors, out_path, download=download)
+                    out_path: str, cicids2018: dict | None = None) -> None:
+    prepared = data.prepare(dataset, Path(root) / dataset, mirrors, out_path, download=download,
+                            cicids2018=cicids2018)
     log.info("%s: %d train, %d test images %s", dataset, len(prepared["x_train"]),
              len(prepared["x_test"]), tuple(prepared["x_train"].shape[1:]))
 
@@ -94,7 +96,9 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
     init_model = load_model(init_model_path, device) if init_model_path else None
     method.prepare_model(model, splits, init_model)
     settings = TrainSettings(seed=seed, **run["train"])
-    history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress)
+    perf.configure_backend(run.get("performance"))
+    history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress,
+                  performance=run.get("performance"))
     method.finish(model, splits, seed)
     save_model(out_model, model)
     io.write_json(out_history, {
@@ -113,20 +117,31 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
     _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
-    target = load_model(model_path, device)
-    source = load_model(source_path, device) if source_path else target
+    perf.configure_backend(run.get("performance"))
+    target = perf.to_layout(load_model(model_path, device), run.get("performance"))
+    source = perf.to_layout(load_model(source_path, device), run.get("performance")) if source_path else target
     torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
     attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
+    attacked = None
+    if attack_spec.get("only_classes"):  # e.g. MCT Fig. 3: the illegitimate flows only
+        unknown = set(attack_spec["only_classes"]) - set(splits.classes)
+        if unknown:
+            raise ValueError(f"attack {attack_spec['id']}: only_classes {sorted(unknown)} are not "
+                             f"classes of {splits.name} ({', '.join(splits.classes)})")
+        chosen = torch.tensor([splits.classes.index(c) for c in attack_spec["only_classes"]],
+                              device=splits.y_test.device)
+        attacked = torch.isin(splits.y_test, chosen)
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
-                      progress=progress)
+                      progress=progress, attacked=attacked)
     record = {
         **{k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
                                "method", "method_class", "scale")},
         "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
         "threat": attack_spec["threat"], "norm": attack.norm,
         "params": attack_spec["params"], "source": source_path,
+        "labels": splits.y_test.cpu().tolist(), "classes": splits.classes,
         "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
         **result,
     }
@@ -220,6 +235,22 @@ def figure_artifact(record_paths: list[str], spec: dict, experiments: dict, repo
     table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
                                    config_hash)
     figures.plot(table, spec, stamp, [out_png, out_pdf])
+    _write_csv(table, stamp, out_csv)
+
+
+def confusion_figure(record_paths: list[str], spec: dict, experiments: dict, scale: str,
+                     config_hash: str, out_png: str, out_pdf: str, out_csv: str) -> None:
+    """MCT Fig. 3: row-normalised confusion matrices per model and attack, from records."""
+    from advrepro.reporting import figures
+
+    records = [io.read_json(path) for path in record_paths]
+    table = figures.confusion_table(records, spec)
+    exp = experiments[spec["experiment"]]
+    stamp = {"scale": scale, "dataset": exp["dataset"], "paper_dataset": exp["paper_dataset"],
+             "experiments": spec["experiment"], "seeds": " ".join(map(str, exp["seeds"])),
+             "config hash": config_hash, "commit": provenance.git_commit(),
+             "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a"}
+    figures.plot_confusion(table, spec, stamp, [out_png, out_pdf])
     _write_csv(table, stamp, out_csv)
 
 

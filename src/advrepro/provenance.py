@@ -7,9 +7,13 @@ import json
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported inside the functions that need it: the Snakefile imports this module for
+# config_hash, and importing torch would add seconds to every DAG construction.
 
 
 def config_hash(config: Any) -> str:
@@ -36,6 +40,8 @@ def git_commit(repo_dir: str | Path = ".") -> str:
 
 def hardware(device: torch.device | str | None = None) -> str:
     """A one-line description of the machine a computation ran on."""
+    import torch
+
     device = torch.device(device or "cpu")
     if device.type == "cuda":
         return f"GPU {torch.cuda.get_device_name(device)}"
@@ -51,6 +57,8 @@ def hardware(device: torch.device | str | None = None) -> str:
 
 
 def pick_device(requested: str = "auto") -> torch.device:
+    import torch
+
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(requested)

@@ -7,8 +7,11 @@ or an attack is one new file (with ``@REGISTRY.register("name")``) plus one conf
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import pkgutil
+from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
@@ -51,6 +54,24 @@ class Registry(Generic[T]):
             raise KeyError(
                 f"unknown {self.kind} '{name}'; known: {', '.join(self.names())}"
             ) from None
+
+
+def declared_names(package: str) -> set[str]:
+    """The names registered in ``package``, read from its ``@X.register("name")`` decorators
+    without importing it. Config validation runs in the Snakefile, where importing the
+    packages (and so torch) would add seconds to every DAG construction; a test checks that
+    this agrees with the imported registry."""
+    spec = importlib.util.find_spec(package)
+    names = set()
+    for folder in spec.submodule_search_locations:
+        for path in Path(folder).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                for decorator in getattr(node, "decorator_list", []):
+                    if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                            and decorator.func.attr == "register" and decorator.args
+                            and isinstance(decorator.args[0], ast.Constant)):
+                        names.add(decorator.args[0].value)
+    return names
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

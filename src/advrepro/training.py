@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from advrepro import performance as perf
 from advrepro.data import Splits
 from advrepro.io import load_torch, save_torch
 from advrepro.methods import Method
@@ -65,12 +66,14 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
 
 def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSettings,
         checkpoint_path: str | Path, run_key: dict | None = None, progress: bool = True,
-        after_batch: Callable[[int, int], None] | None = None) -> list[dict]:
+        after_batch: Callable[[int, int], None] | None = None,
+        performance: dict | None = None) -> list[dict]:
     """Train ``model`` with ``method``; return the per-epoch history.
 
     ``run_key`` identifies the run (method, model, data, settings); a checkpoint written under
     another key is ignored, so a changed config never resumes from stale weights.
     ``after_batch(epoch, batch)`` is a hook for tests that simulate a kill mid-epoch.
+    ``performance``: the GPU path's switches (advrepro.performance).
     """
     device = splits.x_train.device
     key = config_hash({"settings": asdict(settings), "run": run_key or {}})
@@ -97,6 +100,8 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
                         checkpoint_path)
 
     method.setup(model, splits)
+    model = perf.to_layout(model, performance)
+    step_model = perf.training_model(model, performance)
     n = len(splits.y_train)
     for epoch in range(start_epoch, settings.epochs):
         model.train()
@@ -110,8 +115,9 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
                    total=-(-n // settings.batch_size), desc=f"epoch {epoch + 1}/{settings.epochs}",
                    file=sys.stderr, disable=not progress, mininterval=2.0)
         for batch_index, index in enumerate(bar):
-            x, y = splits.x_train[index], splits.y_train[index]
-            loss, batch_correct = method.loss(model, x, y)
+            x, y = perf.to_layout(splits.x_train[index], performance), splits.y_train[index]
+            with perf.training_autocast(device, performance):
+                loss, batch_correct = method.loss(step_model, x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -153,3 +153,28 @@ rule neighbours_figure:
         "../../envs/torch.yaml"
     script:
         "../scripts/neighbours_figure.py"
+
+
+rule confusion_figure:
+    input:
+        records=lambda w: artifact_records(artifact_by_target(w)),
+    output:
+        png=report("paper_figures/{paper}/{item}.png", caption="../report/confusion.rst", category="{paper}"),
+        pdf="paper_figures/{paper}/{item}.pdf",
+        csv="paper_figures/{paper}/{item}.csv",
+    wildcard_constraints:
+        item=items_of_kind("confusion"),
+    log:
+        "results/logs/artifacts/{paper}/{item}.log",
+    params:
+        spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        experiments=lambda w: artifact_experiments(artifact_by_target(w)),
+        scale=config["scale"],
+        config_hash=CONFIG_HASH,
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/confusion_figure.py"

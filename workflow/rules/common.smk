@@ -57,6 +57,7 @@ def run_params(experiment, method=None):
         "test_size": exp["test_size"],
         "eval_batch_size": exp["eval_batch_size"],
         "scale": config["scale"],
+        "performance": config["performance"],
     }
     if method is not None:
         spec = exp["methods"][method]
@@ -98,6 +99,12 @@ def artifact_records(artifact):
     spec = ARTIFACTS[artifact]
     if spec["kind"] == "neighbours":
         return []
+    if spec["kind"] == "confusion":  # each model of the experiment under each panel's attack
+        exp = EXPERIMENTS[spec["experiment"]]
+        return [record_file(spec["experiment"], method, seed, panel["attack"])
+                for method in spec["methods"] for panel in spec["panels"] for seed in exp["seeds"]
+                if method in exp["methods"]
+                and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])]
     needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
     return [record_file(*key) for key in needed]
 
@@ -109,7 +116,8 @@ def artifact_experiments(artifact):
 
 
 ARTIFACT_SUFFIXES = {"table": ("md", "csv", "tex"), "figure": ("png", "pdf", "csv"),
-                     "masking": ("md", "csv"), "neighbours": ("png", "pdf", "csv")}
+                     "masking": ("md", "csv"), "neighbours": ("png", "pdf", "csv"),
+                     "confusion": ("png", "pdf", "csv")}
 
 
 def neighbour_files(artifact):
@@ -168,6 +176,11 @@ def index_inputs():
     return [entry["csv"] for entry in index_entries()]
 
 
+def gpu_slots(wildcards):
+    experiment = EXPERIMENTS.get(getattr(wildcards, "experiment", None), {})
+    return max(1, round(100 * experiment.get("gpu_share", 1)))
+
+
 def job_resources(kind):
     """Scheduler resources of one kind of job (train, evaluate, cpu) from config."""
     spec = config["resources"][kind]
@@ -180,6 +193,8 @@ def job_resources(kind):
         resources["gpu"] = spec["gpus"]
         if spec["gpu_model"]:
             resources["gpu_model"] = spec["gpu_model"]
+        # on one machine, jobs share a GPU by their experiments' gpu_share (100 slots per GPU)
+        resources["gpu_slots"] = gpu_slots
     cluster = config["cluster"]
     partition = (cluster["gpu_partition"] or cluster["partition"]) if spec["gpus"] else cluster["partition"]
     if partition:
@@ -231,6 +246,7 @@ localrules:
     figure,
     masking_report,
     neighbours_figure,
+    confusion_figure,
     training_cost,
     claims,
     index,

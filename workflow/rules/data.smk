@@ -11,6 +11,7 @@ rule prepare_dataset:
         root=config["data"]["root"],
         mirrors=config["data"]["mirrors"],
         download=config["data"]["download"],
+        cicids2018=lambda w: config["data"]["cicids2018"] if w.dataset.startswith("cicids") else {},
     threads: config["resources"]["cpu"]["cpus"]
     resources:
         **job_resources("cpu"),

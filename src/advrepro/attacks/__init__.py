@@ -103,6 +103,13 @@ class Attack:
     def generate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @classmethod
+    def passes(cls, params: dict, num_classes: int, input_size: int) -> tuple[float, float]:
+        """Upper-bound cost per example, for the cost estimate (advrepro.cost): (forward +
+        backward passes, forward-only passes). Default: ``steps`` gradient steps per restart."""
+        restarts = params.get("restarts", 1)
+        return params.get("steps", 1) * restarts, restarts
+
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         was_training = self.model.training
         self.model.eval()

@@ -49,6 +49,15 @@ class AutoAttack(Attack):
             runner.fab.n_target_classes = p["target_classes"]
         return runner
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        # standard version: APGD-CE, APGD-T and FAB-T over 9 targets, 100 iterations each,
+        # Square with 5,000 queries; an upper bound, since each stage only attacks the
+        # examples that are still robust
+        iterations = params.get("iterations") or 100
+        targets = params.get("target_classes") or 9
+        return iterations * (1 + 2 * targets), params.get("square_queries") or 5000
+
     def generate(self, x, y):
         # its seed drawn from torch's generator, so a record is reproducible under the job's seed
         seed = int(torch.randint(0, 2**31 - 1, (1,)))

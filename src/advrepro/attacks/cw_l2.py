@@ -30,6 +30,10 @@ class CWL2(Attack):
         super().__init__(model, eps=eps, restarts=restarts, steps=steps, lr=lr, c=c,
                          kappa=kappa, binary_search_steps=binary_search_steps)
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        return params.get("steps", 30) * params.get("binary_search_steps", 1), 1
+
     def generate(self, x, y):
         p = self.params
         shape = [-1] + [1] * (x.dim() - 1)

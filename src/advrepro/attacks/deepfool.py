@@ -43,6 +43,11 @@ class DeepFool(Attack):
                  for k in range(logits.shape[1])]
         return logits.detach(), torch.stack(grads, 1)
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        # a Jacobian (one backward per class) per step
+        return params.get("steps", 50) * num_classes * params.get("restarts", 1), 1
+
     def generate(self, x, y):
         overshoot = self.params["overshoot"]
         shape = [-1] + [1] * (x.dim() - 1)

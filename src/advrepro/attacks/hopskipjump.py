@@ -44,6 +44,12 @@ class HopSkipJump(Attack):
                 labels.append(self.model.classify(batch).cpu())
         return torch.nn.functional.one_hot(torch.cat(labels), num_classes).numpy().astype(np.float32)
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        # decision-based: queries only, at most max_eval per iteration plus the start
+        queries = params.get("max_iter", 50) * params.get("max_eval", 10000) + params.get("init_size", 100)
+        return 0, queries * params.get("restarts", 1)
+
     def generate(self, x, y):
         from art.attacks.evasion import HopSkipJump as ArtHopSkipJump  # seconds to import
         from art.estimators.classification import BlackBoxClassifier

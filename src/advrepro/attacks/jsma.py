@@ -46,6 +46,11 @@ class JSMA(Attack):
         super().__init__(model, eps=gamma, restarts=restarts, theta=theta, target=target,
                          pair_budget=pair_budget)
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        # one saliency step (gradients of the target and the other classes) per changed pair
+        return 2 * params.get("gamma", 0.1) * input_size / 2, 0
+
     def generate(self, x, y):
         with torch.no_grad():
             num_classes = self.model(x[:1]).shape[1]

@@ -25,6 +25,10 @@ class RandomNoise(Attack):
         super().__init__(model, eps=eps, restarts=restarts)
         self.norm = norm  # per instance: one class serves both norms
 
+    @classmethod
+    def passes(cls, params, num_classes, input_size):
+        return 0, params.get("restarts", 1) + 1
+
     def generate(self, x, y):
         if self.norm == "linf":
             delta = self.eps * torch.randint_like(x, 0, 2).mul_(2).sub_(1)

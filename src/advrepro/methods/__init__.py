@@ -53,6 +53,14 @@ class Method:
     def finish(self, model: nn.Module, splits, seed: int) -> None:
         """Called after training, before the model is saved (DunDi stores its oracles here)."""
 
+    def passes_per_epoch(self, train_size: int) -> float:
+        """Forward + backward passes of one epoch, for the cost estimate (advrepro.cost)."""
+        return train_size * (self.options.get("steps", 0) + 1)
+
+    def finish_passes(self, train_size: int) -> float:
+        """Passes of ``finish`` (fitting after training), for the cost estimate."""
+        return 0.0
+
 
 def build_method(name: str, **options) -> Method:
     return METHODS.get(name)(**options)

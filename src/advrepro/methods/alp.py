@@ -22,6 +22,10 @@ class AdversarialLogitPairing(Method):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
         self.adv_weight, self.pairing_weight = adv_weight, pairing_weight
 
+
+    def passes_per_epoch(self, train_size):
+        return train_size * (self.options["steps"] + 2)  # the PGD steps, clean and adversarial
+
     def setup(self, model, splits):
         self.attack = build_attack("pgd", model, **self.options)
 

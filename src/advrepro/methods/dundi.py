@@ -33,6 +33,10 @@ class DunDi(Method):
         super().__init__(tuples=tuples, init_from=init_from, **model_options)
         self.tuples, self.init_from, self.model_options = tuples, init_from, model_options
 
+
+    def passes_per_epoch(self, train_size):
+        return self.tuples * 3  # anchor, positive and negative of each tuple
+
     def architecture(self, name):
         return "distance_net", {"backbone": name, **self.model_options}
 

@@ -42,6 +42,17 @@ class KDBU(Method):
         self.fit_examples, self.reference_per_class = fit_examples, reference_per_class
         self.detector_options = detector_options
 
+
+    def passes_per_epoch(self, train_size):
+        return train_size  # only if a config fine-tunes the backbone
+
+    def finish_passes(self, train_size):
+        # the fitting attack and one forward pass of each fitting image (clean, noisy,
+        # adversarial: with mc_samples dropout heads, about a third of a pass each), and the
+        # reference images' features
+        fit = min(self.fit_examples, train_size)
+        return fit * (3 + self.detector_options.get("mc_samples", 50) / 3) + train_size / 3
+
     def architecture(self, name):
         return "kd_bu_detector", {"backbone": name, **self.detector_options}
 

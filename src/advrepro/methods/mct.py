@@ -43,6 +43,10 @@ class MultiClassTripletGaussian(Method):
         self.npair = MultiClassNPairLoss(margin)
         self.num_classes = None
 
+
+    def passes_per_epoch(self, train_size):
+        return train_size * 2  # noisy and clean images, no attack: the paper's cheapness claim
+
     def setup(self, model, splits):
         self.num_classes = splits.num_classes
 

@@ -31,6 +31,10 @@ class TripletLossAdversarialTraining(Method):
         self.triplet = TripletMarginLoss(margin, distance)
         self.triplet_weight, self.norm_weight, self.positive = triplet_weight, norm_weight, positive
 
+
+    def passes_per_epoch(self, train_size):
+        return train_size * (self.options["steps"] + 2)  # the PGD steps, adversarial and clean
+
     def setup(self, model, splits):
         self.attack = build_attack("pgd", model, **self.options)
 

@@ -83,16 +83,23 @@ def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> 
     ax.grid(alpha=0.3)
     # outside the axes: bars and curves reach every corner of a 0-100 % plot
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    width = int(fig.get_size_inches()[0] * 12)  # characters per title line
-    title = textwrap.fill(spec.get("title", f"{spec['paper']} {spec['item']}"), width)
+    _finish(fig, spec.get("title", f"{spec['paper']} {spec['item']}"), stamp, out_paths,
+            f"mean ± std over seeds {stamp['seeds']}")
+
+
+def _finish(fig, title: str, stamp: dict, out_paths: list[str], what: str,
+            title_size: float = 9, chars_per_inch: int = 12) -> None:
+    """Title (with the stand-in banner in red when the run is not the paper's setting), the
+    provenance footer, and atomic PNG/PDF writes."""
+    width = int(fig.get_size_inches()[0] * chars_per_inch)  # characters per title line
+    title = textwrap.fill(title, width)
     banner = standin_banner(stamp)
     if banner:
         title += "\n" + textwrap.fill("NOT THE PAPER'S SETTING: " + banner.split(":** ", 1)[1]
                                       .split(". Reported")[0].replace("**", ""), width)
-    fig.suptitle(title, fontsize=9, color="black" if not banner else "firebrick")
-    footer = (f"mean ± std over seeds {stamp['seeds']} · scale {stamp['scale']} · data "
-              f"{stamp['dataset']} · config {stamp['config hash']} · commit {stamp['commit']}\n"
-              f"{stamp['hardware']}")
+    fig.suptitle(title, fontsize=title_size, color="black" if not banner else "firebrick")
+    footer = (f"{what} · scale {stamp['scale']} · data {stamp['dataset']} · config "
+              f"{stamp['config hash']} · commit {stamp['commit']}\n{stamp['hardware']}")
     fig.text(0.01, 0.005, footer, fontsize=6, color="dimgray", va="bottom")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     for path in out_paths:
@@ -122,20 +129,66 @@ def plot_neighbours(results: list[dict], spec: dict, stamp: dict, out_paths: lis
             same = j == 0 or int(result["shown_neighbour_labels"][i][j - 1]) == label
             ax.set_title(title, fontsize=6, color="black" if j == 0 else ("green" if same else "firebrick"))
         line[0].set_ylabel(f"{result['method']}\nP@{k} {result['precision_at_k']:.2f}", fontsize=7)
-    width = int(fig.get_size_inches()[0] * 11)
-    title = textwrap.fill(spec.get("title", "nearest neighbours") + f" (column 1: attacked query, "
-                          f"true → predicted; then its {k} nearest training images; P@{k}: "
-                          f"precision over {results[0]['queries']} queries)", width)
-    banner = standin_banner(stamp)
-    if banner:
-        title += "\n" + textwrap.fill("NOT THE PAPER'S SETTING: " + banner.split(":** ", 1)[1]
-                                      .split(". Reported")[0].replace("**", ""), width)
-    fig.suptitle(title, fontsize=8, color="black" if not banner else "firebrick")
-    fig.text(0.01, 0.003, f"seed {stamp['seeds']} · scale {stamp['scale']} · data {stamp['dataset']}"
-             f" · config {stamp['config hash']} · commit {stamp['commit']} · {stamp['hardware']}",
-             fontsize=5, color="dimgray", va="bottom")
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
-    for path in out_paths:
-        with io.atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
-    plt.close(fig)
+    _finish(fig, spec.get("title", "nearest neighbours") + f" (column 1: attacked query, "
+            f"true → predicted; then its {k} nearest training images; P@{k}: precision over "
+            f"{results[0]['queries']} queries)", stamp, out_paths, f"seed {stamp['seeds']}",
+            title_size=8, chars_per_inch=11)
+
+
+def confusion_table(records: list[dict], spec: dict) -> pd.DataFrame:
+    """Counts summed over seeds and row-normalised shares, per (method, panel, true, predicted)
+    class. A prediction outside the classes (a detector's rejection) is "rejected"."""
+    rows = []
+    by_key = {(r["method"], r["attack"]): [] for r in records}
+    for record in records:
+        by_key[(record["method"], record["attack"])].append(record)
+    for method in spec["methods"]:
+        for panel in spec["panels"]:
+            found = by_key.get((method, panel["attack"]), [])
+            if not found:
+                continue
+            classes = list(found[0]["classes"])
+            names = classes + ["rejected"]
+            pairs = pd.DataFrame({"true": [t for r in found for t in r["labels"]],
+                                  "predicted": [p for r in found for p in r["predicted"]]})
+            counts = pairs.value_counts().to_dict()
+            for t, true_name in enumerate(classes):
+                total = sum(n for (tt, _), n in counts.items() if tt == t)
+                for p, predicted_name in enumerate(names):
+                    count = counts.get((t, p), 0)
+                    if predicted_name == "rejected" and count == 0:
+                        continue
+                    rows.append({"method": method, "panel": panel["label"], "attack": panel["attack"],
+                                 "true": true_name, "predicted": predicted_name, "count": count,
+                                 "share": count / total if total else float("nan"),
+                                 "seeds": len(found), "attacked": sum(r.get("attacked", 0) for r in found)})
+    return pd.DataFrame(rows)
+
+
+def plot_confusion(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> None:
+    """One row-normalised confusion matrix per (method, panel): methods down, panels across."""
+    import seaborn as sns
+
+    methods = [m for m in spec["methods"] if m in set(table.method)]
+    panels = [p["label"] for p in spec["panels"]]
+    fig, axes = plt.subplots(len(methods), len(panels), squeeze=False,
+                             figsize=(3.0 * len(panels) + 0.8, 2.6 * len(methods) + 1.6))
+    for i, method in enumerate(methods):
+        for j, panel in enumerate(panels):
+            ax = axes[i][j]
+            part = table[(table.method == method) & (table.panel == panel)]
+            if part.empty:
+                ax.text(0.5, 0.5, "not evaluated", ha="center", va="center", fontsize=8)
+                ax.set_axis_off()
+                continue
+            matrix = part.pivot(index="true", columns="predicted", values="share").fillna(0.0)
+            order = list(dict.fromkeys(part.true))
+            matrix = matrix.reindex(index=order, columns=order + [c for c in matrix.columns if c not in order])
+            sns.heatmap(matrix, ax=ax, vmin=0, vmax=1, cmap="Blues", annot=True, fmt=".2f",
+                        cbar=False, annot_kws={"fontsize": 7})
+            ax.set_title(f"{method} · {panel}", fontsize=8)
+            ax.set_xlabel("predicted", fontsize=7)
+            ax.set_ylabel("true class", fontsize=7)
+            ax.tick_params(labelsize=6)
+    _finish(fig, spec.get("title", "confusion matrices") + " (rows: true class, normalised to 1)",
+            stamp, out_paths, f"summed over seeds {stamp['seeds']}")

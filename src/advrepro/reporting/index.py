@@ -15,6 +15,8 @@ KINDS = {
     "masking": ("masking_report", "workflow/scripts/masking_report.py", "advrepro.reporting.masking"),
     "neighbours": ("neighbours_figure", "workflow/scripts/neighbours_figure.py",
                    "advrepro.neighbours (rule neighbours), advrepro.reporting.figures"),
+    "confusion": ("confusion_figure", "workflow/scripts/confusion_figure.py",
+                  "advrepro.reporting.figures (confusion_table, plot_confusion)"),
     "claims": ("claims", "workflow/scripts/claims.py", "advrepro.reporting.claims"),
     "training_cost": ("training_cost", "workflow/scripts/training_cost.py", "advrepro.reporting.tables"),
 }
@@ -40,6 +42,11 @@ def status(kind: str, csv_path: str | Path) -> str:
     if kind == "neighbours":
         return where + ", ".join(f"{r.method} precision@{r.k} {r.precision_at_k:.2f}"
                                  for r in table.itertuples())
+    if kind == "confusion":
+        clean = table[(table.true == table.predicted)].groupby(["method", "panel"], sort=False)["count"].sum()
+        totals = table.groupby(["method", "panel"], sort=False)["count"].sum()
+        return where + ", ".join(f"{m} {p}: {clean[(m, p)] / totals[(m, p)]:.2f} correct"
+                                 for m, p in totals.index)
     if kind in ("masking", "claims"):
         counts = Counter(table.status)
         return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())

@@ -1,0 +1,209 @@
+"""Cost estimate of a configuration before any training: every planned training and evaluation
+job with its estimated seconds on the machine the command runs on.
+
+Two measured and declared parts, multiplied:
+- the seconds one forward + backward pass, and one forward pass, of each architecture costs per
+  example, measured here on the chosen device (a few batches of random images);
+- how many passes each job makes: ``Method.passes_per_epoch`` x epochs (+ ``finish_passes``)
+  for training, ``Attack.passes`` x test images for evaluation (each class declares its own,
+  from its config params; iterative attacks that stop early make fewer, so attack figures are
+  upper bounds).
+
+    python -m advrepro.cost --configfile config/config.yaml [override.yaml ...] [--device cuda]
+    make cost                                # the paper configuration on this machine
+
+Run it on the machine that will do the work (a GPU node for the paper configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from advrepro.config import experiment_settings, load_layers
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+# (input shape, classes, training images, test images) of each dataset as the data rule
+# prepares it: facts about the published files, used when train_size / test_size are null.
+DATASETS = {
+    "mnist": ((1, 28, 28), 10, 60_000, 10_000),
+    "fashion_mnist": ((1, 28, 28), 10, 60_000, 10_000),
+    "cifar10": ((3, 32, 32), 10, 50_000, 10_000),
+    "digits32": ((3, 32, 32), 10, 1_437, 360),
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    stage: str          # "train" or "evaluate" (the rule)
+    experiment: str
+    architecture: str
+    method: str
+    seed: int
+    attack: str | None
+    gradient_passes: float   # forward + backward passes, summed over examples
+    forward_passes: float
+
+
+def _size(requested: int | None, available: int) -> int:
+    return min(requested, available) if requested else available
+
+
+def planned_jobs(config: dict) -> list[Job]:
+    """Every training and evaluation job that `snakemake` plans for ``config`` (the default
+    target: each model, and each model under each attack of its experiment)."""
+    from advrepro.attacks import ATTACKS
+    from advrepro.methods import build_method
+
+    jobs = []
+    for name, exp in config["experiments"].items():
+        shape, classes, n_train, n_test = DATASETS[exp["dataset"]]
+        train_n, test_n = _size(exp["train_size"], n_train), _size(exp["test_size"], n_test)
+        input_size = math.prod(shape)
+        models = {(method_id, seed) for method_id in exp["methods"] for seed in exp["seeds"]}
+        for spec in exp["attacks"].values():  # transfer sources with a seed of their own
+            source = spec.get("source") or exp.get("transfer_source")
+            if spec.get("threat") == "transfer" and source and source["seed"] is not None:
+                models.add((source["method"], source["seed"]))
+        for method_id, seed in sorted(models):
+            spec = exp["methods"][method_id]
+            method = build_method(spec["class"], **spec["options"])
+            epochs = experiment_settings(config, name, method_id)["epochs"]
+            passes = epochs * method.passes_per_epoch(train_n) + method.finish_passes(train_n)
+            jobs.append(Job("train", name, exp["architecture"], method_id, seed, None, passes, 0.0))
+        for attack_id, spec in exp["attacks"].items():
+            gradient, forward = ATTACKS.get(spec["class"]).passes(spec.get("params", {}), classes,
+                                                                  input_size)
+            for method_id in spec.get("methods") or exp["methods"]:
+                jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
+                             gradient * test_n, (forward + 1) * test_n)  # + classifying them
+                         for seed in exp["seeds"]]
+    return jobs
+
+
+def measure_unit_costs(architecture: str, dataset: str, batch_size: int, device,
+                       repeats: int = 3) -> tuple[float, float]:
+    """Seconds per example of one forward + backward pass (with an optimizer step) and of one
+    forward pass of ``architecture``, median of ``repeats`` batches after a warm-up."""
+    import statistics
+
+    import torch
+
+    from advrepro.models import build_model
+
+    shape, classes, _, _ = DATASETS[dataset]
+    model = build_model(architecture, shape[0], classes, [0.5] * shape[0], [0.25] * shape[0],
+                        image_size=shape[-1]).to(device)
+    x = torch.rand(batch_size, *shape, device=device)
+    y = torch.randint(classes, (batch_size,), device=device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    def forward():
+        with torch.no_grad():
+            model(x)
+
+    def seconds(fn):
+        times = []
+        for _ in range(repeats + 1):  # the first is the warm-up
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times[1:]) / batch_size
+
+    model.train()
+    gradient = seconds(step)
+    model.eval()
+    return gradient, seconds(forward)
+
+
+def measure_job_startup() -> float:
+    """Seconds a job spends before its work: a fresh Python importing torch and the library
+    (what each Snakemake job pays; Snakemake's own bookkeeping comes on top)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch, advrepro.jobs"], check=True)
+    return time.perf_counter() - start
+
+
+def estimate(config: dict, device, batch_size: int | None = None,
+             job_startup: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-job estimate, per-architecture unit costs); each job pays ``job_startup`` seconds."""
+    jobs = planned_jobs(config)
+    units = {}
+    for name, exp in config["experiments"].items():
+        key = (exp["architecture"], DATASETS[exp["dataset"]][0])
+        if key not in units:
+            batch = batch_size or (exp["train"]["batch_size"] if device.type == "cuda"
+                                   else min(exp["train"]["batch_size"], 32))
+            gradient, forward = measure_unit_costs(exp["architecture"], exp["dataset"], batch, device)
+            units[key] = {"architecture": exp["architecture"], "input": "x".join(map(str, key[1])),
+                          "batch": batch, "gradient_s_per_example": gradient,
+                          "forward_s_per_example": forward}
+    table = pd.DataFrame([vars(job) for job in jobs])
+    shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
+    unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
+    table["seconds"] = (table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
+                        + table.forward_passes * [u["forward_s_per_example"] for u in unit]
+                        + job_startup)
+    return table, pd.DataFrame(units.values())
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    grouped = table.groupby(["stage", "experiment"], sort=False).agg(
+        jobs=("seconds", "size"), hours=("seconds", lambda s: s.sum() / 3600),
+        longest_job_hours=("seconds", lambda s: s.max() / 3600))
+    return grouped.reset_index()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m advrepro.cost", description=__doc__.split("\n")[0])
+    parser.add_argument("--configfile", nargs="+", default=[str(REPO / "config/config.yaml")],
+                        help="config files, each merged on top of the previous (as snakemake "
+                             "--configfile, but the first is the base: pass config/config.yaml first)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="batch of the timing runs (default: the training batch; at most 32 on a CPU)")
+    parser.add_argument("--jobs", metavar="CSV", help="also write every job's estimate to this CSV")
+    args = parser.parse_args(argv)
+
+    from advrepro import provenance
+
+    config = load_layers(args.configfile, SCHEMA)
+    device = provenance.pick_device(args.device)
+    startup = measure_job_startup()
+    table, units = estimate(config, device, args.batch, startup)
+    pd.set_option("display.width", 120)
+    print(f"Cost estimate of {' + '.join(args.configfile)} on {provenance.hardware(device)}\n")
+    print("Measured seconds per example and pass:")
+    print(units.to_string(index=False, float_format=lambda v: f"{v:.3g}"), "\n")
+    print(summary(table).to_string(index=False, float_format=lambda v: f"{v:.2f}"), "\n")
+    kind = "GPU" if device.type == "cuda" else "CPU"
+    for stage in ("train", "evaluate"):
+        part = table[table.stage == stage]
+        print(f"{stage:9s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
+    print(f"{'total':9s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
+          f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)")
+    if args.jobs:
+        table.to_csv(args.jobs, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

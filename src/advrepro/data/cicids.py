@@ -1,0 +1,327 @@
+"""CSE-CIC-IDS2018 (Sharafaldin et al. 2018), MCT's third dataset: the published CICFlowMeter
+CSV files, one per capture day ("Processed Traffic Data for ML Algorithms" in the public
+bucket), cleaned into 78 numeric flow features in [0, 1] and integer labels.
+
+Cleaning, with counts logged per file and step (``clean_day``, ``clean_days``):
+  1. repeated header rows inside a file (the day files repeat their header) are skipped;
+  2. the identifying columns one day file carries in addition (Flow ID, Src IP, Src Port,
+     Dst IP) and the Timestamp are not read;
+  3. rows with Infinity or NaN (the rate columns Flow Byts/s and Flow Pkts/s) are dropped;
+  4. duplicate rows (features and label) are dropped, across all files;
+  5. constant columns are reported, and dropped only with ``drop_constant_columns`` (the paper
+     keeps 78 features).
+Files are read in typed chunks, so a 1-million-row day takes bounded memory.
+
+Labels (``label_mapping``): "binary" (Benign -> legitimate, every attack -> illegitimate) or
+a dict of class name -> list of the published labels (attack families). Split: seeded,
+stratified, ``test_fraction`` 0.3. Scaling: min-max fitted on the training split only; test
+values outside the training range are clipped to [0, 1]. Choices and the day subset that
+matches the paper's counts: docs/decisions.md, "CIC-IDS2018".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+# The published header (every day file; Thuesday-20-02-2018 has ID_COLUMNS in addition).
+FEATURES = [
+    "Dst Port", "Protocol", "Flow Duration", "Tot Fwd Pkts", "Tot Bwd Pkts", "TotLen Fwd Pkts",
+    "TotLen Bwd Pkts", "Fwd Pkt Len Max", "Fwd Pkt Len Min", "Fwd Pkt Len Mean",
+    "Fwd Pkt Len Std", "Bwd Pkt Len Max", "Bwd Pkt Len Min", "Bwd Pkt Len Mean",
+    "Bwd Pkt Len Std", "Flow Byts/s", "Flow Pkts/s", "Flow IAT Mean", "Flow IAT Std",
+    "Flow IAT Max", "Flow IAT Min", "Fwd IAT Tot", "Fwd IAT Mean", "Fwd IAT Std", "Fwd IAT Max",
+    "Fwd IAT Min", "Bwd IAT Tot", "Bwd IAT Mean", "Bwd IAT Std", "Bwd IAT Max", "Bwd IAT Min",
+    "Fwd PSH Flags", "Bwd PSH Flags", "Fwd URG Flags", "Bwd URG Flags", "Fwd Header Len",
+    "Bwd Header Len", "Fwd Pkts/s", "Bwd Pkts/s", "Pkt Len Min", "Pkt Len Max", "Pkt Len Mean",
+    "Pkt Len Std", "Pkt Len Var", "FIN Flag Cnt", "SYN Flag Cnt", "RST Flag Cnt", "PSH Flag Cnt",
+    "ACK Flag Cnt", "URG Flag Cnt", "CWE Flag Count", "ECE Flag Cnt", "Down/Up Ratio",
+    "Pkt Size Avg", "Fwd Seg Size Avg", "Bwd Seg Size Avg", "Fwd Byts/b Avg", "Fwd Pkts/b Avg",
+    "Fwd Blk Rate Avg", "Bwd Byts/b Avg", "Bwd Pkts/b Avg", "Bwd Blk Rate Avg",
+    "Subflow Fwd Pkts", "Subflow Fwd Byts", "Subflow Bwd Pkts", "Subflow Bwd Byts",
+    "Init Fwd Win Byts", "Init Bwd Win Byts", "Fwd Act Data Pkts", "Fwd Seg Size Min",
+    "Active Mean", "Active Std", "Active Max", "Active Min", "Idle Mean", "Idle Std", "Idle Max",
+    "Idle Min",
+]
+TIMESTAMP, LABEL = "Timestamp", "Label"
+HEADER = FEATURES[:2] + [TIMESTAMP] + FEATURES[2:] + [LABEL]
+ID_COLUMNS = ["Flow ID", "Src IP", "Src Port", "Dst IP"]
+BENIGN = "Benign"
+
+DAY_FILES = [
+    "Wednesday-14-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Thursday-15-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Friday-16-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Thuesday-20-02-2018_TrafficForML_CICFlowMeter.csv",  # sic: the published name
+    "Wednesday-21-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Thursday-22-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Friday-23-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Wednesday-28-02-2018_TrafficForML_CICFlowMeter.csv",
+    "Thursday-01-03-2018_TrafficForML_CICFlowMeter.csv",
+    "Friday-02-03-2018_TrafficForML_CICFlowMeter.csv",
+]
+BUCKET_URL = ("https://cse-cic-ids2018.s3.ca-central-1.amazonaws.com/"
+              "Processed%20Traffic%20Data%20for%20ML%20Algorithms/")
+HOW_TO_GET = ("get it from the public bucket (no account needed): aws s3 cp --no-sign-request "
+              "\"s3://cse-cic-ids2018/Processed Traffic Data for ML Algorithms/{name}\" <folder>, "
+              "or set data.cicids2018.download: true on a machine with internet access")
+
+
+class CICDataError(RuntimeError):
+    """A day file is missing, corrupt or not in the published layout."""
+
+
+# -- acquisition ------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def acquire_days(days: list[str], folder: str | Path, manifest: str | Path,
+                 download: bool = False) -> list[Path]:
+    """The day files from ``folder`` (fetched from the public bucket when missing and
+    ``download``). The first time a file is used its SHA-256 goes into ``manifest``; later
+    runs verify against it, so a changed or truncated copy is caught."""
+    folder, manifest = Path(folder).expanduser(), Path(manifest)
+    known = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    paths = []
+    for name in days:
+        path = folder / name
+        if not path.is_file():
+            if not download:
+                raise CICDataError(f"{path}: CIC-IDS2018 day file missing; "
+                                   + HOW_TO_GET.format(name=name))
+            folder.mkdir(parents=True, exist_ok=True)
+            url = BUCKET_URL + urllib.parse.quote(name)
+            log.info("fetching %s", url)
+            partial = path.with_suffix(".part")
+            try:
+                urllib.request.urlretrieve(url, partial)
+            except OSError as error:
+                raise CICDataError(f"{url}: download failed ({error}); "
+                                   + HOW_TO_GET.format(name=name)) from None
+            partial.rename(path)
+        digest = _sha256(path)
+        if name in known and known[name] != digest:
+            raise CICDataError(f"{path}: sha256 {digest} differs from {known[name]} recorded in "
+                               f"{manifest} on first use; the copy changed or is truncated: "
+                               "delete it and fetch it again (" + HOW_TO_GET.format(name=name) + ")")
+        known[name] = digest
+        paths.append(path)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+    return paths
+
+
+# -- cleaning ---------------------------------------------------------------------------------
+class _SkipRepeatedHeaders:
+    """A text stream without the copies of its first line that the day files repeat."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.header = handle.readline()
+        self.skipped = 0
+        self._first = True
+
+    def read(self, size: int = -1) -> str:
+        if self._first:
+            self._first = False
+            return self.header
+        lines, total = [], 0
+        while size < 0 or total < size:
+            line = self.handle.readline()
+            if not line:
+                break
+            if line == self.header:
+                self.skipped += 1
+                continue
+            lines.append(line)
+            total += len(line)
+        return "".join(lines)
+
+
+def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame, dict]:
+    """One day file -> (float32 features + string label, counts of each cleaning step)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CICDataError(f"{path}: day file missing; " + HOW_TO_GET.format(name=path.name))
+    with open(path, newline="") as handle:
+        stream = _SkipRepeatedHeaders(handle)
+        columns = [c.strip() for c in stream.header.rstrip("\r\n").split(",")]
+        missing = [c for c in FEATURES + [LABEL] if c not in columns]
+        if missing:
+            raise CICDataError(f"{path}: not a CIC-IDS2018 CICFlowMeter file (columns missing: "
+                               f"{missing[:5]}{'...' if len(missing) > 5 else ''})")
+        counts = {"file": path.name, "rows": 0, "repeated_headers": 0,
+                  "extra_columns": [c for c in ID_COLUMNS if c in columns], "non_finite": 0}
+        dtypes = {c: np.float64 for c in FEATURES} | {LABEL: "category"}
+        parts = []
+        reader = pd.read_csv(stream, usecols=FEATURES + [LABEL], dtype=dtypes, chunksize=chunk_rows,
+                             skipinitialspace=True)
+        try:
+            for chunk in reader:
+                counts["rows"] += len(chunk)
+                values = chunk[FEATURES].to_numpy()
+                finite = np.isfinite(values).all(1)
+                counts["non_finite"] += int((~finite).sum())
+                part = pd.DataFrame(values[finite].astype(np.float32), columns=FEATURES)
+                part[LABEL] = chunk[LABEL].to_numpy()[finite]
+                parts.append(part)
+        except ValueError as error:
+            raise CICDataError(f"{path}: unreadable value ({error}); the file is not in the "
+                               "published layout or is corrupt: fetch it again") from None
+        counts["repeated_headers"] = stream.skipped
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FEATURES + [LABEL])
+    counts["kept"] = len(frame)
+    log.info("%s: %d rows, %d repeated headers skipped, extra columns %s not read, %d rows "
+             "with Infinity/NaN dropped, %d kept", path.name, counts["rows"],
+             counts["repeated_headers"], counts["extra_columns"] or "none", counts["non_finite"],
+             counts["kept"])
+    return frame, counts
+
+
+def clean_days(paths: list[str | Path], drop_constant_columns: bool = False,
+               chunk_rows: int = 200_000) -> tuple[pd.DataFrame, dict]:
+    """Every day file cleaned, then duplicates dropped and constant columns handled."""
+    frames, per_file = zip(*(clean_day(p, chunk_rows) for p in paths))
+    frame = pd.concat(frames, ignore_index=True)
+    frame[LABEL] = frame[LABEL].astype(str)
+    duplicated = frame.duplicated()
+    frame = frame[~duplicated].reset_index(drop=True)
+    constant = [c for c in FEATURES if frame[c].nunique() <= 1]
+    if drop_constant_columns:
+        frame = frame.drop(columns=constant)
+    summary = {"files": list(per_file), "duplicates": int(duplicated.sum()),
+               "constant_columns": constant, "constant_columns_dropped": drop_constant_columns,
+               "rows": len(frame), "features": frame.shape[1] - 1,
+               "labels": frame[LABEL].value_counts().to_dict()}
+    log.info("all files: %d duplicate rows dropped, %d constant columns (%s), %d rows x %d "
+             "features kept", summary["duplicates"], len(constant),
+             "dropped" if drop_constant_columns else "kept", len(frame), summary["features"])
+    return frame, summary
+
+
+# -- labels, split, scaling ---------------------------------------------------------------------
+def map_labels(labels: pd.Series, mapping: str | dict) -> tuple[np.ndarray, list[str]]:
+    """Integer labels and class names. "binary": Benign -> 0 (legitimate), else 1."""
+    if mapping == "binary":
+        return (labels != BENIGN).to_numpy().astype(np.int64), ["legitimate", "illegitimate"]
+    classes = list(mapping)
+    lookup = {raw: index for index, name in enumerate(classes) for raw in mapping[name]}
+    unknown = sorted(set(labels.unique()) - set(lookup))
+    if unknown:
+        raise CICDataError(f"label_mapping has no class for the labels {unknown}; add them to "
+                           "one of its classes")
+    return labels.map(lookup).to_numpy().astype(np.int64), classes
+
+
+def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays (train, test), each class split in the same proportion."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        cut = int(round(len(members) * test_fraction))
+        test.append(members[:cut])
+        train.append(members[cut:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def minmax_scaler(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (low, range) of the training split; a constant feature gets range 1."""
+    low = x_train.min(0)
+    span = x_train.max(0) - low
+    return low, np.where(span > 0, span, 1.0).astype(np.float32)
+
+
+def scale(x: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    return np.clip((x - low) / span, 0.0, 1.0).astype(np.float32)
+
+
+def prepare(paths: list[str | Path], label_mapping: str | dict = "binary",
+            test_fraction: float = 0.3, seed: int = 0,
+            drop_constant_columns: bool = False, chunk_rows: int = 200_000) -> dict:
+    """The prepared dataset: flows as float32 (N, 1, 1, features) in [0, 1] (one "image row"
+    per flow: the models take image-shaped inputs), labels, class names, the scaler (to map
+    adversarial flows back to feature units) and the cleaning summary."""
+    import torch
+
+    frame, summary = clean_days(paths, drop_constant_columns, chunk_rows)
+    features = [c for c in frame.columns if c != LABEL]
+    y, classes = map_labels(frame[LABEL], label_mapping)
+    x = frame[features].to_numpy(np.float32)
+    train, test = stratified_split(y, test_fraction, seed)
+    low, span = minmax_scaler(x[train])
+
+    def tensor(rows):
+        return torch.from_numpy(scale(x[rows], low, span)).view(len(rows), 1, 1, -1)
+
+    summary.update(train=len(train), test=len(test), classes=classes)
+    return {"x_train": tensor(train), "y_train": torch.from_numpy(y[train]),
+            "x_test": tensor(test), "y_test": torch.from_numpy(y[test]), "classes": classes,
+            "features": features, "scaler": {"low": torch.from_numpy(low), "span": torch.from_numpy(span)},
+            "cleaning": summary}
+
+
+# -- synthetic day files (tests and the offline demo; never a stand-in for the real data) ------
+def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str = "Bot",
+                        attack_share: float = 0.3, extra_columns: bool = False,
+                        repeated_headers: int = 2, non_finite: int = 3,
+                        duplicates: int = 4, chunk_rows: int = 100_000) -> dict:
+    """A day file in the published layout with every quirk of the real ones, for tests and
+    the offline demo (labelled synthetic there): ``rows`` data rows, of which ``duplicates``
+    repeat an earlier row and ``non_finite`` have Infinity or NaN in a rate column, plus
+    ``repeated_headers`` copies of the header inside the file; with ``extra_columns`` the four
+    identifying columns of the Thuesday file. The two classes differ in a few features (ports,
+    duration, packet counts), so a model can learn them. Returns the expected clean counts."""
+    rng = np.random.default_rng(seed)
+    path = Path(path)
+    columns = (ID_COLUMNS if extra_columns else []) + HEADER
+    header_line = ",".join(columns) + "\n"
+    header_rows = set(rng.choice(np.arange(1, rows), size=repeated_headers, replace=False).tolist()) if rows > 1 else set()
+    written = 0
+    with open(path, "w", newline="") as handle:
+        handle.write(header_line)
+        while written < rows:
+            n = min(chunk_rows, rows - written)
+            is_attack = rng.random(n) < attack_share
+            values = rng.gamma(2.0, 50.0, size=(n, len(FEATURES))).round(0)
+            values[:, 0] = np.where(is_attack, 8080, rng.choice([80, 443, 53], size=n))
+            values[:, 1] = np.where(is_attack, 6, rng.choice([6, 17], size=n))
+            values[:, 2] = np.where(is_attack, rng.integers(1, 5_000, n), rng.integers(1_000, 10**7, n))
+            values[:, 3] = np.where(is_attack, rng.integers(1, 4, n), rng.integers(1, 200, n))
+            values[:, FEATURES.index("Bwd PSH Flags")] = 0  # constant in the real files too
+            frame = pd.DataFrame(values, columns=FEATURES)
+            frame.insert(2, TIMESTAMP, "02/03/2018 08:34:29")
+            frame[LABEL] = np.where(is_attack, attack, BENIGN)
+            if extra_columns:
+                for i, name in enumerate(ID_COLUMNS):
+                    frame.insert(i, name, ["172.31.0.2-18.219.211.138-80-49684-6", "172.31.0.2",
+                                           "49684", "18.219.211.138"][i])
+            if written == 0:
+                frame["Flow Byts/s"] = frame["Flow Byts/s"].astype(object)
+                rate = frame.columns.get_loc("Flow Byts/s")
+                for k in range(non_finite):
+                    frame.iat[1 + k, rate] = ["Infinity", "NaN"][k % 2]
+                for k in range(duplicates):  # exact copies of earlier finite rows
+                    frame.iloc[n - 1 - k] = frame.iloc[n // 2 - k]
+            lines = frame.to_csv(index=False, header=False, lineterminator="\n").splitlines(keepends=True)
+            for i, line in enumerate(lines):
+                if written + i in header_rows:
+                    handle.write(header_line)
+                handle.write(line)
+            written += n
+    return {"rows": rows, "repeated_headers": len(header_rows), "non_finite": non_finite,
+            "duplicates": duplicates, "kept": rows - non_finite}

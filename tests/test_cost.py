@@ -1,0 +1,68 @@
+"""The cost estimate plans exactly the jobs Snakemake plans, and prices them from the passes
+each method and attack declares."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from advrepro import cost
+from advrepro.attacks import ATTACKS
+from advrepro.config import load_layers
+
+from conftest import REPO
+
+LAYERS = [REPO / "config/config.yaml", REPO / "config/demo.yaml", REPO / ".test/config.yaml"]
+
+
+def snakemake_job_counts() -> dict[str, int]:
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile",
+         *map(str, LAYERS[1:])], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    stats = out.split("Job stats:")[1]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
+
+
+def test_planned_jobs_are_the_jobs_snakemake_plans():
+    jobs = cost.planned_jobs(load_layers(LAYERS, cost.SCHEMA))
+    counts = snakemake_job_counts()
+    assert sum(job.stage == "train" for job in jobs) == counts["train"]
+    assert sum(job.stage == "evaluate" for job in jobs) == counts["evaluate"]
+
+
+def test_costs_follow_declared_passes():
+    config = load_layers(LAYERS, cost.SCHEMA)
+    jobs = {(j.experiment, j.method, j.seed, j.attack): j for j in cost.planned_jobs(config)}
+    mnist = config["experiments"]["mnist"]
+    test_n = mnist["test_size"]
+    pgd = mnist["attacks"]["pgd100_r20"]["params"]
+    record = jobs[("mnist", "AT", 0, "pgd100_r20")]
+    assert record.gradient_passes == pgd["steps"] * pgd["restarts"] * test_n
+    clean = jobs[("mnist", "AT", 0, "clean")]
+    assert clean.gradient_passes == 0 and clean.forward_passes == 2 * test_n
+    train_n, epochs = mnist["train_size"], mnist["train"]["epochs"]
+    at_steps = mnist["methods"]["AT"]["options"]["steps"]
+    assert jobs[("mnist", "AT", 0, None)].gradient_passes == epochs * train_n * (at_steps + 1)
+    assert jobs[("mnist", "MCT", 0, None)].gradient_passes == epochs * train_n * 2
+
+
+@pytest.mark.parametrize("name", ATTACKS.names())
+def test_every_attack_declares_a_cost(name):
+    gradient, forward = ATTACKS.get(name).passes({"steps": 3, "eps": 0.1}, 10, 784)
+    assert gradient >= 0 and forward >= 0 and gradient + forward > 0
+
+
+def test_estimate_prices_jobs_with_measured_unit_costs():
+    config = load_layers(LAYERS, cost.SCHEMA)
+    config["experiments"] = {"mnist": config["experiments"]["mnist"]}
+    table, units = cost.estimate(config, torch.device("cpu"), batch_size=4, job_startup=2.0)
+    assert list(units.architecture) == ["mnist_cnn"]
+    unit = units.iloc[0]
+    expected = (table.gradient_passes * unit.gradient_s_per_example
+                + table.forward_passes * unit.forward_s_per_example + 2.0)
+    assert (table.seconds - expected).abs().max() < 1e-9
+    assert (table.seconds > 2.0).all()
