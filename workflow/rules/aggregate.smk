@@ -169,8 +169,7 @@ rule confusion_figure:
     params:
         spec=lambda w: ARTIFACTS[artifact_by_target(w)],
         experiments=lambda w: artifact_experiments(artifact_by_target(w)),
-        scale=config["scale"],
-        config_hash=CONFIG_HASH,
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
     threads: config["resources"]["cpu"]["cpus"]
     resources:
         **job_resources("cpu"),
