@@ -33,6 +33,8 @@ METHODS = {
     "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
     "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
     "dundi": {"tuples": 96, "oracles_per_class": 2},
+    # fine-tunes its backbone only if a config gives it epochs (its fitting: test_detector.py)
+    "kd_bu": {"init_from": "Native"},
 }
 
 
