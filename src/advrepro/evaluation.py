@@ -5,8 +5,9 @@ model for transfer attacks) and the adversarial examples are classified by ``tar
 (the model's real decision rule: DunDi's two-step oracle vote, argmax of logits otherwise).
 A model with a detector (``reject_label``, e.g. Feinman et al.'s KD+BU) defends an adversarial
 example by classifying it correctly or by rejecting it; a rejected clean or noisy input is an
-error. ``accuracy`` is that defence success rate; ``rejected`` the share rejected. Returns the tidy record fields plus per-example correctness (for worst-case-over-attacks and
-bootstrap intervals).
+error. ``accuracy`` is that defence success rate; ``rejected`` the share rejected. Returns
+the tidy record fields plus per-example correctness (for worst-case-over-attacks and
+bootstrap intervals) and predictions (for confusion matrices).
 """
 
 from __future__ import annotations
