@@ -137,6 +137,13 @@ def test_attack_restricted_to_an_unknown_method_is_named(paper_config):
         config_checks.validate(paper_config, SCHEMA)
 
 
+def test_flow_validity_needs_the_experiment_to_keep_its_adversarial_flows(paper_config):
+    paper_config["experiments"]["cic"]["save_adversarial"] = False
+    with pytest.raises(config_checks.ConfigError,
+                       match=r"'experiments.cic.save_adversarial' must be true: 'artifacts.mct_fig3_validity'"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
 def test_transfer_source_of_an_attack_must_be_a_method(paper_config):
     paper_config["experiments"]["dundi_lenet4"]["attacks"]["fgsm_native"]["source"]["method"] = "Nativ"
     with pytest.raises(config_checks.ConfigError,

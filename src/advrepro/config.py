@@ -188,7 +188,7 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
         seen[art["item"]] = (art_id, art["paper"], art["kind"])
         if art["kind"] == "figure" and not art.get("plot"):
             problems.append(f"config key '{key}.plot' is missing (a figure needs line or bar)")
-        if art["kind"] in ("neighbours", "confusion"):
+        if art["kind"] in ("neighbours", "confusion", "flow_validity"):
             _check_one_experiment(art, key, experiments, problems)
             continue
         if art["kind"] != "masking" and not art.get("columns"):
@@ -235,6 +235,9 @@ def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list
                         f"experiments: {', '.join(experiments)}")
         return
     fields = ("attack", "seed", "methods", "classes") if art["kind"] == "neighbours" else ("methods", "panels")
+    if art["kind"] == "flow_validity" and not exp.get("save_adversarial"):
+        problems.append(f"config key 'experiments.{art['experiment']}.save_adversarial' must be "
+                        f"true: '{key}' (kind flow_validity) checks the kept adversarial flows")
     for field in fields:
         if art.get(field) is None:
             problems.append(f"config key '{key}.{field}' is missing (needed by kind {art['kind']})")

@@ -7,7 +7,8 @@ A model with a detector (``reject_label``, e.g. Feinman et al.'s KD+BU) defends 
 example by classifying it correctly or by rejecting it; a rejected clean or noisy input is an
 error. ``accuracy`` is that defence success rate; ``rejected`` the share rejected. Returns
 the tidy record fields plus per-example correctness (for worst-case-over-attacks and
-bootstrap intervals) and predictions (for confusion matrices).
+bootstrap intervals) and predictions (for confusion matrices); with ``keep_adversarial`` also
+the attacked examples' inputs as the model saw them (on the CPU, in test-set order).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from advrepro.attacks import Attack
 
 
 def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor,
-             batch_size: int, progress: bool = True, attacked: torch.Tensor | None = None) -> dict:
+             batch_size: int, progress: bool = True, attacked: torch.Tensor | None = None,
+             keep_adversarial: bool = False) -> dict:
     """``attacked``: bool mask of the examples to attack (default all); the others are
     classified clean and count as clean inputs."""
     target.eval()
@@ -32,6 +34,7 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
     correct = torch.empty(len(y), dtype=torch.bool, device=y.device)
     rejected = torch.zeros(len(y), dtype=torch.bool, device=y.device)
     reject_label = getattr(target, "reject_label", None)
+    kept = []
     started = time.perf_counter()
     for start in tqdm(range(0, len(y), batch_size), desc=attack.registry_name, file=sys.stderr,
                       disable=not progress, mininterval=2.0):
@@ -40,6 +43,8 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         x_adv = xb.clone()
         if chosen.any():
             x_adv[chosen] = attack(xb[chosen], yb[chosen])
+            if keep_adversarial:
+                kept.append(x_adv[chosen].cpu())
         with torch.no_grad():
             predicted = target.classify(x_adv)
         predictions[start:start + batch_size] = predicted
@@ -51,7 +56,10 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
     if x.device.type == "cuda":
         torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - started
+    if keep_adversarial:
+        kept = {"adversarial_examples": torch.cat(kept) if kept else x.new_empty((0, *x.shape[1:])).cpu()}
     return {
+        **(kept or {}),
         "accuracy": correct.float().mean().item(),
         "count": len(y),
         "rejected": rejected.float().mean().item(),

@@ -45,11 +45,18 @@ def logging_to(path: str | Path | None):
 
 
 def prepare_dataset(dataset: str, root: str, mirrors: list[str], download: bool,
-                    out_path: str, cicids2018: dict | None = None) -> None:
+                    out_path: str, cicids2018: dict | None = None,
+                    day_files: list[str] | None = None) -> None:
     prepared = data.prepare(dataset, Path(root) / dataset, mirrors, out_path, download=download,
-                            cicids2018=cicids2018)
+                            cicids2018=cicids2018, day_files=day_files)
     log.info("%s: %d train, %d test images %s", dataset, len(prepared["x_train"]),
              len(prepared["x_test"]), tuple(prepared["x_train"].shape[1:]))
+
+
+def fetch_cicids_day(retrieved: list[str], out_path: str, folder: str) -> None:
+    from advrepro.data import cicids
+
+    cicids.keep_fetched_day(retrieved, out_path, folder)
 
 
 def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits:
@@ -112,8 +119,10 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
 
 def attack_and_record(data_path: str, model_path: str, source_path: str | None, run: dict,
                       attack_spec: dict, seed: int, out_record: str, device: str = "auto",
-                      progress: bool = True, threads: int | None = None) -> None:
-    """Evaluate one trained model under one attack and write its tidy record."""
+                      progress: bool = True, threads: int | None = None,
+                      out_adversarial: str | None = None) -> None:
+    """Evaluate one trained model under one attack and write its tidy record; with
+    ``out_adversarial`` also the attacked examples (the experiment's save_adversarial)."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
@@ -134,10 +143,20 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
                               device=splits.y_test.device)
         attacked = torch.isin(splits.y_test, chosen)
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
-                      progress=progress, attacked=attacked)
+                      progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial))
+    about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
+                                 "method", "method_class", "scale")}
+    if out_adversarial:
+        chosen_rows = (torch.ones_like(splits.y_test, dtype=torch.bool) if attacked is None
+                       else attacked).nonzero().flatten()
+        io.save_torch(out_adversarial, {
+            **about, "seed": seed, "attack": attack_spec["id"], "classes": splits.classes,
+            "x": result.pop("adversarial_examples"), "index": chosen_rows.cpu(),
+            "y": splits.y_test[chosen_rows].cpu(), "hardware": provenance.hardware(device),
+            "commit": provenance.git_commit(),
+            "predicted": torch.tensor(result["predicted"])[chosen_rows.cpu()]})
     record = {
-        **{k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
-                               "method", "method_class", "scale")},
+        **about,
         "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
         "threat": attack_spec["threat"], "norm": attack.norm,
         "params": attack_spec["params"], "source": source_path,
@@ -238,6 +257,16 @@ def figure_artifact(record_paths: list[str], spec: dict, experiments: dict, repo
     _write_csv(table, stamp, out_csv)
 
 
+def _one_experiment_stamp(spec: dict, experiments: dict, sources: list[dict], scale: str,
+                          config_hash: str) -> dict:
+    """Provenance of an artifact of one experiment (MCT Fig. 3 and its validity table)."""
+    exp = experiments[spec["experiment"]]
+    return {"scale": scale, "dataset": exp["dataset"], "paper_dataset": exp["paper_dataset"],
+            "experiments": spec["experiment"], "seeds": " ".join(map(str, exp["seeds"])),
+            "config hash": config_hash, "commit": provenance.git_commit(),
+            "hardware": "; ".join(sorted({r["hardware"] for r in sources})) or "n/a"}
+
+
 def confusion_figure(record_paths: list[str], spec: dict, experiments: dict, scale: str,
                      config_hash: str, out_png: str, out_pdf: str, out_csv: str) -> None:
     """MCT Fig. 3: row-normalised confusion matrices per model and attack, from records."""
@@ -245,11 +274,7 @@ def confusion_figure(record_paths: list[str], spec: dict, experiments: dict, sca
 
     records = [io.read_json(path) for path in record_paths]
     table = figures.confusion_table(records, spec)
-    exp = experiments[spec["experiment"]]
-    stamp = {"scale": scale, "dataset": exp["dataset"], "paper_dataset": exp["paper_dataset"],
-             "experiments": spec["experiment"], "seeds": " ".join(map(str, exp["seeds"])),
-             "config hash": config_hash, "commit": provenance.git_commit(),
-             "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a"}
+    stamp = _one_experiment_stamp(spec, experiments, records, scale, config_hash)
     figures.plot_confusion(table, spec, stamp, [out_png, out_pdf])
     _write_csv(table, stamp, out_csv)
 
@@ -279,6 +304,20 @@ def claims_report(claims: list[dict], artifact_csvs: dict, paper: str, out_md: s
     io.write_text(out_md, claim_checks.render_markdown(table, paper, tables))
     with io.atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
+
+
+def flow_validity(flow_set_paths: list[str], data_path: str, spec: dict, experiments: dict,
+                  scale: str, config_hash: str, out_md: str, out_csv: str) -> None:
+    """Beside MCT Fig. 3: the share of adversarial flows that are not valid flows."""
+    from advrepro.reporting import flow_validity as validity
+
+    prepared = io.load_torch(data_path)
+    flow_sets = [io.load_torch(path) for path in flow_set_paths]
+    table = validity.summarise(validity.validity_rows(flow_sets, prepared["scaler"],
+                                                      prepared["features"]), spec)
+    stamp = _one_experiment_stamp(spec, experiments, flow_sets, scale, config_hash)
+    io.write_text(out_md, validity.render_markdown(table, spec, stamp))
+    _write_csv(table, stamp, out_csv)
 
 
 def artifact_index(entries: list[dict], out_md: str) -> None:

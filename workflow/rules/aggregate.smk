@@ -177,3 +177,29 @@ rule confusion_figure:
         "../../envs/torch.yaml"
     script:
         "../scripts/confusion_figure.py"
+
+
+# Beside MCT Fig. 3: the share of adversarial flows that no real flow could have, in feature
+# units (the prepared dataset holds the scaler).
+rule flow_validity:
+    input:
+        data=lambda w: dataset_file(ARTIFACTS[artifact_by_target(w)]["experiment"]),
+        flows=lambda w: artifact_flow_sets(artifact_by_target(w)),
+    output:
+        md="paper_figures/{paper}/{item}.md",
+        csv="paper_figures/{paper}/{item}.csv",
+    wildcard_constraints:
+        item=items_of_kind("flow_validity"),
+    log:
+        "results/logs/artifacts/{paper}/{item}.log",
+    params:
+        spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        experiments=lambda w: artifact_experiments(artifact_by_target(w)),
+        provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/flow_validity.py"

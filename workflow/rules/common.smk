@@ -1,6 +1,7 @@
 # Helpers shared by the stage files. Config validation (before any job runs), wildcard
 # constraints, and the functions that turn the config into target paths and job parameters.
 import sys
+import urllib.parse
 from pathlib import Path
 
 # The library lives in src/ (pip installs it too). Jobs find it through the symlink
@@ -21,6 +22,10 @@ except config_checks.ConfigError as error:
 EXPERIMENTS = config["experiments"]
 ARTIFACTS = config["artifacts"]
 CONFIG_HASH = config_hash(config)
+CICIDS = config["data"]["cicids2018"]
+CICIDS_FOLDER = Path(CICIDS["folder"]).expanduser()
+CICIDS_FETCHED = f"{config['data']['root']}/cicids2018/fetched"
+DAY_FILE = r"[A-Za-z]+-\d\d-\d\d-\d{4}_TrafficForML_CICFlowMeter\.csv"
 
 
 wildcard_constraints:
@@ -31,6 +36,34 @@ wildcard_constraints:
     dataset="[a-z0-9_]+",
     artifact="|".join(ARTIFACTS) or "(?!)",
     paper="mct|dundi|ours",  # paper_figures/ours/: our own artifacts (not in either paper)
+    day=DAY_FILE,
+
+
+def cicids_day_files(wildcards):
+    """CIC-IDS2018's day files: the copy in data.cicids2018.folder when there is one (the local
+    mirror first), else the one rule fetch_cicids_day fetches."""
+    if wildcards.dataset != "cicids2018":
+        return []
+    return [str(CICIDS_FOLDER / day) if (CICIDS_FOLDER / day).is_file() else f"{CICIDS_FETCHED}/{day}"
+            for day in CICIDS["days"]]
+
+
+def cicids_bucket_object(wildcards):
+    """The day file in the public bucket (Snakemake storage, provider inferred from the URL:
+    the http plugin, anonymous); nothing when downloading is off, so the job explains."""
+    if not CICIDS["download"]:
+        return []
+    return storage(CICIDS["bucket_url"] + urllib.parse.quote(wildcards.day))
+
+
+def experiments_saving_adversarial(saving):
+    """Wildcard pattern of the experiments whose evaluations keep (or not) their examples."""
+    names = [n for n, e in EXPERIMENTS.items() if e["save_adversarial"] == saving]
+    return "|".join(names) or "(?!)"
+
+
+def adversarial_file(experiment, method, seed, attack):
+    return f"results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt"
 
 
 def dataset_file(experiment):
@@ -93,18 +126,30 @@ def init_model_file(wildcards):
     return model_file(wildcards.experiment, init_from, wildcards.seed) if init_from else []
 
 
+def panel_members(spec):
+    """(method, seed, attack) of MCT Fig. 3-like artifacts: each model of the experiment under
+    each panel's attack, where the config evaluates that pair."""
+    exp = EXPERIMENTS[spec["experiment"]]
+    return [(method, seed, panel["attack"])
+            for method in spec["methods"] for panel in spec["panels"] for seed in exp["seeds"]
+            if method in exp["methods"]
+            and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])]
+
+
+def artifact_flow_sets(artifact):
+    """The kept adversarial examples a flow_validity table checks."""
+    spec = ARTIFACTS[artifact]
+    return [adversarial_file(spec["experiment"], *member) for member in panel_members(spec)]
+
+
 def artifact_records(artifact):
     """Every evaluation record an artifact is built from (only (model, attack) pairs the config
     evaluates: a disabled or method-limited attack shows as "not evaluated")."""
     spec = ARTIFACTS[artifact]
     if spec["kind"] == "neighbours":
         return []
-    if spec["kind"] == "confusion":  # each model of the experiment under each panel's attack
-        exp = EXPERIMENTS[spec["experiment"]]
-        return [record_file(spec["experiment"], method, seed, panel["attack"])
-                for method in spec["methods"] for panel in spec["panels"] for seed in exp["seeds"]
-                if method in exp["methods"]
-                and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])]
+    if spec["kind"] == "confusion":
+        return [record_file(spec["experiment"], *member) for member in panel_members(spec)]
     needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
     return [record_file(*key) for key in needed]
 
@@ -117,7 +162,7 @@ def artifact_experiments(artifact):
 
 ARTIFACT_SUFFIXES = {"table": ("md", "csv", "tex"), "figure": ("png", "pdf", "csv"),
                      "masking": ("md", "csv"), "neighbours": ("png", "pdf", "csv"),
-                     "confusion": ("png", "pdf", "csv")}
+                     "confusion": ("png", "pdf", "csv"), "flow_validity": ("md", "csv")}
 
 
 def neighbour_files(artifact):
@@ -242,11 +287,13 @@ def all_targets():
 localrules:
     all,
     prepare_dataset,
+    fetch_cicids_day,
     table,
     figure,
     masking_report,
     neighbours_figure,
     confusion_figure,
+    flow_validity,
     training_cost,
     claims,
     index,

@@ -3,6 +3,8 @@
 
 
 rule prepare_dataset:
+    input:
+        days=cicids_day_files,  # CIC-IDS2018's day CSVs; the other datasets fetch their own
     output:
         "results/data/{dataset}.pt",
     log:
@@ -19,3 +21,22 @@ rule prepare_dataset:
         "../../envs/torch.yaml"
     script:
         "../scripts/prepare_dataset.py"
+
+
+# A CIC-IDS2018 day file that is not in data.cicids2018.folder: fetched anonymously from the
+# public bucket through Snakemake's storage support (the http plugin on the bucket's HTTPS
+# address) when data.cicids2018.download is on; otherwise the job fails naming the file and
+# how to get it. The user's folder is never an output, so --forceall cannot delete it.
+rule fetch_cicids_day:
+    input:
+        cicids_bucket_object,
+    output:
+        f"{CICIDS_FETCHED}/{{day}}",
+    log:
+        "results/logs/data/fetch/{day}.log",
+    params:
+        folder=CICIDS["folder"],
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/fetch_cicids_day.py"

@@ -1,5 +1,7 @@
 # Stage 3: one evaluation record per (experiment, method, seed, attack). Transfer attacks
-# also need the source model they are crafted on.
+# also need the source model they are crafted on. An experiment with save_adversarial also
+# keeps the adversarial examples (rule evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows,
+# which the flow_validity table maps back to feature units).
 
 
 rule evaluate:
@@ -9,6 +11,8 @@ rule evaluate:
         source=transfer_source_file,
     output:
         record="results/{experiment}/records/{method}/seed{seed}/{attack}.json",
+    wildcard_constraints:
+        experiment=experiments_saving_adversarial(False),
     log:
         "results/{experiment}/logs/evaluate/{method}/seed{seed}/{attack}.log",
     params:
@@ -23,6 +27,14 @@ rule evaluate:
         "../../envs/torch.yaml"
     script:
         "../scripts/evaluate.py"
+
+
+use rule evaluate as evaluate_keeping_adversarial with:
+    output:
+        record="results/{experiment}/records/{method}/seed{seed}/{attack}.json",
+        adversarial="results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt",
+    wildcard_constraints:
+        experiment=experiments_saving_adversarial(True),
 
 
 # MCT Fig. 2's compute: one model's nearest training images of attacked test images (the

@@ -1,4 +1,5 @@
-"""Rule evaluate: one trained model under one attack -> one tidy JSON record."""
+"""Rule evaluate (and evaluate_keeping_adversarial): one trained model under one attack -> one
+tidy JSON record (and the adversarial examples)."""
 from advrepro import jobs
 
 with jobs.logging_to(snakemake.log[0]):
@@ -7,4 +8,5 @@ with jobs.logging_to(snakemake.log[0]):
                            dict(snakemake.params.attack), int(snakemake.wildcards.seed),
                            snakemake.output.record, device=snakemake.params.device,
                            progress=snakemake.params.progress,
-                           threads=snakemake.threads)
+                           threads=snakemake.threads,
+                           out_adversarial=getattr(snakemake.output, "adversarial", None))

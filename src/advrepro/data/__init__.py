@@ -92,14 +92,14 @@ def _prepare_cicids(paths: list[Path], cic: dict) -> dict:
                           cic["drop_constant_columns"])
 
 
-def _assemble_cicids(cic: dict, raw_dir: Path, download: bool) -> dict:
-    """CIC-IDS2018 from its day files (data.cicids2018 in the config; advrepro.data.cicids)."""
+def _assemble_cicids(cic: dict, raw_dir: Path, day_files: list[str]) -> dict:
+    """CIC-IDS2018 from its day files (data.cicids2018 in the config; advrepro.data.cicids),
+    checked against the SHA-256 manifest recorded on their first use."""
     from advrepro.data import cicids
 
-    paths = cicids.acquire_days(cic["days"], cic["folder"], raw_dir / "manifest.json",
-                                download=download and cic["download"])
-    prepared = _prepare_cicids(paths, cic)
-    prepared["files"] = json.loads((raw_dir / "manifest.json").read_text())
+    digests = cicids.verify_days(day_files, raw_dir / "manifest.json")
+    prepared = _prepare_cicids(list(map(Path, day_files)), cic)
+    prepared["files"] = {Path(path).name: digests[Path(path).name] for path in day_files}
     return prepared
 
 
@@ -121,11 +121,12 @@ def _assemble_cicids_synthetic(cic: dict, raw_dir: Path) -> dict:
 
 def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str | Path,
             download: bool = True, source: DatasetSource | None = None,
-            cicids2018: dict | None = None) -> dict:
-    """Acquire and verify the published files, then write the prepared tensor file."""
+            cicids2018: dict | None = None, day_files: list[str] | None = None) -> dict:
+    """Acquire and verify the published files, then write the prepared tensor file.
+    CIC-IDS2018's ``day_files`` are acquired by the workflow (local folder, else the bucket)."""
     if dataset in ("cicids2018", "cicids_synthetic"):
         raw_dir = Path(raw_dir)
-        prepared = (_assemble_cicids(cicids2018, raw_dir, download) if dataset == "cicids2018"
+        prepared = (_assemble_cicids(cicids2018, raw_dir, day_files or []) if dataset == "cicids2018"
                     else _assemble_cicids_synthetic(cicids2018, raw_dir))
         prepared["name"] = dataset
         save_torch(out_path, prepared)

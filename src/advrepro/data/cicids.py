@@ -24,8 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import urllib.parse
-import urllib.request
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -69,11 +68,9 @@ DAY_FILES = [
     "Thursday-01-03-2018_TrafficForML_CICFlowMeter.csv",
     "Friday-02-03-2018_TrafficForML_CICFlowMeter.csv",
 ]
-BUCKET_URL = ("https://cse-cic-ids2018.s3.ca-central-1.amazonaws.com/"
-              "Processed%20Traffic%20Data%20for%20ML%20Algorithms/")
 HOW_TO_GET = ("get it from the public bucket (no account needed): aws s3 cp --no-sign-request "
               "\"s3://cse-cic-ids2018/Processed Traffic Data for ML Algorithms/{name}\" <folder>, "
-              "or set data.cicids2018.download: true on a machine with internet access")
+              "or set data.cicids2018.download: true to fetch it through Snakemake's storage support")
 
 
 class CICDataError(RuntimeError):
@@ -89,40 +86,43 @@ def _sha256(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def acquire_days(days: list[str], folder: str | Path, manifest: str | Path,
-                 download: bool = False) -> list[Path]:
-    """The day files from ``folder`` (fetched from the public bucket when missing and
-    ``download``). The first time a file is used its SHA-256 goes into ``manifest``; later
-    runs verify against it, so a changed or truncated copy is caught."""
-    folder, manifest = Path(folder).expanduser(), Path(manifest)
+def verify_days(paths: list[str | Path], manifest: str | Path) -> dict[str, str]:
+    """Check the day files against ``manifest`` (file name -> SHA-256) and record the ones seen
+    for the first time, so a copy that changed or was truncated since is caught. The files
+    themselves come from the local folder or the public bucket through Snakemake's storage
+    support (rules prepare_dataset and fetch_cicids_day)."""
+    manifest = Path(manifest)
     known = json.loads(manifest.read_text()) if manifest.is_file() else {}
-    paths = []
-    for name in days:
-        path = folder / name
+    for path in map(Path, paths):
         if not path.is_file():
-            if not download:
-                raise CICDataError(f"{path}: CIC-IDS2018 day file missing; "
-                                   + HOW_TO_GET.format(name=name))
-            folder.mkdir(parents=True, exist_ok=True)
-            url = BUCKET_URL + urllib.parse.quote(name)
-            log.info("fetching %s", url)
-            partial = path.with_suffix(".part")
-            try:
-                urllib.request.urlretrieve(url, partial)
-            except OSError as error:
-                raise CICDataError(f"{url}: download failed ({error}); "
-                                   + HOW_TO_GET.format(name=name)) from None
-            partial.rename(path)
+            raise CICDataError(f"{path}: CIC-IDS2018 day file missing; "
+                               + HOW_TO_GET.format(name=path.name))
         digest = _sha256(path)
-        if name in known and known[name] != digest:
-            raise CICDataError(f"{path}: sha256 {digest} differs from {known[name]} recorded in "
-                               f"{manifest} on first use; the copy changed or is truncated: "
-                               "delete it and fetch it again (" + HOW_TO_GET.format(name=name) + ")")
-        known[name] = digest
-        paths.append(path)
+        if path.name in known and known[path.name] != digest:
+            raise CICDataError(f"{path}: sha256 {digest} differs from {known[path.name]} recorded "
+                               f"in {manifest} on first use; the copy changed or is truncated: "
+                               "delete it and fetch it again (" + HOW_TO_GET.format(name=path.name) + ")")
+        known[path.name] = digest
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
-    return paths
+    partial = manifest.with_suffix(".part")
+    partial.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+    partial.replace(manifest)
+    return known
+
+
+def keep_fetched_day(retrieved: list[str | Path], destination: str | Path,
+                     folder: str | Path) -> None:
+    """Rule fetch_cicids_day: keep the copy Snakemake retrieved from the bucket (written
+    atomically: a killed job leaves no half file). No retrieved copy means downloading is
+    off: the error names the file, the folder it was looked for in and how to get it."""
+    destination = Path(destination)
+    if not retrieved:
+        raise CICDataError(f"{Path(folder).expanduser() / destination.name}: CIC-IDS2018 day file "
+                           "missing (data.cicids2018.folder); " + HOW_TO_GET.format(name=destination.name))
+    partial = destination.with_suffix(".part")
+    shutil.copyfile(retrieved[0], partial)
+    partial.replace(destination)
+    log.info("fetched %s (%d bytes)", destination.name, destination.stat().st_size)
 
 
 # -- cleaning ---------------------------------------------------------------------------------
@@ -275,7 +275,84 @@ def prepare(paths: list[str | Path], label_mapping: str | dict = "binary",
             "cleaning": summary}
 
 
+# -- validity of (adversarial) flows in feature units ----------------------------------------
+# Features that count packets, bytes, flags or header bytes, or name a port or protocol: a
+# real flow has whole numbers there. (Means, rates, standard deviations and times may be
+# fractional: CICFlowMeter writes durations in microseconds as floats.)
+INTEGER_FEATURES = [
+    "Dst Port", "Protocol", "Tot Fwd Pkts", "Tot Bwd Pkts", "TotLen Fwd Pkts", "TotLen Bwd Pkts",
+    "Fwd Pkt Len Max", "Fwd Pkt Len Min", "Bwd Pkt Len Max", "Bwd Pkt Len Min",
+    "Fwd PSH Flags", "Bwd PSH Flags", "Fwd URG Flags", "Bwd URG Flags", "Fwd Header Len",
+    "Bwd Header Len", "Pkt Len Min", "Pkt Len Max", "FIN Flag Cnt", "SYN Flag Cnt",
+    "RST Flag Cnt", "PSH Flag Cnt", "ACK Flag Cnt", "URG Flag Cnt", "CWE Flag Count",
+    "ECE Flag Cnt", "Subflow Fwd Pkts", "Subflow Fwd Byts", "Subflow Bwd Pkts",
+    "Subflow Bwd Byts", "Fwd Act Data Pkts",
+]
+# Counts and durations that cannot be negative (Init Fwd/Bwd Win Byts use -1 for "none" and
+# the IAT minima can be negative in the published files, so they are not checked).
+NON_NEGATIVE_FEATURES = [f for f in INTEGER_FEATURES if f not in ("Fwd Header Len", "Bwd Header Len")] + [
+    "Flow Duration", "Fwd IAT Tot", "Bwd IAT Tot", "Active Mean", "Active Max", "Idle Mean", "Idle Max"]
+# (smaller, larger) pairs a real flow satisfies: total bytes at least the largest packet,
+# minimum at most maximum, mean between them
+ORDERED_PAIRS = [
+    ("Fwd Pkt Len Max", "TotLen Fwd Pkts"), ("Bwd Pkt Len Max", "TotLen Bwd Pkts"),
+    ("Fwd Pkt Len Min", "Fwd Pkt Len Max"), ("Bwd Pkt Len Min", "Bwd Pkt Len Max"),
+    ("Pkt Len Min", "Pkt Len Max"), ("Fwd Pkt Len Min", "Fwd Pkt Len Mean"),
+    ("Fwd Pkt Len Mean", "Fwd Pkt Len Max"), ("Bwd Pkt Len Min", "Bwd Pkt Len Mean"),
+    ("Bwd Pkt Len Mean", "Bwd Pkt Len Max"),
+]
+VALIDITY_CHECKS = ("negative count or duration", "fractional count",
+                   "broken relation (e.g. total bytes < max packet length)", "protocol not 0/6/17")
+
+
+def unscale(x: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Flows in [0, 1] (any shape ending in the features) -> feature units (float64)."""
+    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    return flat * np.asarray(span, dtype=np.float64) + np.asarray(low, dtype=np.float64)
+
+
+def invalid_flows(raw: np.ndarray, features: list[str], span: np.ndarray) -> dict[str, np.ndarray]:
+    """Per check of VALIDITY_CHECKS, a bool mask of the flows (rows of ``raw``, feature units)
+    that no real flow could have. Tolerances follow the scaling: a value stored as float32 in
+    [0, 1] and scaled back is exact only to ~1e-7 of the feature's range (``span``), so a
+    clean flow passes every check."""
+    column = {name: i for i, name in enumerate(features)}
+    slack = 1e-6 * np.asarray(span, dtype=np.float64) + 1e-3
+
+    def pick(names):
+        names = [n for n in names if n in column]  # a dropped constant column is not checked
+        index = [column[n] for n in names]
+        return raw[:, index], slack[index]
+
+    values, tol = pick(NON_NEGATIVE_FEATURES)
+    negative = (values < -tol).any(1)
+    values, tol = pick(INTEGER_FEATURES)
+    fractional = (np.abs(values - np.round(values)) > tol).any(1)
+    broken = np.zeros(len(raw), dtype=bool)
+    for smaller, larger in ORDERED_PAIRS:
+        if smaller in column and larger in column:
+            a, b = raw[:, column[smaller]], raw[:, column[larger]]
+            broken |= a > b + slack[column[smaller]] + slack[column[larger]]
+    protocol = np.zeros(len(raw), dtype=bool)
+    if "Protocol" in column:  # the published files hold only 0 (HOPOPT), 6 (TCP) and 17 (UDP)
+        protocol = ~np.isin(np.round(raw[:, column["Protocol"]]), (0, 6, 17))
+    return dict(zip(VALIDITY_CHECKS, (negative, fractional, broken, protocol)))
+
+
 # -- synthetic day files (tests and the offline demo; never a stand-in for the real data) ------
+def _make_consistent(values: np.ndarray) -> None:
+    """Generated flows obey the relations a real flow does (ORDERED_PAIRS), so the validity
+    checks find nothing wrong with clean synthetic flows either."""
+    index = FEATURES.index
+    for prefix in ("Fwd", "Bwd"):
+        trio = [index(f"{prefix} Pkt Len {stat}") for stat in ("Min", "Mean", "Max")]
+        values[:, trio] = np.sort(values[:, trio], axis=1)
+        total = index(f"TotLen {prefix} Pkts")
+        values[:, total] = np.maximum(values[:, total], values[:, trio[2]])
+    pair = [index("Pkt Len Min"), index("Pkt Len Max")]
+    values[:, pair] = np.sort(values[:, pair], axis=1)
+
+
 def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str = "Bot",
                         attack_share: float = 0.3, extra_columns: bool = False,
                         repeated_headers: int = 2, non_finite: int = 3,
@@ -303,6 +380,7 @@ def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str 
             values[:, 2] = np.where(is_attack, rng.integers(1, 5_000, n), rng.integers(1_000, 10**7, n))
             values[:, 3] = np.where(is_attack, rng.integers(1, 4, n), rng.integers(1, 200, n))
             values[:, FEATURES.index("Bwd PSH Flags")] = 0  # constant in the real files too
+            _make_consistent(values)
             frame = pd.DataFrame(values, columns=FEATURES)
             frame.insert(2, TIMESTAMP, "02/03/2018 08:34:29")
             frame[LABEL] = np.where(is_attack, attack, BENIGN)

@@ -17,6 +17,8 @@ KINDS = {
                    "advrepro.neighbours (rule neighbours), advrepro.reporting.figures"),
     "confusion": ("confusion_figure", "workflow/scripts/confusion_figure.py",
                   "advrepro.reporting.figures (confusion_table, plot_confusion)"),
+    "flow_validity": ("flow_validity", "workflow/scripts/flow_validity.py",
+                      "advrepro.reporting.flow_validity, advrepro.data.cicids (invalid_flows)"),
     "claims": ("claims", "workflow/scripts/claims.py", "advrepro.reporting.claims"),
     "training_cost": ("training_cost", "workflow/scripts/training_cost.py", "advrepro.reporting.tables"),
 }
@@ -47,6 +49,10 @@ def status(kind: str, csv_path: str | Path) -> str:
         totals = table.groupby(["method", "panel"], sort=False)["count"].sum()
         return where + ", ".join(f"{m} {p}: {clean[(m, p)] / totals[(m, p)]:.2f} correct"
                                  for m, p in totals.index)
+    if kind == "flow_validity":
+        flagged = table[table.check == "any check"]
+        return where + ", ".join(f"{r.method} {r.panel}: {100 * r.share_mean:.0f}% invalid"
+                                 for r in flagged.itertuples())
     if kind in ("masking", "claims"):
         counts = Counter(table.status)
         return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())

@@ -1,0 +1,9 @@
+"""Rule flow_validity: kept adversarial flows -> paper_figures/<paper>/<item>.{md,csv}."""
+from advrepro import jobs
+
+with jobs.logging_to(snakemake.log[0]):
+    jobs.flow_validity(list(snakemake.input.flows), snakemake.input.data,
+                       dict(snakemake.params.spec), dict(snakemake.params.experiments),
+                       snakemake.params.provenance["scale"],
+                       snakemake.params.provenance["config_hash"], snakemake.output.md,
+                       snakemake.output.csv)
