@@ -213,8 +213,8 @@ def test_validity_table_reports_shares_per_method_and_panel(day_files):
     prepared = cicids.prepare(paths, seed=0)
     x = prepared["x_test"][:40]
     shifted = (x + 0.013).clamp(0, 1)  # moves every feature off its grid of whole numbers
-    sets = [{"experiment": "cic", "method": "MCT", "seed": seed, "attack": attack, "x": flows}
-            for seed in (0, 1) for attack, flows in (("clean", x), ("cw_l2", shifted))]
+    sets = [{"experiment": "cic", "method": "MCT", "seed": seed, "attack": attack, "x": flows,
+             "x_original": x} for seed in (0, 1) for attack, flows in (("clean", x), ("cw_l2", shifted))]
     spec = {"methods": ["MCT"], "panels": [{"label": "clean", "attack": "clean"},
                                           {"label": "C&W L2", "attack": "cw_l2"}]}
     table = flow_validity.summarise(
@@ -224,7 +224,8 @@ def test_validity_table_reports_shares_per_method_and_panel(day_files):
     assert (anyrow.seeds == 2).all() and (anyrow.flows == 40).all()
     stamp = {"scale": "demo", "dataset": "cicids_synthetic", "paper_dataset": "cic_ids2018"}
     markdown = flow_validity.render_markdown(table, spec, stamp)
-    assert "| MCT | C&W L2 | 40 | 100.0 ± 0.0 |" in markdown and "Not comparable" in markdown
+    assert anyrow.loc["clean", "changed"] == 0 and anyrow.loc["C&W L2", "changed"] == 1
+    assert "| MCT | C&W L2 | 40 | 100.0 | 100.0 ± 0.0 |" in markdown and "Not comparable" in markdown
 
 
 def test_evaluation_keeps_the_attacked_examples_in_order(tiny_model, tiny_splits):

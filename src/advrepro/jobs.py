@@ -152,6 +152,7 @@ def attack_and_record(data_path: str, model_path: str, source_path: str | None, 
         io.save_torch(out_adversarial, {
             **about, "seed": seed, "attack": attack_spec["id"], "classes": splits.classes,
             "x": result.pop("adversarial_examples"), "index": chosen_rows.cpu(),
+            "x_original": splits.x_test[chosen_rows].cpu(),
             "y": splits.y_test[chosen_rows].cpu(), "hardware": provenance.hardware(device),
             "commit": provenance.git_commit(),
             "predicted": torch.tensor(result["predicted"])[chosen_rows.cpu()]})

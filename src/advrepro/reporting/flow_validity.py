@@ -21,11 +21,14 @@ def validity_rows(flow_sets: list[dict], scaler: dict, features: list[str]) -> p
         raw = cicids.unscale(flows["x"].numpy(), low, span)
         failed = cicids.invalid_flows(raw, features, span)
         failed[ANY] = sum(failed.values()).astype(bool) if failed else raw[:, :0].any(1)
+        # an attack that fails returns the flow unchanged: a valid flow, but no adversarial one
+        moved = (flows["x"] != flows["x_original"]).flatten(1).any(1).numpy()
         for check, mask in failed.items():
             rows.append({"experiment": flows["experiment"], "method": flows["method"],
                          "seed": flows["seed"], "attack": flows["attack"], "check": check,
                          "flows": len(raw), "invalid": int(mask.sum()),
-                         "share": float(mask.mean()) if len(raw) else float("nan")})
+                         "share": float(mask.mean()) if len(raw) else float("nan"),
+                         "changed": float(moved.mean()) if len(raw) else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -33,8 +36,8 @@ def summarise(rows: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """Mean and std over seeds of each share, in the artifact's method and panel order."""
     labels = {panel["attack"]: panel["label"] for panel in spec["panels"]}
     table = (rows.groupby(["method", "attack", "check"], sort=False)
-             .agg(flows=("flows", "mean"), share_mean=("share", "mean"), share_std=("share", "std"),
-                  seeds=("seed", "nunique")).reset_index())
+             .agg(flows=("flows", "mean"), changed=("changed", "mean"), share_mean=("share", "mean"),
+                  share_std=("share", "std"), seeds=("seed", "nunique")).reset_index())
     table["panel"] = table.attack.map(labels)
     order = {m: i for i, m in enumerate(spec["methods"])}
     panels = {a: i for i, a in enumerate(labels)}
@@ -56,12 +59,13 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
     lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), "",
               "Share (%) of each set's flows that no real flow could have, once scaled back to "
               "feature units with the training split's min-max scaler (mean ± std over seeds). "
-              "The clean panel is the baseline. Checks: advrepro.data.cicids.invalid_flows; "
-              "docs/decisions.md, \"CIC-IDS2018\".", "",
-              "| Method | Set | Flows | " + " | ".join(checks) + " |",
-              "|---|---|---|" + "---|" * len(checks)]
+              "The clean panel is the baseline. Changed: share of the flows the attack moved at "
+              "all (a failed attack returns the flow itself, which is valid but not adversarial). "
+              "Checks: advrepro.data.cicids.invalid_flows; docs/decisions.md, \"CIC-IDS2018\".", "",
+              "| Method | Set | Flows | Changed | " + " | ".join(checks) + " |",
+              "|---|---|---|---|" + "---|" * len(checks)]
     for (method, panel), group in table.groupby(["method", "panel"], sort=False):
         shares = group.set_index("check")
         lines.append(f"| {method} | {panel} | {int(group.flows.iloc[0])} | "
-                     + " | ".join(_share(shares.loc[c]) for c in checks) + " |")
+                     f"{100 * group.changed.iloc[0]:.1f} | " + " | ".join(_share(shares.loc[c]) for c in checks) + " |")
     return "\n".join(lines) + "\n"

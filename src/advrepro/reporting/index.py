@@ -51,8 +51,8 @@ def status(kind: str, csv_path: str | Path) -> str:
                                  for m, p in totals.index)
     if kind == "flow_validity":
         flagged = table[table.check == "any check"]
-        return where + ", ".join(f"{r.method} {r.panel}: {100 * r.share_mean:.0f}% invalid"
-                                 for r in flagged.itertuples())
+        return where + ", ".join(f"{r.method} {r.panel}: {100 * r.changed:.0f}% changed, "
+                                 f"{100 * r.share_mean:.0f}% invalid" for r in flagged.itertuples())
     if kind in ("masking", "claims"):
         counts = Counter(table.status)
         return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())
