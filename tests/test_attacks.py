@@ -18,6 +18,7 @@ SETTINGS = {
     "ifgsm": {"eps": 0.1, "alpha": 0.03, "steps": 5, "stop_at_misclassification": True},
     "pgd_l2": {"eps": 1.0, "alpha": 0.3, "steps": 5},
     "cw_l2": {"steps": 5, "lr": 0.05, "eps": 1.0},
+    "cw_l2_art": {"steps": 3, "binary_search_steps": 2, "eps": 1.0},
     "deepfool": {"steps": 3, "eps": 1.0},
     "jsma": {"gamma": 0.02},
     "random_noise": {"eps": 0.1},
@@ -232,6 +233,21 @@ def test_cw_l2_fools_with_near_minimal_perturbations(linear_model, tiny_splits):
     norm_cw = (x_cw - x).flatten(1).norm(dim=1)[fooled]
     norm_df = (deepfool - x).flatten(1).norm(dim=1)[fooled]
     assert (norm_cw <= 1.5 * norm_df + 1e-3).float().mean() > 0.9
+
+
+def test_cw_l2_art_fools_with_near_minimal_perturbations_at_art_defaults(linear_model, tiny_splits):
+    """ART's C&W (MCT Fig. 3's), with ART's defaults (10 iterations of 0.01 with its step-size
+    search, c from 0.01, 10 binary-search steps), fools the linear model at about DeepFool's
+    distance."""
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    correct = linear_model(x).argmax(1) == y
+    x_art = build_attack("cw_l2_art", linear_model)(x, y)
+    fooled = (linear_model(x_art).argmax(1) != y) & correct
+    assert fooled.float().sum() >= 0.9 * correct.float().sum()
+    deepfool = build_attack("deepfool", linear_model, steps=5)(x, y)
+    norm_art = (x_art - x).flatten(1).norm(dim=1)[fooled]
+    norm_df = (deepfool - x).flatten(1).norm(dim=1)[fooled]
+    assert (norm_art <= 1.5 * norm_df + 1e-3).float().mean() > 0.9
 
 
 def test_cw_l2_with_a_bound_stays_inside_it(linear_model, tiny_splits):

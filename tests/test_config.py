@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import copy
 import subprocess
 import sys
@@ -161,4 +163,23 @@ def test_declared_names_match_the_imported_registry(package):
 
     module = importlib.import_module(package)
     registry = next(value for value in vars(module).values() if isinstance(value, Registry))
-    assert declared_names(package) == set(registry.names())
+    declared = declared_names(package)
+    assert set(declared) == set(registry.names())
+    for name, parameters in declared.items():
+        signature = inspect.signature(registry.get(name).__init__)
+        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            assert parameters is None, name
+        else:
+            assert parameters == set(signature.parameters) - {"self"}, name
+
+
+def test_unknown_method_option_or_attack_parameter_fails_naming_the_key(paper_config):
+    paper_config["experiments"]["mnist"]["methods"]["MCT"]["options"]["lamda"] = 0.03
+    paper_config["experiments"]["mnist"]["attacks"]["fgsm"]["class"] = "pgd"  # pgd has no 'foo'
+    paper_config["experiments"]["mnist"]["attacks"]["fgsm"]["params"]["foo"] = 1
+    with pytest.raises(config_checks.ConfigError) as error:
+        config_checks.validate(paper_config, SCHEMA)
+    assert ("config key 'experiments.mnist.methods.MCT.options.lamda': method 'mct' takes no "
+            "option 'lamda'") in str(error.value)
+    assert "'experiments.mnist.attacks.fgsm.params.foo'" in str(error.value)
+    assert "model" not in str(error.value).split("takes:")[-1]  # filled by build_attack

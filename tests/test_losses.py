@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning.distances import CosineSimilarity
 from pytorch_metric_learning.reducers import MeanReducer
+from pytorch_metric_learning.regularizers import LpRegularizer
 
-from advrepro.losses import MultiClassNPairLoss, TripletMarginLoss, feature_norm_decay
+from advrepro.losses import MultiClassNPairLoss, TripletMarginLoss, feature_norm, feature_norm_decay
 from advrepro.methods.mining import (
     class_balanced_batches, hardest_negative, nearest_per_class, same_class_partner,
 )
@@ -76,6 +77,21 @@ def test_npair_matches_pytorch_metric_learning():
 
 def test_feature_norm_decay():
     assert feature_norm_decay(torch.tensor([[3.0, 4.0]]), torch.tensor([[1.0, 0.0]])).item() == 13.0
+
+
+def test_feature_norm_by_hand_and_against_pml():
+    assert feature_norm(torch.tensor([[3.0, 4.0]]), torch.tensor([[1.0, 0.0]])).item() == 3.0
+    a, p = torch.randn(6, 5), torch.randn(6, 5)
+    theirs = LpRegularizer(p=2, power=1, reducer=MeanReducer())(torch.cat([a, p]))
+    assert feature_norm(a, p).item() == pytest.approx(theirs.item(), rel=1e-6)
+
+
+def test_feature_norm_gradient_is_bounded_and_zero_at_zero():
+    # why it is the default: each embedding's gradient has length 1/count, whatever its norm
+    # (the squared norm's grows with it); a dead (all-zero) ReLU embedding gets 0, not NaN
+    e = torch.tensor([[30.0, 40.0], [0.0, 0.0]], requires_grad=True)
+    feature_norm(e).backward()
+    assert torch.allclose(e.grad, torch.tensor([[0.3, 0.4], [0.0, 0.0]]))
 
 
 def test_class_balanced_batch_gives_one_positive_and_all_negatives():

@@ -32,6 +32,7 @@ METHODS = {
     "mct": {"sigma": 0.1},
     "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
     "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
+    "mct_squared_norm": {"sigma": 0.1, "norm_term": "feature_decay"},
     "dundi": {"tuples": 96, "oracles_per_class": 2},
     # fine-tunes its backbone only if a config gives it epochs (its fitting: test_detector.py)
     "kd_bu": {"init_from": "Native"},
@@ -39,7 +40,7 @@ METHODS = {
 
 
 def method(name):
-    return build_method(name.split("_noise")[0].split("_printed")[0], **METHODS[name])
+    return build_method("mct" if name.startswith("mct") else name, **METHODS[name])
 
 
 @pytest.mark.parametrize("method_name", sorted(METHODS))
@@ -89,3 +90,68 @@ def test_history_records_time_per_epoch(tiny_splits, tmp_path):
 def test_every_registered_method_is_trained_here():
     from advrepro.methods import METHODS as REGISTRY
     assert set(REGISTRY.names()) <= {m.split("_noise")[0].split("_printed")[0] for m in METHODS}
+
+
+def test_mct_norm_readings_on_flows(tmp_path):
+    """docs/decisions.md, MCT Eq. 4: with the paper's lambda 0.03 the default reading (mean L2
+    norm) learns the flow network, while the squared norm (Sohn's regulariser) drives its ReLU
+    embedding to zero at the start and leaves one class for every flow."""
+    from advrepro.data import Splits, cicids
+
+    cicids.write_synthetic_day(tmp_path / "day.csv", 1500, seed=0)
+    data = cicids.prepare([tmp_path / "day.csv"])
+    splits = Splits("flows", data["classes"], data["x_train"], data["y_train"],
+                    data["x_test"], data["y_test"])
+    predictions = {}
+    for reading in ("feature_norm", "feature_decay"):
+        torch.manual_seed(0)
+        mean, std = splits.channel_stats()
+        model = build_model("flow_mnist_cnn", 1, 2, mean, std, image_size=splits.x_train.shape[-1])
+        fit(model, build_method("mct", norm_term=reading), splits,
+            TrainSettings(epochs=2, batch_size=64, lr=1e-3, seed=0), tmp_path / f"{reading}.pt",
+            progress=False)
+        with torch.no_grad():
+            predictions[reading] = model.eval()(splits.x_test).argmax(1)
+    assert build_method("mct").options["norm_term"] == "feature_norm"
+    assert (predictions["feature_norm"] == splits.y_test).float().mean() > 0.95
+    assert predictions["feature_decay"].unique().numel() == 1
+
+
+def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tmp_path):
+    """The job level (rule train): a checkpoint left by a killed job is resumed; a finished
+    job deletes its checkpoint, so a rerun (e.g. --forcerun, or changed code) trains anew
+    instead of "resuming" after its last epoch with the old weights."""
+    from advrepro import io, jobs
+
+    data_path = tmp_path / "data.pt"
+    io.save_torch(data_path, {"name": "tiny", "classes": tiny_splits.classes,
+                              "x_train": tiny_splits.x_train, "y_train": tiny_splits.y_train,
+                              "x_test": tiny_splits.x_test, "y_test": tiny_splits.y_test,
+                              "files": {}})
+    run = {"method_class": "standard", "method_options": {}, "architecture": "lenet1",
+           "train_size": None, "test_size": None,
+           "train": {"epochs": 2, "batch_size": 32, "lr": 1e-3}}
+    checkpoint, model, history = tmp_path / "ckpt.pt", tmp_path / "model.pt", tmp_path / "model.json"
+
+    def train_job():
+        jobs.train(str(data_path), run, 0, str(checkpoint), str(model), str(history),
+                   device="cpu", progress=False)
+        return io.read_json(history)["history"]
+
+    def kill_after_first_epoch(epoch, batch):
+        if epoch == 1:
+            raise Killed()
+
+    torch.manual_seed(0)
+    splits_model = jobs.model_for(tiny_splits, "lenet1")
+    with pytest.raises(Killed):
+        fit(splits_model, build_method("standard"), tiny_splits,
+            TrainSettings(seed=0, **run["train"]), checkpoint, run_key=run, progress=False,
+            after_batch=kill_after_first_epoch)
+    assert checkpoint.is_file()
+    resumed = train_job()
+    assert [h["epoch"] for h in resumed] == [1, 2] and not checkpoint.exists()
+    first_weights = load_torch(model)["state_dict"]
+    rerun = train_job()  # nothing to resume from: both epochs are trained again, from the seed
+    assert [h["epoch"] for h in rerun] == [1, 2] and not checkpoint.exists()
+    assert all(torch.equal(v, load_torch(model)["state_dict"][k]) for k, v in first_weights.items())

@@ -97,7 +97,8 @@ def test_second_run_has_nothing_to_do(tiny_run):
 def test_training_log_has_progress_and_epoch_time(tiny_run):
     history = json.loads((tiny_run / "results/mnist/models/AT/seed0.json").read_text())
     assert history["history"][0]["seconds"] > 0
-    assert (tiny_run / "results/mnist/checkpoints/AT/seed0.pt").is_file()
+    # a finished job removes its checkpoint: a rerun must train, not "resume" after the end
+    assert not (tiny_run / "results/mnist/checkpoints/AT/seed0.pt").exists()
 
 
 def test_cifar_stand_in_and_dundi_records(tiny_run):

@@ -108,6 +108,9 @@ def expand_sweeps(config: dict) -> dict:
 
 REGISTRIES = {"attack": "advrepro.attacks", "method": "advrepro.methods",
               "architecture": "advrepro.models"}
+# constructor parameters the builders fill themselves: never a config option
+BUILDER_ARGUMENTS = {"attack": {"model"}, "method": set(),
+                     "architecture": {"in_channels", "num_classes", "mean", "std"}}
 
 
 def _cross_check(config: dict) -> None:
@@ -116,17 +119,26 @@ def _cross_check(config: dict) -> None:
     problems = []
     registered = {kind: declared_names(package) for kind, package in REGISTRIES.items()}
 
-    def known(kind, name, key):
+    def known(kind, name, key, options=None, options_key=None):
         if name not in registered[kind]:
             problems.append(f"config key '{key}' names {kind} '{name}'; known: "
                             f"{', '.join(sorted(registered[kind]))}")
+            return
+        parameters = registered[kind][name]  # None: the class passes any option on
+        if parameters is None:
+            return
+        accepted = parameters - BUILDER_ARGUMENTS[kind]
+        for option in sorted(set(options or ()) - accepted):
+            problems.append(f"config key '{options_key}.{option}': {kind} '{name}' takes no "
+                            f"option '{option}'; it takes: {', '.join(sorted(accepted))}")
 
     experiments = config.get("experiments", {})
     for exp_id, exp in experiments.items():
         base = f"experiments.{exp_id}"
         known("architecture", exp["architecture"], f"{base}.architecture")
         for method_id, method in exp["methods"].items():
-            known("method", method["class"], f"{base}.methods.{method_id}.class")
+            key = f"{base}.methods.{method_id}"
+            known("method", method["class"], f"{key}.class", method.get("options"), f"{key}.options")
         def check_method(method_id, key):
             if method_id not in exp["methods"]:
                 problems.append(f"config key '{key}' names '{method_id}'; methods of this "
@@ -134,7 +146,7 @@ def _cross_check(config: dict) -> None:
 
         for attack_id, attack in exp["attacks"].items():
             key = f"{base}.attacks.{attack_id}"
-            known("attack", attack["class"], f"{key}.class")
+            known("attack", attack["class"], f"{key}.class", attack.get("params"), f"{key}.params")
             if attack.get("threat") == "transfer" and not (attack.get("source") or exp.get("transfer_source")):
                 problems.append(f"config key '{key}' is a transfer attack but neither its "
                                 f"'source' nor '{base}.transfer_source' is set")

@@ -115,6 +115,10 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
                               if history else None),
         **({"detector_fit": method.fit_summary} if hasattr(method, "fit_summary") else {}),
     })
+    # The checkpoint is for resuming a killed job. Once the outputs exist it must go: a later
+    # rerun of this job (--forcerun, a changed method's code or default) would otherwise
+    # "resume" after the last epoch and return the old weights without training.
+    Path(checkpoint).unlink(missing_ok=True)
 
 
 def attack_and_record(data_path: str, model_path: str, source_path: str | None, run: dict,

@@ -22,6 +22,14 @@ def feature_norm_decay(*embeddings: torch.Tensor) -> torch.Tensor:
     return torch.cat([e.pow(2).sum(1) for e in embeddings]).mean()
 
 
+def feature_norm(*embeddings: torch.Tensor) -> torch.Tensor:
+    """Mean L2 norm (not squared) of the embeddings: pytorch-metric-learning's LpRegularizer
+    with its defaults (p = 2, power 1). Its gradient has length at most 1 per embedding, so a
+    large weight cannot drive ReLU embeddings to zero as the squared norm can (docs/decisions.md,
+    MCT Eq. 4). A zero embedding gets a zero gradient (vector_norm's subgradient)."""
+    return torch.cat([torch.linalg.vector_norm(e, dim=1) for e in embeddings]).mean()
+
+
 class TripletMarginLoss:
     """Triplet loss of TLA (Mao et al. 2019): mean over triplets of
     ``relu(D(a, p) - D(a, n) + margin)``, with D the cosine distance 1 - cos (their MNIST

@@ -56,22 +56,41 @@ class Registry(Generic[T]):
             ) from None
 
 
-def declared_names(package: str) -> set[str]:
+def declared_names(package: str) -> dict[str, frozenset[str] | None]:
     """The names registered in ``package``, read from its ``@X.register("name")`` decorators
-    without importing it. Config validation runs in the Snakefile, where importing the
-    packages (and so torch) would add seconds to every DAG construction; a test checks that
-    this agrees with the imported registry."""
+    without importing it, each with the keyword parameters its class's constructor takes
+    (inherited from a base class of the same package; None where it takes ``**kwargs``, so
+    any option is passed on). Config validation runs in the Snakefile, where importing the
+    packages (and so torch) would add seconds to every DAG construction; tests check that
+    this agrees with the imported registry and the constructors' signatures."""
     spec = importlib.util.find_spec(package)
-    names = set()
+    classes, registered = {}, {}
     for folder in spec.submodule_search_locations:
         for path in Path(folder).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                for decorator in getattr(node, "decorator_list", []):
+                if not isinstance(node, ast.ClassDef):
+                    continue
+                classes[node.name] = node
+                for decorator in node.decorator_list:
                     if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
                             and decorator.func.attr == "register" and decorator.args
                             and isinstance(decorator.args[0], ast.Constant)):
-                        names.add(decorator.args[0].value)
-    return names
+                        registered[decorator.args[0].value] = node.name
+    return {name: _constructor_parameters(classes, class_name)
+            for name, class_name in registered.items()}
+
+
+def _constructor_parameters(classes: dict[str, ast.ClassDef], class_name: str) -> frozenset[str] | None:
+    node = classes.get(class_name)
+    if node is None:
+        return None  # a base class outside the package: not known here
+    init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is None:
+        bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+        return _constructor_parameters(classes, bases[0]) if bases else None
+    if init.args.kwarg is not None:
+        return None
+    return frozenset(arg.arg for arg in init.args.args[1:] + init.args.kwonlyargs)
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

@@ -1,6 +1,7 @@
 # Stage 2: train one model per (experiment, method, seed) through the single training loop.
 # The checkpoint is not an output: Snakemake would delete it when a job fails, and it is what
-# a resubmitted job resumes from.
+# a resubmitted job resumes from. The job deletes it once its outputs are written, so a rerun
+# trains anew.
 
 
 rule train:
