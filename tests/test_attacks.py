@@ -214,6 +214,31 @@ def test_jsma_only_raises_values_within_its_l0_budget_and_hits_targets(tiny_spli
     assert hit > 0.5
 
 
+def test_jsma_pair_search_equals_its_definition():
+    """best_pairs against a loop over every pair of the saliency rule of Papernot et al."""
+    from advrepro.attacks.jsma import best_pairs
+    torch.manual_seed(0)
+    n = 12
+    grad_target, grad_others = torch.randn(4, n), torch.randn(4, n)
+    searchable = torch.rand(4, n) > 0.3
+    searchable[3] = False                     # nothing left to raise: no admissible pair
+    score, best = best_pairs(grad_target, grad_others, searchable)
+    for example in range(4):
+        expected, where = 0.0, None
+        for p in range(n):
+            for q in range(n):
+                alpha = (grad_target[example, p] + grad_target[example, q]).item()
+                beta = (grad_others[example, p] + grad_others[example, q]).item()
+                admissible = (p != q and searchable[example, p] and searchable[example, q]
+                              and alpha > 0 and beta < 0)
+                if admissible and alpha * -beta > expected:
+                    expected, where = alpha * -beta, p * n + q
+        assert score[example].item() == pytest.approx(expected, rel=1e-6)
+        if where is not None:
+            p, q = divmod(best[example].item(), n)
+            assert {p, q} == set(divmod(where, n))
+
+
 def test_jsma_works_with_any_number_of_classes():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()

@@ -31,6 +31,7 @@ def test_planned_jobs_are_the_jobs_snakemake_plans():
     jobs = cost.planned_jobs(load_layers(LAYERS, cost.SCHEMA))
     counts = snakemake_job_counts()
     assert sum(job.stage == "train" for job in jobs) == counts["train"]
+    assert sum(job.stage == "craft_transfer" for job in jobs) == counts["craft_transfer"]
     assert sum(job.stage == "evaluate" for job in jobs) == (
         counts["evaluate"] + counts.get("evaluate_keeping_adversarial", 0))
 

@@ -117,6 +117,13 @@ def test_stronger_evaluation_records(tiny_run):
     assert sweep["params"]["eps"] == 0.5 and sweep["attack"] == "pgd40_sweep_eps0p5"
     assert native["threat"] == "transfer" and native["source"].endswith("Native/seed0.pt")
     assert native["norm"] == "l0"
+    # crafted once on the native model (rule craft_transfer) and replayed on every target:
+    # the oracle-count variant shares the set of jsma_native, classified by other models
+    shared = "results/dundi_lenet1/transfer/Native/seed0/jsma_native.pt"
+    assert native["transfer_set"] == shared and (tiny_run / shared).is_file()
+    others = [json.loads((tiny_run / f"results/dundi_lenet1/records/{m}/seed0/jsma_native.json")
+                         .read_text()) for m in ("DunDi_R", "Native")]
+    assert {r["transfer_set"] for r in others} == {shared}
     assert white["threat"] == "whitebox" and white["source"] is None
     # a sweep's largest budget (0.5 in L-inf on [0, 1] images) leaves nothing standing
     assert sweep["accuracy"] <= 0.1

@@ -310,3 +310,24 @@ def experiment_settings(config: dict, experiment: str, method: str) -> dict[str,
     """Training settings of one (experiment, method): experiment defaults, method overrides."""
     exp = config["experiments"][experiment]
     return {**exp["train"], **exp["methods"][method].get("train", {})}
+
+
+def transfer_crafting(config: dict, experiment: str, attack: str) -> tuple[str, str, int | None]:
+    """(attack id, source method, source seed) of the transfer set a transfer attack replays.
+
+    Transfer attacks that craft the same examples (same class, params, source model and
+    attacked rows) share one set, named after the first of them in the config: DunDi's
+    oracle-count variants (jsma_native_o1 ...) differ from jsma_native only in the target's
+    classifier. Source seed None: the seed of each target.
+    """
+    exp = config["experiments"][experiment]
+
+    def crafts(spec: dict) -> tuple:
+        source = spec.get("source") or exp["transfer_source"]
+        return (spec["class"], spec["params"], source["method"], source["seed"],
+                spec.get("only_classes"))
+
+    wanted = crafts(exp["attacks"][attack])
+    first = next(a for a, spec in exp["attacks"].items()
+                 if spec["threat"] == "transfer" and crafts(spec) == wanted)
+    return first, wanted[2], wanted[3]

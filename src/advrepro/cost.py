@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from advrepro.config import experiment_settings, load_layers
+from advrepro.config import experiment_settings, load_layers, transfer_crafting
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -57,7 +57,7 @@ def _dataset(config: dict, name: str) -> tuple:
 
 @dataclass(frozen=True)
 class Job:
-    stage: str          # "train" or "evaluate" (the rule)
+    stage: str          # the rule: "train", "craft_transfer" or "evaluate"
     experiment: str
     architecture: str
     method: str
@@ -83,6 +83,7 @@ def planned_jobs(config: dict) -> list[Job]:
         train_n, test_n = _size(exp["train_size"], n_train), _size(exp["test_size"], n_test)
         input_size = math.prod(shape)
         models = {(method_id, seed) for method_id in exp["methods"] for seed in exp["seeds"]}
+        crafted = set()
         for spec in exp["attacks"].values():  # transfer sources with a seed of their own
             source = spec.get("source") or exp.get("transfer_source")
             if spec.get("threat") == "transfer" and source and source["seed"] is not None:
@@ -96,10 +97,20 @@ def planned_jobs(config: dict) -> list[Job]:
         for attack_id, spec in exp["attacks"].items():
             gradient, forward = ATTACKS.get(spec["class"]).passes(spec.get("params", {}), classes,
                                                                   input_size)
-            for method_id in spec.get("methods") or exp["methods"]:
-                jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
-                             gradient * test_n, (forward + 1) * test_n)  # + classifying them
-                         for seed in exp["seeds"]]
+            targets = [(method_id, seed) for method_id in spec.get("methods") or exp["methods"]
+                       for seed in exp["seeds"]]
+            if spec.get("threat") == "transfer":
+                # crafted once per source model (+ its own classification), replayed per target
+                crafting, source, source_seed = transfer_crafting(config, name, attack_id)
+                for seed in sorted({source_seed if source_seed is not None else s for _, s in targets}):
+                    if (source, seed, crafting) not in crafted:
+                        crafted.add((source, seed, crafting))
+                        jobs.append(Job("craft_transfer", name, exp["architecture"], source, seed,
+                                        crafting, gradient * test_n, (forward + 1) * test_n))
+                gradient, forward = 0, 0
+            jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
+                         gradient * test_n, (forward + 1) * test_n)  # + classifying them
+                     for method_id, seed in targets]
     return jobs
 
 
@@ -208,10 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     print(units.to_string(index=False, float_format=lambda v: f"{v:.3g}"), "\n")
     print(summary(table).to_string(index=False, float_format=lambda v: f"{v:.2f}"), "\n")
     kind = "GPU" if device.type == "cuda" else "CPU"
-    for stage in ("train", "evaluate"):
+    for stage in ("train", "craft_transfer", "evaluate"):
         part = table[table.stage == stage]
-        print(f"{stage:9s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
-    print(f"{'total':9s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
+        print(f"{stage:14s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
+    print(f"{'total':14s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
           f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)")
     if args.jobs:
         table.to_csv(args.jobs, index=False)

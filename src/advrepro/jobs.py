@@ -121,50 +121,95 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
     Path(checkpoint).unlink(missing_ok=True)
 
 
-def attack_and_record(data_path: str, model_path: str, source_path: str | None, run: dict,
+def _attacked_rows(splits: data.Splits, attack_spec: dict) -> torch.Tensor | None:
+    """Mask of the test rows an attack attacks (config ``only_classes``); None = all."""
+    if not attack_spec.get("only_classes"):  # e.g. MCT Fig. 3: the illegitimate flows only
+        return None
+    unknown = set(attack_spec["only_classes"]) - set(splits.classes)
+    if unknown:
+        raise ValueError(f"attack {attack_spec['id']}: only_classes {sorted(unknown)} are not "
+                         f"classes of {splits.name} ({', '.join(splits.classes)})")
+    chosen = torch.tensor([splits.classes.index(c) for c in attack_spec["only_classes"]],
+                          device=splits.y_test.device)
+    return torch.isin(splits.y_test, chosen)
+
+
+def _rows(attacked: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
+    return (torch.ones_like(y, dtype=torch.bool) if attacked is None else attacked).nonzero().flatten()
+
+
+def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict, seed: int,
+                   out_path: str, device: str = "auto", progress: bool = True,
+                   threads: int | None = None) -> None:
+    """Craft a transfer attack's examples once on its source model (``model_path``); every
+    target's evaluation replays them (advrepro.transfer)."""
+    from advrepro.transfer import transfer_set
+
+    _use_threads(threads)
+    device = provenance.pick_device(device)
+    splits = _load_splits(data_path, run, device)
+    perf.configure_backend(run.get("performance"))
+    source = perf.to_layout(load_model(model_path, device), run.get("performance"))
+    torch.manual_seed(seed)
+    attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
+    attacked = _attacked_rows(splits, attack_spec)
+    result = evaluate(source, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
+                      progress=progress, attacked=attacked, keep_adversarial=True)
+    rows = _rows(attacked, splits.y_test)
+    io.save_torch(out_path, transfer_set(
+        attack, attack_spec, splits.x_test[rows], result["adversarial_examples"], rows,
+        source=model_path, source_method=run["method"], seed=seed,
+        source_accuracy=result["accuracy"], seconds=result["seconds"],
+        hardware=provenance.hardware(device), commit=provenance.git_commit()))
+    log.info("%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
+             run["experiment"], run["method"], seed, attack_spec["id"], len(rows),
+             result["seconds"], result["accuracy"])
+
+
+def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | None, run: dict,
                       attack_spec: dict, seed: int, out_record: str, device: str = "auto",
                       progress: bool = True, threads: int | None = None,
                       out_adversarial: str | None = None) -> None:
     """Evaluate one trained model under one attack and write its tidy record; with
-    ``out_adversarial`` also the attacked examples (the experiment's save_adversarial)."""
+    ``out_adversarial`` also the attacked examples (the experiment's save_adversarial).
+    A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
+    a white-box attack is crafted here, on the model itself."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     perf.configure_backend(run.get("performance"))
     target = perf.to_layout(load_model(model_path, device), run.get("performance"))
-    source = perf.to_layout(load_model(source_path, device), run.get("performance")) if source_path else target
-    torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
+    attacked = _attacked_rows(splits, attack_spec)
+    rows = _rows(attacked, splits.y_test)
+    if transfer_set_path:
+        from advrepro.transfer import ReplayedAttack
+
+        saved = io.load_torch(transfer_set_path, map_location=device)
+        attack = ReplayedAttack(saved, attack_spec, splits.x_test[rows], rows)
+        source = saved["source"]
+    else:
+        torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
+        attack = build_attack(attack_spec["class"], target, **attack_spec["params"])
+        source = None
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
-    attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
-    attacked = None
-    if attack_spec.get("only_classes"):  # e.g. MCT Fig. 3: the illegitimate flows only
-        unknown = set(attack_spec["only_classes"]) - set(splits.classes)
-        if unknown:
-            raise ValueError(f"attack {attack_spec['id']}: only_classes {sorted(unknown)} are not "
-                             f"classes of {splits.name} ({', '.join(splits.classes)})")
-        chosen = torch.tensor([splits.classes.index(c) for c in attack_spec["only_classes"]],
-                              device=splits.y_test.device)
-        attacked = torch.isin(splits.y_test, chosen)
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
                       progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial))
     about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
                                  "method", "method_class", "scale")}
     if out_adversarial:
-        chosen_rows = (torch.ones_like(splits.y_test, dtype=torch.bool) if attacked is None
-                       else attacked).nonzero().flatten()
         io.save_torch(out_adversarial, {
             **about, "seed": seed, "attack": attack_spec["id"], "classes": splits.classes,
-            "x": result.pop("adversarial_examples"), "index": chosen_rows.cpu(),
-            "x_original": splits.x_test[chosen_rows].cpu(),
-            "y": splits.y_test[chosen_rows].cpu(), "hardware": provenance.hardware(device),
+            "x": result.pop("adversarial_examples"), "index": rows.cpu(),
+            "x_original": splits.x_test[rows].cpu(),
+            "y": splits.y_test[rows].cpu(), "hardware": provenance.hardware(device),
             "commit": provenance.git_commit(),
-            "predicted": torch.tensor(result["predicted"])[chosen_rows.cpu()]})
+            "predicted": torch.tensor(result["predicted"])[rows.cpu()]})
     record = {
         **about,
         "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
         "threat": attack_spec["threat"], "norm": attack.norm,
-        "params": attack_spec["params"], "source": source_path,
+        "params": attack_spec["params"], "source": source, "transfer_set": transfer_set_path,
         "labels": splits.y_test.cpu().tolist(), "classes": splits.classes,
         "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
         **result,

@@ -108,15 +108,20 @@ def attack_spec(experiment, attack):
     return {"id": attack, **spec}
 
 
-def transfer_source_file(wildcards):
-    exp = EXPERIMENTS[wildcards.experiment]
-    attack = exp["attacks"][wildcards.attack]
-    if attack["threat"] != "transfer":
+def transfer_set_file(experiment, source_method, source_seed, attack):
+    """A transfer attack's examples, crafted once on its source model (rule craft_transfer)."""
+    return f"results/{experiment}/transfer/{source_method}/seed{source_seed}/{attack}.pt"
+
+
+def transfer_set_input(wildcards):
+    """The transfer set an evaluation replays; none for a white-box attack."""
+    if EXPERIMENTS[wildcards.experiment]["attacks"][wildcards.attack]["threat"] != "transfer":
         return []
-    source = attack.get("source") or exp["transfer_source"]
-    # seed null: the source model of the target's own seed (e.g. DunDi's native model)
-    seed = wildcards.seed if source["seed"] is None else source["seed"]
-    return model_file(wildcards.experiment, source["method"], seed)
+    attack, source, seed = config_checks.transfer_crafting(config, wildcards.experiment,
+                                                           wildcards.attack)
+    # seed None: the source model of the target's own seed (e.g. DunDi's native model)
+    return transfer_set_file(wildcards.experiment, source,
+                             wildcards.seed if seed is None else seed, attack)
 
 
 def init_model_file(wildcards):

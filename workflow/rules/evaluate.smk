@@ -1,5 +1,5 @@
-# Stage 3: one evaluation record per (experiment, method, seed, attack). Transfer attacks
-# also need the source model they are crafted on. An experiment with save_adversarial also
+# Stage 3: one evaluation record per (experiment, method, seed, attack). A transfer attack is
+# crafted once per source model (rule craft_transfer) and replayed on every target. An experiment with save_adversarial also
 # keeps the adversarial examples (rule evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows,
 # which the flow_validity table maps back to feature units).
 
@@ -8,7 +8,7 @@ rule evaluate:
     input:
         data=lambda w: dataset_file(w.experiment),
         model="results/{experiment}/models/{method}/seed{seed}.pt",
-        source=transfer_source_file,
+        transfer_set=transfer_set_input,
     output:
         record="results/{experiment}/records/{method}/seed{seed}/{attack}.json",
     wildcard_constraints:
@@ -35,6 +35,30 @@ use rule evaluate as evaluate_keeping_adversarial with:
         adversarial="results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt",
     wildcard_constraints:
         experiment=experiments_saving_adversarial(True),
+
+
+# A transfer attack's examples depend on its source model, never on the target: crafted once
+# here, replayed by the evaluation of every target (advrepro.transfer).
+rule craft_transfer:
+    input:
+        data=lambda w: dataset_file(w.experiment),
+        model="results/{experiment}/models/{method}/seed{seed}.pt",
+    output:
+        "results/{experiment}/transfer/{method}/seed{seed}/{attack}.pt",
+    log:
+        "results/{experiment}/logs/craft_transfer/{method}/seed{seed}/{attack}.log",
+    params:
+        run=lambda w: run_params(w.experiment, w.method),
+        attack=lambda w: attack_spec(w.experiment, w.attack),
+        device=config["device"],
+        progress=config["progress"],
+    threads: config["resources"]["evaluate"]["cpus"]
+    resources:
+        **job_resources("evaluate"),
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/craft_transfer.py"
 
 
 # MCT Fig. 2's compute: one model's nearest training images of attacked test images (the

@@ -1,0 +1,108 @@
+"""Transfer sets: crafted once on the source model, replayed by every target's evaluation, with
+the same record as crafting inside the evaluation; a set that does not match is refused."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from advrepro import io, jobs
+from advrepro.attacks import BudgetViolation, build_attack
+from advrepro.config import transfer_crafting
+from advrepro.evaluation import evaluate
+from advrepro.transfer import ReplayedAttack
+
+RUN = {"experiment": "tiny", "dataset": "tiny", "paper_dataset": "mnist", "architecture": "lenet1",
+       "scale": "test", "train_size": None, "test_size": None, "eval_batch_size": 10}
+IFGSM = {"id": "ifgsm_native", "class": "ifgsm", "threat": "transfer",
+         "params": {"eps": 0.2, "alpha": 0.05, "steps": 4}}
+
+
+@pytest.fixture
+def files(tiny_splits, tmp_path):
+    """A prepared dataset, a source and a target model, as the workflow's files."""
+    data_path = tmp_path / "data.pt"
+    io.save_torch(data_path, {"name": "tiny", "classes": tiny_splits.classes,
+                              "x_train": tiny_splits.x_train, "y_train": tiny_splits.y_train,
+                              "x_test": tiny_splits.x_test, "y_test": tiny_splits.y_test,
+                              "files": {}})
+    paths = {"data": str(data_path)}
+    for seed, name in ((0, "source"), (1, "target")):
+        torch.manual_seed(seed)
+        paths[name] = str(tmp_path / f"{name}.pt")
+        jobs.save_model(paths[name], jobs.model_for(tiny_splits, "lenet1"))
+    return paths
+
+
+def craft(files, tmp_path, spec=IFGSM, seed=0):
+    out = tmp_path / f"{spec['id']}.pt"
+    jobs.craft_transfer(files["data"], files["source"], {**RUN, "method": "Native"}, spec, seed,
+                        str(out), device="cpu", progress=False)
+    return out
+
+
+def record(files, tmp_path, transfer_set, spec=IFGSM):
+    out = tmp_path / "record.json"
+    jobs.attack_and_record(files["data"], files["target"], str(transfer_set),
+                           {**RUN, "method": "DunDi", "method_class": "dundi"}, spec, 0, str(out),
+                           device="cpu", progress=False)
+    return io.read_json(out)
+
+
+def test_replayed_set_gives_the_record_of_crafting_in_the_evaluation(files, tiny_splits, tmp_path):
+    target = jobs.load_model(files["target"], torch.device("cpu"))
+    source = jobs.load_model(files["source"], torch.device("cpu"))
+    torch.manual_seed(0)
+    direct = evaluate(target, build_attack("ifgsm", source, **IFGSM["params"]),
+                      tiny_splits.x_test, tiny_splits.y_test, RUN["eval_batch_size"], progress=False)
+    replayed = record(files, tmp_path, craft(files, tmp_path))
+    assert replayed["correct"] == direct["correct"] and replayed["predicted"] == direct["predicted"]
+    assert replayed["source"] == files["source"] and replayed["threat"] == "transfer"
+    assert 0 < replayed["accuracy"] < 1
+
+
+def test_replay_refuses_a_set_of_another_attack_or_other_inputs(files, tiny_splits, tmp_path):
+    saved = io.load_torch(craft(files, tmp_path))
+    x, rows = tiny_splits.x_test, torch.arange(len(tiny_splits.y_test))
+    ReplayedAttack(saved, IFGSM, x, rows)  # the matching evaluation accepts it
+    stronger = {**IFGSM, "params": {**IFGSM["params"], "eps": 0.3}}
+    with pytest.raises(ValueError, match="params"):
+        ReplayedAttack(saved, stronger, x, rows)
+    with pytest.raises(ValueError, match="other test rows"):
+        ReplayedAttack(saved, IFGSM, x[:-1], rows[:-1])
+    with pytest.raises(ValueError, match="other clean inputs"):
+        ReplayedAttack(saved, IFGSM, x.flip(0), rows)
+
+
+def test_replay_checks_the_budget_again(files, tiny_splits, tmp_path):
+    saved = io.load_torch(craft(files, tmp_path))
+    saved["x"] = (saved["x"] + 0.25).clamp(0, 1)  # edited after crafting: beyond eps 0.2
+    replay = ReplayedAttack(saved, IFGSM, tiny_splits.x_test, torch.arange(len(tiny_splits.y_test)))
+    with pytest.raises(BudgetViolation):
+        evaluate(jobs.load_model(files["target"], torch.device("cpu")), replay,
+                 tiny_splits.x_test, tiny_splits.y_test, 10, progress=False)
+
+
+def test_only_classes_sets_hold_the_attacked_rows_in_test_order(files, tiny_splits, tmp_path):
+    spec = {**IFGSM, "id": "ifgsm_some", "only_classes": ["3", "7"]}
+    saved = io.load_torch(craft(files, tmp_path, spec))
+    expected = torch.isin(tiny_splits.y_test, torch.tensor([3, 7])).nonzero().flatten()
+    assert torch.equal(saved["index"], expected) and len(saved["x"]) == len(expected)
+    result = record(files, tmp_path, craft(files, tmp_path, spec), spec)
+    assert result["attacked"] == len(expected)
+
+
+def test_attacks_crafting_the_same_examples_share_one_set():
+    source = {"method": "Native", "seed": None}
+    attack = {"class": "jsma", "threat": "transfer", "source": source, "params": {"gamma": 0.1}}
+    config = {"experiments": {"lenet": {"transfer_source": {"method": "standard", "seed": 100},
+                                        "attacks": {
+        "fgsm": {"class": "fgsm", "threat": "whitebox", "params": {"eps": 0.3}},
+        "jsma_native": attack,
+        "jsma_native_o1": {**attack, "classifier": {"n": 1}},     # target-side only: shared
+        "jsma_other": {**attack, "params": {"gamma": 0.2}},
+        "bim": {"class": "bim", "threat": "transfer", "params": {"eps": 0.3}},
+    }}}}
+    assert transfer_crafting(config, "lenet", "jsma_native_o1") == ("jsma_native", "Native", None)
+    assert transfer_crafting(config, "lenet", "jsma_other") == ("jsma_other", "Native", None)
+    assert transfer_crafting(config, "lenet", "bim") == ("bim", "standard", 100)
