@@ -50,6 +50,13 @@ def test_costs_follow_declared_passes():
     at_steps = mnist["methods"]["AT"]["options"]["steps"]
     assert jobs[("mnist", "AT", 0, None)].gradient_passes == epochs * train_n * (at_steps + 1)
     assert jobs[("mnist", "MCT", 0, None)].gradient_passes == epochs * train_n * 2
+    # a transfer attack is paid once, by the job crafting it on the source model
+    bim = mnist["attacks"]["bim40"]["params"]
+    crafting = [j for j in jobs.values() if j.stage == "craft_transfer" and j.attack == "bim40"
+                and j.experiment == "mnist"]
+    assert [(j.method, j.seed) for j in crafting] == [("standard", 100)]
+    assert crafting[0].gradient_passes == bim["steps"] * test_n
+    assert jobs[("mnist", "AT", 0, "bim40")].gradient_passes == 0
 
 
 @pytest.mark.parametrize("name", ATTACKS.names())

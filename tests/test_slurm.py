@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 OVERRIDES = (".test/config.yaml", ".test/slurm.yaml")
 ATTACKS = ("clean", "fgsm", "bim40", "cw40", "pgd40", "pgd100", "pgd100_r20")
 # AT and standard training under every Table 1 attack: 3 training jobs (the transfer source
-# included) and 14 attack jobs reach SLURM; the data rule runs locally.
+# included), 1 transfer-set job (BIM-40 on the source) and 14 attack jobs reach SLURM; the
+# data rule runs locally.
 TARGETS = [f"results/mnist/records/{method}/seed0/{attack}.json"
            for method in ("AT", "standard") for attack in ATTACKS]
 
@@ -57,7 +58,7 @@ def test_jobs_ran_as_slurm_jobs(runs):
     ids_in_logs = {re.search(r"(\d+)\.log$", p.name).group(1) for p in logs if re.search(r"(\d+)\.log$", p.name)}
     train_logs = [p for p in logs if "rule_train" in str(p)]
     assert len(train_logs) == 3, logs  # AT and standard seed 0, transfer source seed 100
-    assert len(ids_in_logs) == 17, ids_in_logs  # 3 train + 14 evaluate; data is local
+    assert len(ids_in_logs) == 18, ids_in_logs  # 3 train + 1 craft + 14 evaluate; data local
     assert job_ids or ids_in_logs
 
 
