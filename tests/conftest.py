@@ -49,6 +49,16 @@ def tiny_model(tiny_splits) -> torch.nn.Module:
     return build_model("mnist_cnn", 1, 10, mean, std, embedding_dim=32)
 
 
+def save_prepared(splits: Splits, path: Path) -> str:
+    """``splits`` as the data rule's file (results/data/<dataset>.pt), for job-level tests."""
+    from advrepro import io
+
+    io.save_torch(path, {"name": splits.name, "classes": splits.classes,
+                         "x_train": splits.x_train, "y_train": splits.y_train,
+                         "x_test": splits.x_test, "y_test": splits.y_test, "files": {}})
+    return str(path)
+
+
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test", "src", "envs", "profiles")
 
 

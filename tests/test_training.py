@@ -10,6 +10,8 @@ from advrepro.methods import build_method
 from advrepro.models import build_model
 from advrepro.training import TrainSettings, fit
 
+from conftest import save_prepared
+
 
 class Killed(RuntimeError):
     pass
@@ -123,11 +125,7 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     instead of "resuming" after its last epoch with the old weights."""
     from advrepro import io, jobs
 
-    data_path = tmp_path / "data.pt"
-    io.save_torch(data_path, {"name": "tiny", "classes": tiny_splits.classes,
-                              "x_train": tiny_splits.x_train, "y_train": tiny_splits.y_train,
-                              "x_test": tiny_splits.x_test, "y_test": tiny_splits.y_test,
-                              "files": {}})
+    data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
     run = {"method_class": "standard", "method_options": {}, "architecture": "lenet1",
            "train_size": None, "test_size": None,
            "train": {"epochs": 2, "batch_size": 32, "lr": 1e-3}}

@@ -12,6 +12,8 @@ from advrepro.config import transfer_crafting
 from advrepro.evaluation import evaluate
 from advrepro.transfer import ReplayedAttack
 
+from conftest import save_prepared
+
 RUN = {"experiment": "tiny", "dataset": "tiny", "paper_dataset": "mnist", "architecture": "lenet1",
        "scale": "test", "train_size": None, "test_size": None, "eval_batch_size": 10}
 IFGSM = {"id": "ifgsm_native", "class": "ifgsm", "threat": "transfer",
@@ -21,12 +23,7 @@ IFGSM = {"id": "ifgsm_native", "class": "ifgsm", "threat": "transfer",
 @pytest.fixture
 def files(tiny_splits, tmp_path):
     """A prepared dataset, a source and a target model, as the workflow's files."""
-    data_path = tmp_path / "data.pt"
-    io.save_torch(data_path, {"name": "tiny", "classes": tiny_splits.classes,
-                              "x_train": tiny_splits.x_train, "y_train": tiny_splits.y_train,
-                              "x_test": tiny_splits.x_test, "y_test": tiny_splits.y_test,
-                              "files": {}})
-    paths = {"data": str(data_path)}
+    paths = {"data": save_prepared(tiny_splits, tmp_path / "data.pt")}
     for seed, name in ((0, "source"), (1, "target")):
         torch.manual_seed(seed)
         paths[name] = str(tmp_path / f"{name}.pt")

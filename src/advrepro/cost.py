@@ -83,17 +83,18 @@ def planned_jobs(config: dict) -> list[Job]:
         train_n, test_n = _size(exp["train_size"], n_train), _size(exp["test_size"], n_test)
         input_size = math.prod(shape)
         models = {(method_id, seed) for method_id in exp["methods"] for seed in exp["seeds"]}
-        crafted = set()
-        for spec in exp["attacks"].values():  # transfer sources with a seed of their own
-            source = spec.get("source") or exp.get("transfer_source")
-            if spec.get("threat") == "transfer" and source and source["seed"] is not None:
-                models.add((source["method"], source["seed"]))
+        for attack_id, spec in exp["attacks"].items():  # transfer sources with a seed of their own
+            if spec.get("threat") == "transfer":
+                _, source, source_seed = transfer_crafting(config, name, attack_id)
+                if source_seed is not None:
+                    models.add((source, source_seed))
         for method_id, seed in sorted(models):
             spec = exp["methods"][method_id]
             method = build_method(spec["class"], **spec["options"])
             epochs = experiment_settings(config, name, method_id)["epochs"]
             passes = epochs * method.passes_per_epoch(train_n) + method.finish_passes(train_n)
             jobs.append(Job("train", name, exp["architecture"], method_id, seed, None, passes, 0.0))
+        crafted = set()  # (attack, source, seed) of the transfer sets already planned
         for attack_id, spec in exp["attacks"].items():
             gradient, forward = ATTACKS.get(spec["class"]).passes(spec.get("params", {}), classes,
                                                                   input_size)
@@ -102,11 +103,12 @@ def planned_jobs(config: dict) -> list[Job]:
             if spec.get("threat") == "transfer":
                 # crafted once per source model (+ its own classification), replayed per target
                 crafting, source, source_seed = transfer_crafting(config, name, attack_id)
-                for seed in sorted({source_seed if source_seed is not None else s for _, s in targets}):
-                    if (source, seed, crafting) not in crafted:
-                        crafted.add((source, seed, crafting))
-                        jobs.append(Job("craft_transfer", name, exp["architecture"], source, seed,
-                                        crafting, gradient * test_n, (forward + 1) * test_n))
+                seeds = {source_seed} if source_seed is not None else {s for _, s in targets}
+                for seed in sorted(seeds):
+                    if (crafting, source, seed) not in crafted:  # shared with an earlier attack
+                        crafted.add((crafting, source, seed))
+                        jobs.append(Job("craft_transfer", name, exp["architecture"], source,
+                                        seed, crafting, gradient * test_n, (forward + 1) * test_n))
                 gradient, forward = 0, 0
             jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
                          gradient * test_n, (forward + 1) * test_n)  # + classifying them

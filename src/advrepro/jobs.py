@@ -138,6 +138,17 @@ def _rows(attacked: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
     return (torch.ones_like(y, dtype=torch.bool) if attacked is None else attacked).nonzero().flatten()
 
 
+def _attack_job_inputs(data_path: str, model_path: str, run: dict, device: str,
+                       threads: int | None) -> tuple[torch.device, data.Splits, torch.nn.Module]:
+    """What every attack job starts from: its device, the test data and the trained model in
+    the configured layout."""
+    _use_threads(threads)
+    device = provenance.pick_device(device)
+    splits = _load_splits(data_path, run, device)
+    perf.configure_backend(run.get("performance"))
+    return device, splits, perf.to_layout(load_model(model_path, device), run.get("performance"))
+
+
 def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict, seed: int,
                    out_path: str, device: str = "auto", progress: bool = True,
                    threads: int | None = None) -> None:
@@ -145,11 +156,7 @@ def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict
     target's evaluation replays them (advrepro.transfer)."""
     from advrepro.transfer import transfer_set
 
-    _use_threads(threads)
-    device = provenance.pick_device(device)
-    splits = _load_splits(data_path, run, device)
-    perf.configure_backend(run.get("performance"))
-    source = perf.to_layout(load_model(model_path, device), run.get("performance"))
+    device, splits, source = _attack_job_inputs(data_path, model_path, run, device, threads)
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
     attacked = _attacked_rows(splits, attack_spec)
@@ -174,11 +181,7 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
     ``out_adversarial`` also the attacked examples (the experiment's save_adversarial).
     A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
     a white-box attack is crafted here, on the model itself."""
-    _use_threads(threads)
-    device = provenance.pick_device(device)
-    splits = _load_splits(data_path, run, device)
-    perf.configure_backend(run.get("performance"))
-    target = perf.to_layout(load_model(model_path, device), run.get("performance"))
+    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
     attacked = _attacked_rows(splits, attack_spec)
     rows = _rows(attacked, splits.y_test)
     if transfer_set_path:

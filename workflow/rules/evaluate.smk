@@ -1,7 +1,8 @@
 # Stage 3: one evaluation record per (experiment, method, seed, attack). A transfer attack is
-# crafted once per source model (rule craft_transfer) and replayed on every target. An experiment with save_adversarial also
-# keeps the adversarial examples (rule evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows,
-# which the flow_validity table maps back to feature units).
+# crafted once per source model (rule craft_transfer) and replayed on every target. An
+# experiment with save_adversarial also keeps the adversarial examples (rule
+# evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows, which the flow_validity table maps
+# back to feature units).
 
 
 rule evaluate:
