@@ -70,16 +70,32 @@ def model_for(splits: data.Splits, architecture: str, **options) -> torch.nn.Mod
                        image_size=splits.input_shape[-1], **options)
 
 
-def save_model(path: str | Path, model: torch.nn.Module) -> None:
-    io.save_torch(path, {"build_args": model.build_args,
+def save_model(path: str | Path, model: torch.nn.Module, training: dict | None = None) -> None:
+    """``training``: how the model was trained (``training_protocol``); every evaluation record
+    of the model copies it, so verdicts are judged from what was run, not from the config."""
+    io.save_torch(path, {"build_args": model.build_args, "training": training or {},
                          "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}})
 
 
+def training_protocol(run: dict, seed: int, train_examples: int, epochs_trained: int,
+                      init_model: dict | None = None) -> dict:
+    """What a verdict needs to know about how a model was trained (docs/verdicts.md)."""
+    return {"experiment": run["experiment"], "method": run["method"],
+            "method_class": run["method_class"], "method_options": run["method_options"],
+            "architecture": run["architecture"], "dataset": run["dataset"],
+            "scale": run["scale"], "train_size": run["train_size"],
+            "train_examples": train_examples, "train": run["train"],
+            "epochs_trained": epochs_trained, "seed": seed,
+            **({"init_from": init_model} if init_model else {})}
+
+
 def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
-    """Rebuild a trained model from its file (architecture, options and normaliser are in it)."""
+    """Rebuild a trained model from its file (architecture, options and normaliser are in it);
+    ``model.protocol`` is how it was trained."""
     saved = io.load_torch(path, map_location=device)
     model = build_model(**saved["build_args"])
     model.load_state_dict(saved["state_dict"])
+    model.protocol = saved.get("training", {})  # how it was trained (training_protocol)
     return model.to(device).eval()
 
 
@@ -107,7 +123,9 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
     history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress,
                   performance=run.get("performance"))
     method.finish(model, splits, seed)
-    save_model(out_model, model)
+    save_model(out_model, model, training_protocol(
+        run, seed, len(splits.y_train), len(history),
+        init_model.protocol if init_model is not None else None))
     io.write_json(out_history, {
         **run, "seed": seed, "history": history, "hardware": provenance.hardware(device),
         "commit": provenance.git_commit(), "train_examples": len(splits.y_train),
@@ -165,7 +183,8 @@ def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict
     rows = _rows(attacked, splits.y_test)
     io.save_torch(out_path, transfer_set(
         attack, attack_spec, splits.x_test[rows], result["adversarial_examples"], rows,
-        source=model_path, source_method=run["method"], seed=seed,
+        source=model_path, source_method=run["method"], source_training=source.protocol,
+        seed=seed,
         source_accuracy=result["accuracy"], seconds=result["seconds"],
         hardware=provenance.hardware(device), commit=provenance.git_commit()))
     log.info("%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
@@ -189,11 +208,11 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
 
         saved = io.load_torch(transfer_set_path, map_location=device)
         attack = ReplayedAttack(saved, attack_spec, splits.x_test[rows], rows)
-        source = saved["source"]
+        source, source_training = saved["source"], saved.get("source_training", {})
     else:
         torch.manual_seed(seed)  # random starts are reproducible per (model seed, attack)
         attack = build_attack(attack_spec["class"], target, **attack_spec["params"])
-        source = None
+        source, source_training = None, None
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
@@ -213,6 +232,9 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
         "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
         "threat": attack_spec["threat"], "norm": attack.norm,
         "params": attack_spec["params"], "source": source, "transfer_set": transfer_set_path,
+        # the full protocol behind the number, for the verdict rule (docs/verdicts.md)
+        "training": target.protocol, "source_training": source_training,
+        "classifier": target.classifier_settings(), "test_size": run["test_size"],
         "labels": splits.y_test.cpu().tolist(), "classes": splits.classes,
         "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
         **result,
@@ -272,8 +294,7 @@ def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, repo
     from advrepro.reporting import cells, reported
 
     records = [io.read_json(path) for path in record_paths]
-    table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv),
-                              scale)
+    table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv))
     stamp = cells.stamp_for(spec, experiments, records, scale, config_hash,
                             provenance.git_commit())
     return table, stamp

@@ -22,6 +22,14 @@ def feature_norm_decay(*embeddings: torch.Tensor) -> torch.Tensor:
     return torch.cat([e.pow(2).sum(1) for e in embeddings]).mean()
 
 
+def mean_squared_feature(*embeddings: torch.Tensor) -> torch.Tensor:
+    """Sum over the embeddings of the mean of their squared elements (over examples and
+    dimensions): TLA's norm term as Mao et al.'s code computes it,
+    ``reduce_mean(a * a + p * p + n * n)`` (utils.py, ``triplet_loss``). ``feature_norm_decay``
+    sums over the dimensions instead: D / 3 times this for a triplet of D-dimensional embeddings."""
+    return sum(e.pow(2).mean() for e in embeddings)
+
+
 def feature_norm(*embeddings: torch.Tensor) -> torch.Tensor:
     """Mean L2 norm (not squared) of the embeddings: pytorch-metric-learning's LpRegularizer
     with its defaults (p = 2, power 1). Its gradient has length at most 1 per embedding, so a
@@ -31,16 +39,21 @@ def feature_norm(*embeddings: torch.Tensor) -> torch.Tensor:
 
 
 class TripletMarginLoss:
-    """Triplet loss of TLA (Mao et al. 2019): mean over triplets of
-    ``relu(D(a, p) - D(a, n) + margin)``, with D the cosine distance 1 - cos (their MNIST
-    config: ``triplet_loss_type: cos``, margin 0.05) or the Euclidean distance."""
+    """Triplet loss of TLA (Mao et al. 2019): mean over all triplets (zero terms included) of
+    ``relu(D(a, p) - D(a, n) + margin)``, with D one of
+    ``abs_cosine``: 1 - |cos|, what their code computes for ``triplet_loss_type: cos``
+    (``1 - tf.abs(reduce_sum(norm_a * norm_p))``); ``cosine``: 1 - cos; ``euclidean``."""
 
-    def __init__(self, margin: float, distance: str = "cosine"):
-        if distance not in ("cosine", "euclidean"):
-            raise ValueError("distance must be 'cosine' or 'euclidean'")
+    DISTANCES = ("abs_cosine", "cosine", "euclidean")
+
+    def __init__(self, margin: float, distance: str = "abs_cosine"):
+        if distance not in self.DISTANCES:
+            raise ValueError(f"distance must be one of {', '.join(self.DISTANCES)}")
         self.margin, self.distance = margin, distance
 
     def pair_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        if self.distance == "abs_cosine":
+            return 1 - F.cosine_similarity(a, b, dim=1).abs()
         if self.distance == "cosine":
             return 1 - F.cosine_similarity(a, b, dim=1)
         return (a - b).norm(dim=1)

@@ -39,6 +39,28 @@ class TrainSettings:
     weight_decay: float = 0.0
     lr_milestones: list[int] = field(default_factory=list)  # epochs where lr *= lr_gamma
     lr_gamma: float = 0.1
+    augmentation: str = "none"  # "crop_flip": CIFAR's random crop (pad 4) and horizontal flip
+
+
+def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
+    """Random crop of each image from its zero-padded copy (``pad`` pixels each side) and a
+    random horizontal flip, batched on the device (Mao et al.'s and Madry et al.'s CIFAR-10
+    augmentation: ``resize_image_with_crop_or_pad`` to 40, random 32x32 crop, random flip).
+    Draws from torch's global RNG, which the checkpoint saves, so a resumed run augments alike."""
+    batch, _, height, width = x.shape
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    top = torch.randint(0, 2 * pad + 1, (batch, 1, 1), device=x.device)
+    left = torch.randint(0, 2 * pad + 1, (batch, 1, 1), device=x.device)
+    rows = top + torch.arange(height, device=x.device)[None, :, None]        # (B, H, 1)
+    cols = left + torch.arange(width, device=x.device)[None, None, :]        # (B, 1, W)
+    flip = torch.rand(batch, 1, 1, device=x.device) < 0.5
+    cols = torch.where(flip, left + width - 1 - torch.arange(width, device=x.device)[None, None, :],
+                       cols)
+    batch_index = torch.arange(batch, device=x.device)[:, None, None]
+    return padded.permute(0, 2, 3, 1)[batch_index, rows, cols].permute(0, 3, 1, 2).contiguous()
+
+
+AUGMENTATIONS = {"none": lambda x: x, "crop_flip": crop_flip}
 
 
 def _optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -99,6 +121,10 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
             log.warning("ignoring checkpoint %s: written by a different configuration",
                         checkpoint_path)
 
+    if settings.augmentation not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation '{settings.augmentation}' "
+                         f"({', '.join(AUGMENTATIONS)})")
+    augment = AUGMENTATIONS[settings.augmentation]
     method.setup(model, splits)
     model = perf.to_layout(model, performance)
     step_model = perf.training_model(model, performance)
@@ -115,7 +141,8 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
                    total=-(-n // settings.batch_size), desc=f"epoch {epoch + 1}/{settings.epochs}",
                    file=sys.stderr, disable=not progress, mininterval=2.0)
         for batch_index, index in enumerate(bar):
-            x, y = perf.to_layout(splits.x_train[index], performance), splits.y_train[index]
+            x = perf.to_layout(augment(splits.x_train[index]), performance)
+            y = splits.y_train[index]
             with perf.training_autocast(device, performance):
                 loss, batch_correct = method.loss(step_model, x, y)
             optimizer.zero_grad(set_to_none=True)

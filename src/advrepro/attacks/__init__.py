@@ -82,6 +82,18 @@ def check_budget(x: torch.Tensor, x_adv: torch.Tensor, norm: str | None, eps: fl
                               f"{eps:.6g} (largest {worst:.6g})")
 
 
+def decision(model: nn.Module, x: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:
+    """The labels the model really predicts for ``x``: its ``classify`` (DunDi's two-step oracle
+    vote, not the argmax of its differentiable relaxation), or the argmax of ``logits`` (already
+    computed on ``x``) for a plain classifier, without another forward pass."""
+    from advrepro.models import Classifier
+
+    classify = getattr(type(model), "classify", None)
+    if classify is None or (logits is not None and classify is Classifier.classify):
+        return (logits if logits is not None else model(x)).argmax(1)
+    return model.classify(x.detach())
+
+
 class Attack:
     """Base class. Subclasses set ``norm`` and implement ``generate`` (one run)."""
 
@@ -119,7 +131,7 @@ class Attack:
             # adversarial example only where the earlier one still failed to fool the model.
             for _ in range(self.restarts - 1):
                 with torch.no_grad():
-                    still_correct = self.model(x_adv).argmax(1) == y
+                    still_correct = decision(self.model, x_adv) == y
                 if not still_correct.any():
                     break
                 candidate = self.generate(x, y)

@@ -4,7 +4,9 @@ L-inf ball of radius ``eps`` and to [0, 1]. Feinman et al.'s settings: MNIST eps
 CIFAR-10 eps 0.05, step 0.005; 50 iterations.
 
 - iFGSM-a (``stop_at_misclassification: true``, Feinman's BIM-A): each example stops at the first
-  step where the model misclassifies it, so it is not perturbed further. Vectorised: a mask of
+  step where the model misclassifies it, so it is not perturbed further. "Misclassifies" is
+  the model's real decision (``attacks.decision``): for DunDi attacked white-box (threat b)
+  its two-step oracle vote, not the argmax of the relaxation the gradients come from. Vectorised: a mask of
   still-correct examples scales the step; no loop over examples.
 - iFGSM-b (``false``, BIM-B): every example takes all ``steps``.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from advrepro.attacks import ATTACKS, Attack
+from advrepro.attacks import ATTACKS, Attack, decision
 
 
 @ATTACKS.register("ifgsm")
@@ -36,7 +38,8 @@ class IterativeFGSM(Attack):
             x_adv.requires_grad_(True)
             logits = self.model(x_adv)
             if stop:
-                moving = moving & (logits.argmax(1) == y)  # once fooled, frozen for good
+                # once fooled, frozen for good
+                moving = moving & (decision(self.model, x_adv, logits) == y)
                 if not moving.any():
                     break
             (grad,) = torch.autograd.grad(F.cross_entropy(logits, y, reduction="sum"), x_adv)

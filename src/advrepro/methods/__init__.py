@@ -48,7 +48,10 @@ class Method:
     def prepare_model(self, model: nn.Module, splits, init_model: nn.Module | None) -> None:
         """Called on the freshly built model before training (e.g. load and freeze a
         pre-trained backbone, pick oracle images); ``init_model`` is the model named by the
-        method's ``init_from`` option, if any."""
+        method's ``init_from`` option, if any. Default: fine-tune from its weights (TLA from
+        the AT checkpoint, as Mao et al.'s CIFAR config does)."""
+        if init_model is not None:
+            model.load_state_dict(init_model.state_dict())
 
     def finish(self, model: nn.Module, splits, seed: int) -> None:
         """Called after training, before the model is saved (DunDi stores its oracles here)."""

@@ -3,7 +3,11 @@ clean and PGD examples plus a penalty on the squared L2 distance between the cle
 adversarial logits of the same image.
 
     loss = (1 - adv_weight) * CE(f(x), y) + adv_weight * CE(f(x_adv), y)
-           + pairing_weight * mean ||f(x) - f(x_adv)||^2
+           + pairing_weight * mean over examples and classes of (f(x) - f(x_adv))^2
+
+The pairing term is the mean squared error over the logits, as Kannan et al.'s code computes it
+(``tf.losses.mean_squared_error`` on the two logit batches: a mean over classes too, not the
+squared L2 distance, which is ``classes`` times larger).
 
 Options: eps, alpha, steps (the PGD of the pairs), adv_weight (0.5: Kannan's mixed minibatch),
 pairing_weight (the logit-pairing lambda; an assumed 0.5, see docs/decisions.md).
@@ -35,5 +39,5 @@ class AdversarialLogitPairing(Method):
         logits_clean, logits_adv = model(torch.cat([x, x_adv])).split(len(y))
         ce = ((1 - self.adv_weight) * F.cross_entropy(logits_clean, y)
               + self.adv_weight * F.cross_entropy(logits_adv, y))
-        pairing = (logits_clean - logits_adv).pow(2).sum(1).mean()
+        pairing = (logits_clean - logits_adv).pow(2).mean()  # over examples and classes
         return ce + self.pairing_weight * pairing, logits_adv.argmax(1) == y

@@ -1,42 +1,73 @@
 """Triplet-loss adversarial training, TLA (Mao et al. 2019, "Metric Learning for Adversarial
-Robustness"): cross-entropy on PGD examples plus a triplet term on penultimate-layer
-embeddings, with the adversarial example as anchor, a clean example of the same class as
-positive and the hardest (most similar) clean example of another class in the batch as
-negative, plus feature-norm decay.
+Robustness"), as their code (train_update_fast_triplet.py, utils.py) computes it:
+cross-entropy on PGD examples plus triplet terms on penultimate-layer embeddings, the
+adversarial example as anchor, a clean image of the same class as positive and the most
+similar clean image of another class as negative:
 
-    loss = CE(f(x_adv), y) + triplet_weight * triplet(a, p, n) + norm_weight * norm
+    loss = CE(f(x_adv), y; label_smoothing)
+           + sum over triplet terms t of
+             triplet_weight * (triplet(a, p_t, n) + norm_weight * mean(a^2 + p_t^2 + n^2))
 
-Defaults from their public MNIST config (config_mnist.json): cosine distance, margin 0.05,
-triplet weight 0.5, norm weight 1e-4, adversarial-only cross-entropy. Options: eps, alpha,
-steps, margin, triplet_weight, norm_weight, distance, positive ("other": another clean image
-of the class, falling back to the clean twin when the batch has none; or "twin").
+with the mean over examples and embedding dimensions (their ``reduce_mean(a*a + p*p + n*n)``,
+inside the weighted triplet term: the effective norm weight is triplet_weight x norm_weight).
+
+Options (their config keys in brackets):
+- eps, alpha, steps, random_start: the PGD of the anchors;
+- margin [margin_list], triplet_weight [lamda_triplet], norm_weight [regularize_lambda];
+- distance: abs_cosine (their ``cos``: 1 - |cos|), cosine or euclidean;
+- positive: "other" (another clean image of the class [Use_A1_Ap_B], MNIST), "twin" (the
+  anchor's own clean image [Use_A_Ap_B]) or "both" (two terms, their CIFAR config);
+- negative_pool: 0 = mine the negative among the batch's clean images; N = among N random
+  clean training images embedded without gradient in eval mode, as their separate pool of
+  batch_size x mul_num images (50 on MNIST, 500 on CIFAR); the chosen ones are embedded
+  again in train mode with gradient;
+- label_smoothing: of the cross-entropy (their MNIST CNN's 0.1);
+- init_from: fine-tune from that method's trained model [finetuning: true, CIFAR].
 """
 
 import torch
 import torch.nn.functional as F
 
 from advrepro.attacks import build_attack
-from advrepro.losses import TripletMarginLoss, feature_norm_decay
+from advrepro.losses import TripletMarginLoss, mean_squared_feature
 from advrepro.methods import METHODS, Method
 from advrepro.methods.mining import hardest_negative, same_class_partner
+
+POSITIVES = ("other", "twin", "both")
 
 
 @METHODS.register("tla")
 class TripletLossAdversarialTraining(Method):
     def __init__(self, eps, alpha, steps, margin=0.05, triplet_weight=0.5, norm_weight=1e-4,
-                 distance="cosine", positive="other", random_start=True):
+                 distance="abs_cosine", positive="other", negative_pool=0, label_smoothing=0.0,
+                 random_start=True, init_from=None):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
-        if positive not in ("other", "twin"):
-            raise ValueError("positive must be 'other' or 'twin'")
+        if positive not in POSITIVES:
+            raise ValueError(f"positive must be one of {', '.join(POSITIVES)}")
         self.triplet = TripletMarginLoss(margin, distance)
         self.triplet_weight, self.norm_weight, self.positive = triplet_weight, norm_weight, positive
-
+        self.negative_pool, self.label_smoothing = negative_pool, label_smoothing
 
     def passes_per_epoch(self, train_size):
-        return train_size * (self.options["steps"] + 2)  # the PGD steps, adversarial and clean
+        # the PGD steps, adversarial and clean, and the negative pool's forward passes
+        return train_size * (self.options["steps"] + 2 + self.negative_pool / 50)
 
     def setup(self, model, splits):
         self.attack = build_attack("pgd", model, **self.options)
+        self.x_train, self.y_train = splits.x_train, splits.y_train
+
+    def _negatives(self, model, anchor, clean, y):
+        """Each anchor's hardest negative embedding (with gradient)."""
+        if not self.negative_pool:
+            return clean[hardest_negative(anchor, clean, y, y)]
+        pool = torch.randint(len(self.y_train), (self.negative_pool,), device=y.device)
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            pool_embeddings = model.embed(self.x_train[pool])
+        model.train(was_training)
+        chosen = pool[hardest_negative(anchor, pool_embeddings, y, self.y_train[pool])]
+        return model.embed(self.x_train[chosen])
 
     def loss(self, model, x, y):
         x_adv = self.attack(x, y)
@@ -44,11 +75,15 @@ class TripletLossAdversarialTraining(Method):
         embeddings = model.embed(torch.cat([x_adv, x]))
         anchor, clean = embeddings.split(len(y))
         logits = model.head(anchor)
-        positive_index = same_class_partner(y) if self.positive == "other" else None
-        positive = clean if positive_index is None else clean[positive_index]
-        negative = clean[hardest_negative(anchor, clean, y, y)]
-        loss = (F.cross_entropy(logits, y)
-                + self.triplet_weight * self.triplet(anchor, positive, negative)
-                + self.norm_weight * feature_norm_decay(anchor, positive, negative))
+        negative = self._negatives(model, anchor, clean, y)
+        positives = []
+        if self.positive in ("twin", "both"):
+            positives.append(clean)
+        if self.positive in ("other", "both"):
+            positives.append(clean[same_class_partner(y)])
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        for positive in positives:
+            loss = loss + self.triplet_weight * (
+                self.triplet(anchor, positive, negative)
+                + self.norm_weight * mean_squared_feature(anchor, positive, negative))
         return loss, logits.argmax(1) == y
-

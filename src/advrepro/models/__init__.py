@@ -44,6 +44,10 @@ class Classifier(nn.Module):
         """Decision-rule settings for one evaluation; plain classifiers have none (DunDi's
         oracle counts do not apply to its native models, whose Table 1 row is oracle-free)."""
 
+    def classifier_settings(self) -> dict:
+        """The decision rule's settings in force (recorded with every evaluation)."""
+        return {}
+
     @torch.no_grad()
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Predicted labels. Differs from ``forward().argmax(1)`` only for models whose real

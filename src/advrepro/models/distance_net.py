@@ -78,6 +78,9 @@ class DistanceNet(Classifier):
         self.m = m if m is not None else self.m
         self.k = k if k is not None else self.k
 
+    def classifier_settings(self) -> dict:
+        return {"n": self.n, "m": self.m, "k": self.k}
+
     def _oracle_embeddings(self) -> torch.Tensor:
         if not bool(self.oracles_set):
             raise RuntimeError("DistanceNet has no oracle images; train it with the dundi method")

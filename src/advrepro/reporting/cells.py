@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from advrepro.metrics import mean_std
-from advrepro.reporting.reported import find_reported, parse_number
-from advrepro.reporting.verdict import comparability, verdict
+from advrepro.reporting.reported import find_reported
+from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
 
 NOT_RUN = "not yet run"          # the config does not train this method
 NOT_EVALUATED = "not evaluated"  # the attack is not configured for this model
@@ -55,6 +55,7 @@ class Column:
     x: float | None = None
     series: str | None = None
     reported_eps_scale: float | None = None
+    metric: str = "accuracy"
 
 
 def _short(experiment: dict) -> str:
@@ -96,7 +97,8 @@ def expand_columns(spec: dict, experiments: dict) -> list[Column]:
         attacks = column["attack"] if isinstance(column["attack"], list) else [column["attack"]]
         columns.append(Column(column["label"], attacks, column.get("combine", "mean"),
                               dict(column.get("reported", {})), column.get("x"),
-                              column.get("series"), column.get("reported_eps_scale")))
+                              column.get("series"), column.get("reported_eps_scale"),
+                              column.get("metric", "accuracy")))
     return columns
 
 
@@ -123,18 +125,25 @@ def required_records(spec: dict, experiments: dict) -> list[tuple[str, str, int,
     return list(needed)
 
 
-def _seed_value(records: dict, members: list[Member], column: Column, seed: int) -> float | None:
-    """The cell's accuracy (%) for one seed; None if a record is missing."""
-    values = []
-    for member in members:
-        found = [records.get((member.experiment, member.method, seed, a)) for a in column.attacks]
-        if any(r is None for r in found):
-            return None
-        if column.combine == "worst":
-            survived = [all(flags) for flags in zip(*(r["correct"] for r in found))]
+def _cell_records(records: dict, members: list[Member], column: Column,
+                  seed: int) -> list[dict] | None:
+    """Every record behind one seed of a cell; None if one is missing."""
+    found = [records.get((member.experiment, member.method, seed, attack))
+             for member in members for attack in column.attacks]
+    return None if any(r is None for r in found) else found
+
+
+def _seed_value(found: list[dict], column: Column) -> float:
+    """The cell's metric (%) for one seed from its records (members x attacks, in order)."""
+    if column.combine == "worst":  # per member: an example counts if it survives every attack
+        per_member = [found[i:i + len(column.attacks)]
+                      for i in range(0, len(found), len(column.attacks))]
+        values = []
+        for group in per_member:
+            survived = [all(flags) for flags in zip(*(r["correct"] for r in group))]
             values.append(100.0 * sum(survived) / len(survived))
-        else:
-            values += [100.0 * r["accuracy"] for r in found]
+    else:
+        values = [100.0 * r[METRIC_FIELDS[column.metric]] for r in found]
     return sum(values) / len(values)
 
 
@@ -161,31 +170,8 @@ def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Ro
     return find_reported(reported, spec["paper"], spec["item"], method, selector, prefer)
 
 
-def _not_comparable(scale: str, experiments: dict, row: Row, column: Column,
-                    paper_row) -> str | None:
-    if row.not_comparable:
-        return row.not_comparable
-    for member in row.members:
-        exp = experiments[member.experiment]
-        params = dict(exp["attacks"][column.attacks[0]].get("params", {})
-                      if len(column.attacks) == 1 else {})
-        if "gamma" in params:  # JSMA's budget: the fraction of input values it may change
-            params.setdefault("eps", params["gamma"])
-        paper_row = dict(paper_row)
-        if column.reported_eps_scale and paper_row.get("eps"):
-            # a budget printed on another scale (MCT Table 3's "L2 = 32" on 0-255 pixels)
-            paper_row["eps"] = str(parse_number(paper_row["eps"]) / column.reported_eps_scale)
-        paper_architecture = paper_row.get("architecture", "") if len(row.members) == 1 else ""
-        reason = comparability(scale, exp["dataset"], exp["paper_dataset"],
-                               exp.get("paper_architecture", exp["architecture"]),
-                               paper_architecture, params, paper_row)
-        if reason:
-            return reason
-    return None
-
-
-def build_cells(records: list[dict], spec: dict, experiments: dict, reported: pd.DataFrame,
-                scale: str) -> pd.DataFrame:
+def build_cells(records: list[dict], spec: dict, experiments: dict,
+                reported: pd.DataFrame) -> pd.DataFrame:
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
     verdict, status, and what was run."""
     by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
@@ -193,9 +179,13 @@ def build_cells(records: list[dict], spec: dict, experiments: dict, reported: pd
     for row in expand_rows(spec, experiments):
         seeds = sorted(set.intersection(*(set(experiments[m.experiment]["seeds"])
                                            for m in row.members)))
+        protocol = list(spec.get("protocol", [])) + [
+            entry for name in dict.fromkeys(m.experiment for m in row.members)
+            for entry in experiments[name].get("protocol", [])]
         for column in expand_columns(spec, experiments):
-            values = {s: _seed_value(by_key, row.members, column, s) for s in seeds}
-            values = {s: v for s, v in values.items() if v is not None}
+            found = {s: _cell_records(by_key, row.members, column, s) for s in seeds}
+            found = {s: f for s, f in found.items() if f is not None}
+            values = {s: _seed_value(f, column) for s, f in found.items()}
             mean, std = mean_std(list(values.values()))
             paper_row = _reported_row(reported, spec, experiments, row, column)
             reported_value = float(paper_row["value"]) if paper_row is not None else math.nan
@@ -204,10 +194,14 @@ def build_cells(records: list[dict], spec: dict, experiments: dict, reported: pd
                 judgement = ""
             elif paper_row is None:
                 judgement = "no reported value"
+            elif row.not_comparable:
+                judgement = f"not comparable: {row.not_comparable}"
             else:
-                reason = _not_comparable(scale, experiments, row, column, paper_row)
+                reason, assumptions = judge_protocol(
+                    [r for f in found.values() for r in f], paper_row, protocol,
+                    column.metric, column.reported_eps_scale)
                 judgement = (f"not comparable: {reason}" if reason
-                             else verdict(mean, std, reported_value))
+                             else verdict(mean, std, reported_value, assumptions))
             first = experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {})
             params = first.get("params", {})
             table.append({
@@ -220,7 +214,9 @@ def build_cells(records: list[dict], spec: dict, experiments: dict, reported: pd
                 "restarts": params.get("restarts", 1),
                 "n_seeds": len(values), "seeds": " ".join(str(s) for s in values),
                 "ours_mean": mean, "ours_std": std, "reported": reported_value,
-                "difference": mean - reported_value, "verdict": judgement, "status": status,
+                "difference": mean - reported_value, "metric": column.metric,
+                "reported_metric": paper_row["metric"] if paper_row is not None else "",
+                "verdict": judgement, "status": status,
             })
     return pd.DataFrame(table)
 

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from advrepro.registry import function_registry
+from advrepro.reporting.verdict import outcome
 
 CHECKS = {}
 
@@ -113,7 +114,7 @@ def _matches_reported(table: pd.DataFrame, claim: dict) -> tuple[bool | None, st
                 f"{cell.verdict}")
     if str(cell.verdict).startswith("not comparable") or cell.verdict == "no reported value":
         return None, evidence
-    return cell.verdict in claim.get("accept", ["reproduced"]), evidence
+    return outcome(cell.verdict) in claim.get("accept", ["reproduced"]), evidence
 
 
 def scope(table: pd.DataFrame) -> str:

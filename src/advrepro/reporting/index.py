@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from advrepro.reporting.verdict import outcome
+
 # kind -> (rule, script, library module): the three steps from an artifact to its code
 KINDS = {
     "table": ("table", "workflow/scripts/table.py", "advrepro.reporting.cells, .tables"),
@@ -35,8 +37,8 @@ def status(kind: str, csv_path: str | Path) -> str:
         standin = first.dataset != first.paper_dataset
         where = f"{first.scale} scale" + (f", stand-in {first.dataset}" if standin else "") + ": "
     if kind in ("table", "figure"):
-        verdicts = Counter("not comparable" if str(v).startswith("not comparable") else str(v)
-                           for v in table.verdict.fillna("") if v and v != "no reported value")
+        verdicts = Counter(outcome(v) for v in table.verdict.fillna("")
+                           if v and v != "no reported value")
         missing = int((table.status != "ok").sum())
         parts = [f"{n} {v}" for v, n in verdicts.most_common()]
         return where + (", ".join(parts) or "nothing reported to compare") + (

@@ -82,9 +82,11 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
         lines.append(f"| {row.row} | {row.column} | {row.members} | {attack_as_run(row)} | "
                      f"{row.seeds or '—'} | {_ours(row)} | {_fmt(row.reported)} | "
                      f"{_fmt(row.difference)} | {row.verdict or '—'} |")
-    lines += ["", "Verdict rule (docs/verdicts.md): reproduced when |ours − reported| ≤ "
-              "max(2·std, 1 point) and dataset, architecture, scale and attack budget match the "
-              "paper; otherwise higher/lower, or not comparable with the reason.", ""]
+    lines += ["", "Verdict rule (docs/verdicts.md): a verdict only where every setting in the "
+              "records (data and sizes, architecture, training, attack, threat, metric) matches "
+              "what the paper prints or states; then reproduced when |ours − reported| ≤ "
+              "max(2·std, 1 point), otherwise higher/lower; \"under A3\" names the assumptions "
+              "of docs/decisions.md it rests on; otherwise not comparable with the setting.", ""]
     return "\n".join(lines)
 
 
