@@ -8,11 +8,31 @@ import pandas as pd
 import pytest
 
 from advrepro.reporting import cells, reported, tables
-from advrepro.reporting.verdict import comparability, verdict
+from advrepro.reporting.verdict import judge_protocol, outcome, verdict
 
 from conftest import REPORTED_CSV
 
-PAPER_ROW = {"eps": "0.3", "steps": "40", "restarts": "1", "architecture": "mnist_cnn"}
+PAPER_ROW = {"dataset": "mnist", "architecture": "mao_mnist_large", "eps": "0.3", "steps": "40",
+             "restarts": "1", "setting": "whitebox", "metric": "accuracy"}
+
+
+def full_record(**changes) -> dict:
+    """An evaluation record of a paper-scale run, as jobs.attack_and_record writes it."""
+    record = {"experiment": "mnist_mao", "method": "AT", "attack": "pgd40", "seed": 0,
+              "dataset": "mnist", "paper_dataset": "mnist", "architecture": "mao_mnist_large",
+              "scale": "paper", "threat": "whitebox", "test_size": None, "classifier": {},
+              "params": {"eps": 0.3, "alpha": 0.01, "steps": 40}, "source_training": None,
+              "training": {"method": "AT", "method_class": "pgd_at", "train_size": None,
+                           "method_options": {"eps": 0.3}, "epochs_trained": 50,
+                           "train": {"epochs": 50, "batch_size": 50}},
+              "accuracy": 0.9, "hardware": "CPU x", "correct": []}
+    for path, value in changes.items():  # "training__epochs_trained" -> record["training"][...]
+        *parents, last = path.split("__")
+        target = record
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return record
 
 
 def test_verdict_rule():
@@ -20,28 +40,70 @@ def test_verdict_rule():
     assert verdict(90.0, 3.0, 95.0) == "reproduced"      # within 2 std
     assert verdict(90.0, 0.1, 95.0) == "lower"
     assert verdict(99.0, 0.1, 95.0) == "higher"
+    assert verdict(97.0, 0.2, 97.5, ["A1", "A10"]) == "reproduced under A1, A10"
+    assert outcome("reproduced under A1, A10") == "reproduced"
+    assert outcome("not comparable: demo scale") == "not comparable"
 
 
-def test_matching_settings_are_comparable():
-    run = {"eps": 0.3, "steps": 40}
-    assert comparability("paper", "mnist", "mnist", "mnist_cnn", "mnist_cnn", run, PAPER_ROW) is None
+def test_a_record_of_the_paper_experiment_is_comparable():
+    assert judge_protocol([full_record()], PAPER_ROW, []) == (None, [])
 
 
-@pytest.mark.parametrize("scale,dataset,run,reason", [
-    ("paper", "fashion_mnist", {"eps": 0.3, "steps": 40}, "stand-in"),
-    ("demo", "mnist", {"eps": 0.3, "steps": 40}, "demo scale"),
-    ("paper", "mnist", {"eps": 0.3, "steps": 10}, "steps 10 run"),
-    ("paper", "mnist", {"eps": 0.1, "steps": 40}, "eps 0.1 run"),
-    ("paper", "mnist", {"eps": 0.3, "steps": 40, "restarts": 2}, "restarts 2 run"),
+STATED = [{"setting": "training.train.epochs", "value": 50, "assumption": "A1"},
+          {"setting": "training.method_options.eps", "value": 0.3, "where": "Sec. 4",
+           "quote": "eps 0.3"}]
+
+
+@pytest.mark.parametrize("changes,reason", [
+    ({"dataset": "fashion_mnist"}, "stand-in data (fashion_mnist for mnist)"),
+    ({"scale": "demo"}, "demo scale"),
+    ({"test_size": 1000}, "test subset of 1000"),
+    ({"training__train_size": 5000}, "training subset of 5000"),
+    ({"training__epochs_trained": 3}, "trained 3 of 50 epochs"),
+    ({"training": {}}, "carries no training protocol"),
+    ({"architecture": "mnist_cnn"}, "architecture mnist_cnn, paper mao_mnist_large"),
+    ({"params": {"eps": 0.3, "steps": 10}}, "steps 10 run, 40 printed"),
+    ({"params": {"eps": 0.1, "steps": 40}}, "eps 0.1 run, 0.3 printed"),
+    ({"params": {"eps": 0.3, "steps": 40, "restarts": 2}}, "restarts 2 run, 1 printed"),
+    ({"threat": "transfer"}, "threat transfer, paper whitebox"),
+    ({"training__train": {"epochs": 20, "batch_size": 50}, "training__epochs_trained": 20},
+     "training.train.epochs 20 run, 50 (assumption A1)"),
+    ({"training__method_options": {"eps": 0.1}}, "training.method_options.eps 0.1 run, 0.3 (Sec. 4)"),
 ])
-def test_stand_ins_and_other_settings_never_get_a_verdict(scale, dataset, run, reason):
-    assert reason in comparability(scale, dataset, "mnist", "mnist_cnn", "mnist_cnn", run, PAPER_ROW)
+def test_every_departure_from_the_protocol_withholds_the_verdict(changes, reason):
+    found, assumptions = judge_protocol([full_record(), full_record(seed=1, **changes)],
+                                        PAPER_ROW, STATED)
+    assert found is not None and reason in found and assumptions == []
 
 
-def test_eps_fraction_matches():
-    row = {"eps": "8/255", "steps": "20", "restarts": "20"}
-    run = {"eps": 8 / 255, "steps": 20, "restarts": 20}
-    assert comparability("paper", "cifar10", "cifar10", "cifar_cnn", "", run, row) is None
+def test_assumptions_that_held_are_named_and_filters_select_records():
+    assert judge_protocol([full_record()], PAPER_ROW, STATED) == (None, ["A1"])
+    elsewhere = [{"setting": "params.random_start", "value": True, "attacks": ["fgsm"],
+                  "assumption": "A9"},
+                 {"setting": "classifier.n", "value": 10, "methods": ["DunDi_R"],
+                  "where": "Sec. 4.1", "quote": "10 oracles"}]
+    assert judge_protocol([full_record()], PAPER_ROW, elsewhere) == (None, [])
+
+
+def test_printed_settings_oracle_count_metric_and_transfer_are_checked():
+    oracle_row = {**PAPER_ROW, "setting": "oracle=10", "eps": "", "steps": "", "restarts": ""}
+    assert judge_protocol([full_record(classifier={"n": 10})], oracle_row, [])[0] is None
+    assert "oracle 20 run, 10 printed" in judge_protocol([full_record(classifier={"n": 20})],
+                                                         oracle_row, [])[0]
+    auc_row = {**PAPER_ROW, "metric": "auc"}
+    assert judge_protocol([full_record()], auc_row, [])[0] == "metric accuracy, paper auc"
+    assert judge_protocol([full_record(auc=0.9)], auc_row, [], metric="auc")[0] is None
+    transfer_row = {**PAPER_ROW, "setting": "blackbox_transfer"}
+    assert judge_protocol([full_record(threat="transfer")], transfer_row, [])[0] is None
+
+
+def test_eps_fraction_and_printed_scale_match():
+    row = {**PAPER_ROW, "eps": "8/255", "steps": "20", "restarts": "20"}
+    record = full_record(params={"eps": 8 / 255, "steps": 20, "restarts": 20})
+    assert judge_protocol([record], row, [])[0] is None
+    scaled = {**PAPER_ROW, "eps": "32", "steps": "20"}
+    assert judge_protocol([full_record(params={"eps": 32 / 255, "steps": 20})], scaled, [],
+                          eps_scale=255)[0] is None
 
 
 def test_find_reported_reads_the_csv():
@@ -53,8 +115,8 @@ def test_find_reported_reads_the_csv():
         reported.find_reported(table, "mct", "table1", "AT", {"attack": "pgd", "steps": 100})
 
 
-def _experiment(dataset):
-    return {"dataset": dataset, "paper_dataset": "mnist", "architecture": "mnist_cnn",
+def _experiment(dataset, architecture="mao_mnist_large"):
+    return {"dataset": dataset, "paper_dataset": "mnist", "architecture": architecture,
             "methods": {"AT": {}}, "seeds": [0, 1],
             "attacks": {"pgd40": {"class": "pgd", "params": {"eps": 0.3, "steps": 40}}}}
 
@@ -64,15 +126,16 @@ SPEC = {"paper": "mct", "item": "table1", "title": "T1", "experiment": "mnist",
         "columns": [{"label": "PGD_40", "attack": "pgd40", "reported": {"attack": "pgd", "steps": 40}}]}
 
 
-def _records(accuracies, method="AT", attack="pgd40", experiment="mnist", correct=None):
-    return [{"experiment": experiment, "method": method, "attack": attack, "seed": s,
-             "accuracy": a, "hardware": "CPU x", "correct": (correct or [])}
+def _records(accuracies, method="AT", attack="pgd40", experiment="mnist", correct=None,
+             **changes):
+    return [full_record(experiment=experiment, method=method, attack=attack, seed=s,
+                        accuracy=a, correct=correct or [], **changes)
             for s, a in enumerate(accuracies)]
 
 
-def _cells(records, experiment, scale="paper", spec=SPEC):
+def _cells(records, experiment, spec=SPEC):
     return cells.build_cells(records, spec, {"mnist": experiment},
-                             reported.load_reported(REPORTED_CSV), scale)
+                             reported.load_reported(REPORTED_CSV))
 
 
 def test_table_gives_verdict_only_when_comparable():
@@ -83,16 +146,36 @@ def test_table_gives_verdict_only_when_comparable():
     at = real[real.row == "AT"].iloc[0]
     assert at.verdict == "reproduced" and math.isclose(at.ours_mean, target)
     assert real[real.row == "MCT"].iloc[0].status == cells.NOT_RUN
-    standin = _cells(records, _experiment("fashion_mnist"))
+    standin = _cells(_records([0.9, 0.9], dataset="fashion_mnist"), _experiment("fashion_mnist"))
     assert standin.iloc[0].verdict.startswith("not comparable: stand-in")
-    demo = _cells(records, _experiment("mnist"), scale="demo")
+    demo = _cells(_records([0.9, 0.9], scale="demo"), _experiment("mnist"))
     assert demo.iloc[0].verdict == "not comparable: demo scale"
     far = _cells(_records([0.5, 0.5]), _experiment("mnist"))
     assert far.iloc[0].verdict == "lower"
 
 
+def test_copied_rows_are_judged_only_on_the_network_they_were_measured_on():
+    """MCT Table 1's AT row is Mao et al.'s network's: AT on the MCT network is not it."""
+    records = _records([0.9, 0.9], architecture="mnist_cnn")
+    cell = _cells(records, _experiment("mnist", "mnist_cnn")).iloc[0]
+    assert cell.verdict == "not comparable: architecture mnist_cnn, paper mao_mnist_large"
+
+
+def test_protocol_entries_of_the_experiment_and_the_artifact_are_applied():
+    stated = {"setting": "training.train.epochs", "value": 50, "assumption": "A1"}
+    spec = {**SPEC, "protocol": [{"setting": "params.alpha", "value": 0.01, "assumption": "A4"}]}
+    csv = reported.load_reported(REPORTED_CSV)
+    target = float(reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"])
+    experiment = {**_experiment("mnist"), "protocol": [stated]}
+    cell = _cells(_records([target / 100] * 2), experiment, spec=spec).iloc[0]
+    assert cell.verdict == "reproduced under A1, A4"
+    short = _records([target / 100] * 2, training__train={"epochs": 20}, training__epochs_trained=20)
+    cell = _cells(short, experiment, spec=spec).iloc[0]
+    assert cell.verdict == "not comparable: training.train.epochs 20 run, 50 (assumption A1)"
+
+
 def test_markdown_carries_banner_and_stamp():
-    table = _cells(_records([0.9, 0.8]), _experiment("fashion_mnist"), scale="demo")
+    table = _cells(_records([0.9, 0.8], scale="demo"), _experiment("fashion_mnist"))
     stamp = {"scale": "demo", "dataset": "fashion_mnist", "paper_dataset": "mnist", "seeds": "0, 1",
              "config hash": "abc", "commit": "def", "hardware": "CPU x"}
     text = tables.render_markdown(table, SPEC, stamp)
@@ -128,12 +211,12 @@ def test_rows_of_several_models_average_them_and_find_their_reported_row():
                                       for m in ("DunDi_R", "DunDi_P")],
          "reported": {"method": "DunDi", "setting": "mean_of_6_models"}}],
         "columns": [{"label": "FGSM", "attack": "fgsm_native", "reported": {"attack": "fgsm"}}]}
-    records = [{"experiment": e, "method": m, "attack": "fgsm_native", "seed": 0,
-                "accuracy": a, "hardware": "h"}
+    records = [full_record(experiment=e, method=m, attack="fgsm_native", accuracy=a,
+                           architecture=e, params={"eps": 0.3}, threat="transfer")
                for (e, m), a in zip([(e, m) for e in experiments for m in ("DunDi_R", "DunDi_P")],
                                     [0.9, 0.8, 0.7, 0.6])]
-    cell = cells.build_cells(records, spec, experiments, reported.load_reported(REPORTED_CSV),
-                             "paper").iloc[0]
+    cell = cells.build_cells(records, spec, experiments,
+                             reported.load_reported(REPORTED_CSV)).iloc[0]
     assert math.isclose(cell.ours_mean, 75.0) and cell.reported > 0
     assert cell.verdict in ("reproduced", "higher", "lower")
 

@@ -31,6 +31,9 @@ METHODS = {
     "pgd_at": {"eps": 0.1, "alpha": 0.05, "steps": 2},
     "alp": {"eps": 0.1, "alpha": 0.05, "steps": 2},
     "tla": {"eps": 0.1, "alpha": 0.05, "steps": 2},
+    # Mao et al.'s CIFAR form: two triplet terms, negatives from a random pool, smoothing
+    "tla_both_pool": {"eps": 0.1, "alpha": 0.05, "steps": 2, "positive": "both",
+                      "negative_pool": 16, "label_smoothing": 0.1},
     "mct": {"sigma": 0.1},
     "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
     "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
@@ -42,7 +45,8 @@ METHODS = {
 
 
 def method(name):
-    return build_method("mct" if name.startswith("mct") else name, **METHODS[name])
+    variant_of = next((c for c in ("mct", "tla") if name.startswith(c)), name)
+    return build_method(variant_of, **METHODS[name])
 
 
 @pytest.mark.parametrize("method_name", sorted(METHODS))
@@ -69,6 +73,31 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for name, tensor in reference.state_dict().items():
         assert torch.equal(tensor, resumed.state_dict()[name]), name
+
+
+def test_kill_and_resume_with_crop_and_flip_gives_identical_weights(tiny_splits, tmp_path):
+    """The augmentation draws from the RNG the checkpoint saves, so a resumed run augments
+    the remaining batches exactly as an uninterrupted one."""
+    settings = TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=3, augmentation="crop_flip")
+    reference = fresh_model(tiny_splits)
+    fit(reference, method("standard"), tiny_splits, settings, tmp_path / "a.pt", progress=False)
+
+    def kill(epoch, batch):
+        if epoch == 1 and batch == 0:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        fit(fresh_model(tiny_splits), method("standard"), tiny_splits, settings,
+            tmp_path / "b.pt", progress=False, after_batch=kill)
+    resumed = fresh_model(tiny_splits)
+    fit(resumed, method("standard"), tiny_splits, settings, tmp_path / "b.pt", progress=False)
+    unaugmented = fresh_model(tiny_splits)
+    fit(unaugmented, method("standard"), tiny_splits,
+        TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=3), tmp_path / "c.pt", progress=False)
+    for name, tensor in reference.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
+    assert not all(torch.equal(t, unaugmented.state_dict()[n])
+                   for n, t in reference.state_dict().items())
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(tiny_splits, tmp_path):
@@ -126,7 +155,8 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     from advrepro import io, jobs
 
     data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
-    run = {"method_class": "standard", "method_options": {}, "architecture": "lenet1",
+    run = {"experiment": "tiny", "method": "Native", "dataset": "tiny", "scale": "test",
+           "method_class": "standard", "method_options": {}, "architecture": "lenet1",
            "train_size": None, "test_size": None,
            "train": {"epochs": 2, "batch_size": 32, "lr": 1e-3}}
     checkpoint, model, history = tmp_path / "ckpt.pt", tmp_path / "model.pt", tmp_path / "model.json"
@@ -153,3 +183,7 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     rerun = train_job()  # nothing to resume from: both epochs are trained again, from the seed
     assert [h["epoch"] for h in rerun] == [1, 2] and not checkpoint.exists()
     assert all(torch.equal(v, load_torch(model)["state_dict"][k]) for k, v in first_weights.items())
+    # the model carries how it was trained; its evaluation records copy it (the verdict rule)
+    protocol = load_torch(model)["training"]
+    assert protocol["epochs_trained"] == 2 and protocol["train"] == run["train"]
+    assert protocol["method_class"] == "standard" and protocol["train_examples"] == 96

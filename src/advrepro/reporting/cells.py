@@ -170,6 +170,22 @@ def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Ro
     return find_reported(reported, spec["paper"], spec["item"], method, selector, prefer)
 
 
+def reported_coverage(artifacts: dict, experiments: dict,
+                      reported: pd.DataFrame) -> dict[int, list[tuple[str, str, str]]]:
+    """Which cells (artifact, row, column) each reported-CSV row is shown in: the check that
+    every printed number has its place in an artifact and every selector finds one row."""
+    covered: dict[int, list[tuple[str, str, str]]] = {}
+    for name, spec in artifacts.items():
+        if spec["paper"] == "ours" or spec.get("kind", "table") not in ("table", "figure"):
+            continue
+        for row in expand_rows(spec, experiments):
+            for column in expand_columns(spec, experiments):
+                paper_row = _reported_row(reported, spec, experiments, row, column)
+                if paper_row is not None:
+                    covered.setdefault(paper_row.name, []).append((name, row.label, column.label))
+    return covered
+
+
 def build_cells(records: list[dict], spec: dict, experiments: dict,
                 reported: pd.DataFrame) -> pd.DataFrame:
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
