@@ -188,3 +188,25 @@ def test_paper_config_copied_rows_run_on_mao_et_al_s_networks(paper_config):
     for name in ("cifar", "cifar_mao", "cifar_resnet50", "cifar_densenet121", "cifar_sigma"):
         assert experiments[name]["train"]["augmentation"] == "crop_flip", name
     assert experiments["cifar_mao"]["methods"]["TLA"]["options"]["init_from"] == "AT"
+
+
+def test_auc_is_sklearn_s_macro_one_vs_rest_roc_auc():
+    from sklearn.metrics import roc_auc_score
+
+    from advrepro.metrics import macro_ovr_auc
+
+    torch.manual_seed(0)
+    labels = torch.arange(60) % 3
+    scores = (torch.randn(60, 3) + F.one_hot(labels, 3)).softmax(1)
+    scores[:4] = scores[4]  # ties
+    expected = roc_auc_score(labels.numpy(), scores.numpy(), multi_class="ovr", average="macro")
+    assert macro_ovr_auc(scores, labels) == pytest.approx(expected, rel=1e-9)
+
+
+def test_evaluation_records_the_auc_beside_the_accuracy(tiny_splits):
+    from advrepro.evaluation import evaluate
+
+    model = _model(32)
+    clean = build_attack("clean", model)
+    result = evaluate(model, clean, tiny_splits.x_test, tiny_splits.y_test, 16, progress=False)
+    assert 0.0 <= result["auc"] <= 1.0 and 0.0 <= result["accuracy"] <= 1.0

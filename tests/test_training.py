@@ -187,3 +187,18 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     protocol = load_torch(model)["training"]
     assert protocol["epochs_trained"] == 2 and protocol["train"] == run["train"]
     assert protocol["method_class"] == "standard" and protocol["train_examples"] == 96
+
+
+def test_class_balanced_sampling_applies_to_every_method(tiny_splits, tmp_path):
+    """MCT Fig. 3: the baselines train on the same class-balanced batches as MCT."""
+    seen = []
+
+    class Recording(type(method("standard"))):
+        def loss(self, model, x, y):
+            seen.append(torch.bincount(y, minlength=10))
+            return super().loss(model, x, y)
+
+    fit(fresh_model(tiny_splits), Recording(), tiny_splits,
+        TrainSettings(epochs=1, batch_size=20, lr=1e-3, seed=0, sampling="class_balanced"),
+        tmp_path / "ckpt.pt", progress=False)
+    assert seen and all(torch.equal(counts, torch.full((10,), 2)) for counts in seen)

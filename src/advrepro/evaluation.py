@@ -6,7 +6,8 @@ model for transfer attacks) and the adversarial examples are classified by ``tar
 A model with a detector (``reject_label``, e.g. Feinman et al.'s KD+BU) defends an adversarial
 example by classifying it correctly or by rejecting it; a rejected clean or noisy input is an
 error. ``accuracy`` is that defence success rate; ``rejected`` the share rejected. Returns
-the tidy record fields plus per-example correctness (for worst-case-over-attacks and
+the tidy record fields (with ``auc``, the macro one-vs-rest ROC AUC of the softmax scores on
+the inputs as classified) plus per-example correctness (for worst-case-over-attacks and
 bootstrap intervals) and predictions (for confusion matrices); with ``keep_adversarial`` also
 the attacked examples' inputs as the model saw them (on the CPU, in test-set order).
 """
@@ -20,7 +21,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from advrepro.attacks import Attack
+from advrepro.attacks import Attack, decision
+from advrepro.metrics import macro_ovr_auc
 
 
 def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor,
@@ -33,6 +35,7 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
     predictions = torch.empty(len(y), dtype=torch.long, device=y.device)
     correct = torch.empty(len(y), dtype=torch.bool, device=y.device)
     rejected = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+    scores = None
     reject_label = getattr(target, "reject_label", None)
     kept = []
     started = time.perf_counter()
@@ -46,7 +49,11 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
             if keep_adversarial:
                 kept.append(x_adv[chosen].cpu())
         with torch.no_grad():
-            predicted = target.classify(x_adv)
+            probabilities = target(x_adv).softmax(1)   # argmax = logits' argmax
+            predicted = decision(target, x_adv, probabilities)
+        if scores is None:
+            scores = torch.empty(len(y), probabilities.shape[1], device=y.device)
+        scores[start:start + batch_size] = probabilities
         predictions[start:start + batch_size] = predicted
         correct[start:start + batch_size] = predicted == yb
         if reject_label is not None:
@@ -63,6 +70,8 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         "accuracy": correct.float().mean().item(),
         "count": len(y),
         "rejected": rejected.float().mean().item(),
+        # MCT Tables 3-4's "AUC score": macro one-vs-rest ROC AUC of the softmax scores
+        "auc": macro_ovr_auc(scores, y) if scores is not None else float("nan"),
         "seconds": seconds,
         "examples_per_second": len(y) / seconds,
         "correct": correct.cpu().to(torch.uint8).tolist(),

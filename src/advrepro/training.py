@@ -23,6 +23,7 @@ from advrepro import performance as perf
 from advrepro.data import Splits
 from advrepro.io import load_torch, save_torch
 from advrepro.methods import Method
+from advrepro.methods.mining import class_balanced_batches
 from advrepro.provenance import config_hash
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ class TrainSettings:
     lr_milestones: list[int] = field(default_factory=list)  # epochs where lr *= lr_gamma
     lr_gamma: float = 0.1
     augmentation: str = "none"  # "crop_flip": CIFAR's random crop (pad 4) and horizontal flip
+    # "method": the batch order the method asks for (random; class-balanced for MCT);
+    # "class_balanced": class-balanced batches for every method (MCT Fig. 3's comparison)
+    sampling: str = "method"
 
 
 def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
@@ -125,6 +129,8 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
         raise ValueError(f"unknown augmentation '{settings.augmentation}' "
                          f"({', '.join(AUGMENTATIONS)})")
     augment = AUGMENTATIONS[settings.augmentation]
+    if settings.sampling not in ("method", "class_balanced"):
+        raise ValueError(f"unknown sampling '{settings.sampling}' (method, class_balanced)")
     method.setup(model, splits)
     model = perf.to_layout(model, performance)
     step_model = perf.training_model(model, performance)
@@ -137,7 +143,11 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
         correct = torch.zeros((), device=device, dtype=torch.long)
         seen = 0
         started = time.perf_counter()
-        bar = tqdm(method.batches(splits.y_train, settings.batch_size, order_rng),
+        batches = (class_balanced_batches(splits.y_train, settings.batch_size,
+                                          splits.num_classes, order_rng)
+                   if settings.sampling == "class_balanced"
+                   else method.batches(splits.y_train, settings.batch_size, order_rng))
+        bar = tqdm(batches,
                    total=-(-n // settings.batch_size), desc=f"epoch {epoch + 1}/{settings.epochs}",
                    file=sys.stderr, disable=not progress, mininterval=2.0)
         for batch_index, index in enumerate(bar):
