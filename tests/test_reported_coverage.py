@@ -56,3 +56,19 @@ def test_the_abstract_claims_are_judged_against_the_abstract_rows(paper_config):
     abstract = table[(table.paper == "dundi") & (table.item == "abstract")]
     assert len(abstract) == 2
     assert all(covered.get(i) for i in abstract.index)
+
+
+def test_every_assumption_the_config_names_is_in_the_decisions_table(paper_config):
+    import re
+
+    text = (ROOT / "docs/decisions.md").read_text()
+    table_ids = re.findall(r"^\| (A\d+) \|", text, flags=re.M)
+    assert len(table_ids) == len(set(table_ids)), "an assumption id is listed twice"
+    entries = [entry for experiment in paper_config["experiments"].values()
+               for entry in experiment.get("protocol", [])]
+    entries += [entry for artifact in paper_config["artifacts"].values()
+                for entry in artifact.get("protocol", [])]
+    named = {entry["assumption"] for entry in entries if entry.get("assumption")}
+    assert named and named <= set(table_ids)
+    stated = [entry for entry in entries if not entry.get("assumption")]
+    assert stated and all(entry["quote"] for entry in stated)
