@@ -218,14 +218,18 @@ def build_cells(records: list[dict], spec: dict, experiments: dict,
                     column.metric, column.reported_eps_scale)
                 judgement = (f"not comparable: {reason}" if reason
                              else verdict(mean, std, reported_value, assumptions))
-            first = experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {})
+            # the attack as run: from a record where there is one, else as configured
+            ran = next(iter(found.values()), None)
+            first = ({"class": ran[0].get("attack_class"), "threat": ran[0].get("threat"),
+                      "params": ran[0].get("params") or {}} if ran else
+                     experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {}))
             params = first.get("params", {})
             table.append({
                 "row": row.label, "column": column.label, "x_row": row.x, "x": column.x,
                 "series": column.series,
                 "members": " ".join(f"{m.experiment}/{m.method}" for m in row.members),
                 "attacks": " ".join(column.attacks), "combine": column.combine,
-                "attack_class": first.get("class"), "threat": first.get("threat", "whitebox"),
+                "attack_class": first.get("class"), "threat": first.get("threat") or "whitebox",
                 "eps": params.get("eps"), "steps": params.get("steps"),
                 "restarts": params.get("restarts", 1),
                 "n_seeds": len(values), "seeds": " ".join(str(s) for s in values),

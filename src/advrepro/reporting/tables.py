@@ -27,6 +27,8 @@ def attack_as_run(row) -> str:
     """'pgd eps=0.3 steps=40 restarts=20 (transfer)', or the combined attack ids."""
     if len(row.attacks.split()) > 1:
         return f"{row.combine} of {row.attacks.replace(' ', ', ')}"
+    if _missing(row.attack_class) or not row.attack_class:
+        return "—"  # not run on this model
     run = f"{row.attack_class}"
     if not _missing(row.eps):
         run += f" eps={row.eps:g}"
