@@ -195,3 +195,24 @@ def test_digits32_is_a_cifar_shaped_stand_in(tmp_path):
     assert prepared["x_train"].shape[1:] == (3, 32, 32) and prepared["x_train"].dtype == torch.uint8
     assert len(prepared["x_train"]) + len(prepared["x_test"]) == 1797
     assert set(prepared["y_test"].tolist()) == set(range(10))
+
+
+def test_error_lists_only_what_is_wrong(idx_dataset, tmp_path):
+    """A mirror of re-compressed archives with one truncated: the error names that archive
+    alone, not the md5 of the archives accepted on their content, and the fix names only
+    the archive still missing."""
+    source, mirror, contents = idx_dataset
+    for name, raw in contents.items():
+        (mirror / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1, mtime=12345))
+    truncated = mirror / "train-images-idx3-ubyte.gz"
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    with pytest.raises(DataAcquisitionError) as error:
+        data.acquire(source, tmp_path / "raw", [str(mirror)], download=False)
+    message = str(error.value)
+    problems = message.split("problems seen:")[1].split("searched mirror folders")[0]
+    assert "train-images-idx3-ubyte.gz" in problems
+    for accepted in ("train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
+        assert accepted not in problems
+    fix = message.split("fix:")[1]
+    assert "train-images-idx3-ubyte.gz" in fix and "t10k-labels-idx1-ubyte.gz" not in fix
+    assert not list((tmp_path / "raw").glob("*.part"))

@@ -9,6 +9,7 @@ the same final weights as an uninterrupted run (bit-identical on CPU).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -90,6 +91,23 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
+def _readable_checkpoint(path: Path, device: torch.device) -> dict | None:
+    """The checkpoint at ``path``, or None. One that cannot be read (a disk error, a file cut
+    short outside our atomic writes) is set aside as ``*.corrupt``, named in the log, and the
+    run starts from scratch: only the last epoch's checkpoint is kept, so there is no older
+    good state to go back to, and rerunning would otherwise fail the same way forever."""
+    if not path.exists():
+        return None
+    try:
+        return load_torch(path, map_location=device)
+    except Exception as error:  # torch raises several types for a damaged file
+        aside = path.with_name(path.name + ".corrupt")
+        os.replace(path, aside)
+        log.warning("checkpoint %s cannot be read (%s: %s); moved to %s, training from "
+                    "scratch", path, type(error).__name__, error, aside)
+        return None
+
+
 def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSettings,
         checkpoint_path: str | Path, run_key: dict | None = None, progress: bool = True,
         after_batch: Callable[[int, int], None] | None = None,
@@ -111,8 +129,8 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
     torch.manual_seed(settings.seed)
 
     checkpoint_path = Path(checkpoint_path)
-    if checkpoint_path.exists():
-        state = load_torch(checkpoint_path, map_location=device)
+    state = _readable_checkpoint(checkpoint_path, device)
+    if state is not None:
         if state.get("key") == key:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])

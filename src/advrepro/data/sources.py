@@ -125,9 +125,12 @@ def _extract(archive: Archive, archive_path: Path, dest: Path, wanted: list[Data
         (target,) = wanted
         tmp = dest / (target.name + ".part")
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        with gzip.open(archive_path) as src, open(tmp, "wb") as out:
-            shutil.copyfileobj(src, out)
-        os.replace(tmp, dest / target.name)
+        try:
+            with gzip.open(archive_path) as src, open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out)
+            os.replace(tmp, dest / target.name)
+        finally:  # a .gz that cannot be unpacked leaves nothing behind
+            tmp.unlink(missing_ok=True)
     else:
         raise DataAcquisitionError(f"{archive_path}: unknown archive type")
 
@@ -135,27 +138,32 @@ def _extract(archive: Archive, archive_path: Path, dest: Path, wanted: list[Data
 def _copy_verified(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _try_archive(path: Path, archive: Archive, dest: Path, wanted: list[DataFile],
                  problems: list[str]) -> bool:
     """Unpack a candidate archive into ``dest`` if it (or what it unpacks to) verifies."""
-    archive_ok = archive.checksum.matches(path)
-    if not archive_ok:
-        problems.append(f"{path}: {archive.checksum.algorithm} is {archive.checksum.of(path)}, "
-                        f"published archive has {archive.checksum.digest}")
+    # A re-compressed archive (different bytes, same content) is accepted on its content, so
+    # its archive checksum is reported only when the content fails too.
+    archive_problem = ([] if archive.checksum.matches(path) else
+                       [f"{path}: {archive.checksum.algorithm} is {archive.checksum.of(path)}, "
+                        f"published archive has {archive.checksum.digest}"])
     try:
         _extract(archive, path, dest, wanted)
     except (OSError, EOFError, tarfile.TarError, gzip.BadGzipFile) as error:
-        problems.append(f"{path}: cannot be unpacked ({error})")
+        problems += archive_problem + [f"{path}: cannot be unpacked ({error})"]
         return False
     bad = [f for f in wanted if not (dest / f.name).is_file() or not f.checksum.matches(dest / f.name)]
+    if bad:
+        problems += archive_problem
     for f in bad:
         problems.append(f"{path} -> {f.name}: unpacked content does not match {f.checksum}")
         (dest / f.name).unlink(missing_ok=True)
-    # A re-compressed archive (different bytes, same content) is accepted on its content.
     return not bad
 
 
@@ -206,7 +214,8 @@ def acquire(source: DatasetSource, dest: str | Path, mirrors: list[str],
             + ("\nproblems seen:\n  " + "\n  ".join(problems) if problems else "")
             + f"\nsearched mirror folders: {where}"
             + f"\ndownload: {'tried ' + ', '.join(u for a in archives.values() for u in a.urls) if download else 'disabled (data.download: false)'}"
-            + f"\nfix: put the published archives {sorted(archives)} (or their unpacked files) "
+            + f"\nfix: put the published archives {sorted({f.archive.name for f in pending})} "
+            "(or their unpacked files) "
             "into one of the mirror folders (config key data.mirrors), or enable data.download "
             "on a machine with internet access; delete a corrupt copy so it is not picked again."
         )
