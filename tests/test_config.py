@@ -167,11 +167,56 @@ def test_declared_names_match_the_imported_registry(package):
     declared = declared_names(package)
     assert set(declared) == set(registry.names())
     for name, parameters in declared.items():
-        signature = inspect.signature(registry.get(name).__init__)
+        cls = registry.get(name)
+        signature = inspect.signature(cls.__init__)
+        named = {p.name for p in signature.parameters.values()
+                 if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)} - {"self"}
         if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-            assert parameters is None, name
+            # **options: the class lists them in extra_options (or passes any on: None)
+            extra = getattr(cls, "extra_options", None)
+            assert parameters == (None if extra is None else named | set(extra)), name
         else:
-            assert parameters == set(signature.parameters) - {"self"}, name
+            assert parameters == named, name
+
+
+@pytest.mark.parametrize("package", ["advrepro.attacks", "advrepro.methods"])
+def test_every_registered_class_declares_its_options(package):
+    """A class that passes **options on without listing them would accept any typo."""
+    from advrepro.registry import declared_names
+
+    assert all(parameters is not None for parameters in declared_names(package).values())
+
+
+@pytest.mark.parametrize("where,value,message", [
+    ("attacks.fgsm.params.eps", -0.3, "is -0.3: -0.3 is less than or equal to the minimum of 0"),
+    ("attacks.pgd40.params.steps", 0.5, "is 0.5: 0.5 is not of type 'integer'"),
+    ("attacks.pgd40.params.random_start", "yes", "is 'yes': 'yes' is not of type 'boolean'"),
+    ("methods.AT.options.eps", -0.3, "is -0.3: -0.3 is less than the minimum of 0"),
+    ("methods.TLA.options.distance", "manhattan", "is 'manhattan': 'manhattan' is not one of"),
+    ("methods.ALP.options.adv_weight", 1.5, "is 1.5: 1.5 is greater than the maximum of 1"),
+])
+def test_out_of_range_options_fail_before_any_job_naming_the_key(paper_config, where, value,
+                                                                 message):
+    section, entry, field, option = where.split(".")
+    paper_config["experiments"]["mnist"][section][entry][field][option] = value
+    with pytest.raises(config_checks.ConfigError) as error:
+        config_checks.validate(paper_config, SCHEMA)
+    assert f"config key 'experiments.mnist.{where}' {message}" in str(error.value)
+
+
+@pytest.mark.parametrize("cls,entry", [("fgsm", {"epsilon": 0.3}), ("clean", {"eps": 0.3, "x": 1})])
+def test_unknown_options_of_every_attack_class_fail(paper_config, cls, entry):
+    paper_config["experiments"]["mnist"]["attacks"]["fgsm"] = {"class": cls, "params": entry}
+    with pytest.raises(config_checks.ConfigError, match=r"attacks.fgsm.params.(epsilon|x)'"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+@pytest.mark.parametrize("cls,options", [("standard", {"lr": 0.1}),
+                                         ("dundi", {"tuples": 10, "oracles": 5})])
+def test_unknown_options_of_every_method_class_fail(paper_config, cls, options):
+    paper_config["experiments"]["mnist"]["methods"]["standard"] = {"class": cls, "options": options}
+    with pytest.raises(config_checks.ConfigError, match=r"methods.standard.options.(lr|oracles)'"):
+        config_checks.validate(paper_config, SCHEMA)
 
 
 def test_unknown_method_option_or_attack_parameter_fails_naming_the_key(paper_config):

@@ -114,6 +114,7 @@ BUILDER_ARGUMENTS = {"attack": {"model"}, "method": set(),
 
 
 def _cross_check(config: dict) -> None:
+    from advrepro.options import RULES, option_problems
     from advrepro.registry import declared_names
 
     problems = []
@@ -125,12 +126,14 @@ def _cross_check(config: dict) -> None:
                             f"{', '.join(sorted(registered[kind]))}")
             return
         parameters = registered[kind][name]  # None: the class passes any option on
-        if parameters is None:
-            return
-        accepted = parameters - BUILDER_ARGUMENTS[kind]
-        for option in sorted(set(options or ()) - accepted):
-            problems.append(f"config key '{options_key}.{option}': {kind} '{name}' takes no "
-                            f"option '{option}'; it takes: {', '.join(sorted(accepted))}")
+        if parameters is not None:
+            accepted = parameters - BUILDER_ARGUMENTS[kind]
+            for option in sorted(set(options or ()) - accepted):
+                problems.append(f"config key '{options_key}.{option}': {kind} '{name}' takes "
+                                f"no option '{option}'; it takes: "
+                                f"{', '.join(sorted(accepted)) or 'none'}")
+        if kind in RULES:
+            problems.extend(option_problems(kind, options, options_key))
 
     experiments = config.get("experiments", {})
     for exp_id, exp in experiments.items():

@@ -59,8 +59,8 @@ class Registry(Generic[T]):
 def declared_names(package: str) -> dict[str, frozenset[str] | None]:
     """The names registered in ``package``, read from its ``@X.register("name")`` decorators
     without importing it, each with the keyword parameters its class's constructor takes
-    (inherited from a base class of the same package; None where it takes ``**kwargs``, so
-    any option is passed on). Config validation runs in the Snakefile, where importing the
+    (inherited from a base class of the same package; with ``**kwargs``, plus the names of the
+    class's ``extra_options`` tuple, or None where it declares none, so any option is passed on). Config validation runs in the Snakefile, where importing the
     packages (and so torch) would add seconds to every DAG construction; tests check that
     this agrees with the imported registry and the constructors' signatures."""
     spec = importlib.util.find_spec(package)
@@ -88,9 +88,15 @@ def _constructor_parameters(classes: dict[str, ast.ClassDef], class_name: str) -
     if init is None:
         bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
         return _constructor_parameters(classes, bases[0]) if bases else None
-    if init.args.kwarg is not None:
-        return None
-    return frozenset(arg.arg for arg in init.args.args[1:] + init.args.kwonlyargs)
+    named = frozenset(arg.arg for arg in init.args.args[1:] + init.args.kwonlyargs)
+    if init.args.kwarg is None:
+        return named
+    # a constructor taking **options declares them in a class-level ``extra_options`` tuple
+    extra = next((statement.value for statement in node.body
+                  if isinstance(statement, ast.Assign)
+                  and any(getattr(t, "id", None) == "extra_options" for t in statement.targets)),
+                 None)
+    return None if extra is None else named | frozenset(ast.literal_eval(extra))
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

@@ -8,6 +8,9 @@ class Clean(Attack):
     adversarial = False
     norm = None
 
+    def __init__(self, model, eps=None, restarts=1):  # no options of its own
+        super().__init__(model, eps=eps, restarts=restarts)
+
     @classmethod
     def passes(cls, params, num_classes, input_size):
         return 0, 1

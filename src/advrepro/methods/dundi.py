@@ -19,17 +19,17 @@ import torch
 
 from advrepro.methods import METHODS, Method
 
-MODEL_OPTIONS = ("backbone_output", "embedding_dim", "hidden_dim", "oracles_per_class", "m", "k",
-                 "n", "aggregate", "tau", "freeze_backbone")
-
-
 @METHODS.register("dundi")
 class DunDi(Method):
+    # the Distance NN's options, passed on to the model (read by config validation too)
+    extra_options = ("backbone_output", "embedding_dim", "hidden_dim", "oracles_per_class", "m",
+                     "k", "n", "aggregate", "tau", "freeze_backbone")
+
     def __init__(self, tuples=360_000, init_from=None, **model_options):
-        unknown = set(model_options) - set(MODEL_OPTIONS)
+        unknown = set(model_options) - set(self.extra_options)
         if unknown:
             raise ValueError(f"unknown dundi options {sorted(unknown)}; known: tuples, init_from, "
-                             + ", ".join(MODEL_OPTIONS))
+                             + ", ".join(self.extra_options))
         super().__init__(tuples=tuples, init_from=init_from, **model_options)
         self.tuples, self.init_from, self.model_options = tuples, init_from, model_options
 

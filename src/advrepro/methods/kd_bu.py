@@ -21,18 +21,20 @@ import torch.nn.functional as F
 from advrepro.attacks import build_attack
 from advrepro.methods import METHODS, Method
 
-DETECTOR_OPTIONS = ("bandwidth", "dropout", "mc_samples", "fpr")
 
 
 @METHODS.register("kd_bu")
 class KDBU(Method):
+    # the detector's options, passed on to the model (read by config validation too)
+    extra_options = ("bandwidth", "dropout", "mc_samples", "fpr")
+
     def __init__(self, init_from=None, fit_attack=None, fit_examples=1000,
                  reference_per_class=1000, **detector_options):
-        unknown = set(detector_options) - set(DETECTOR_OPTIONS)
+        unknown = set(detector_options) - set(self.extra_options)
         if unknown:
             raise ValueError(f"unknown kd_bu options {sorted(unknown)}; known: init_from, "
                              "fit_attack, fit_examples, reference_per_class, "
-                             + ", ".join(DETECTOR_OPTIONS))
+                             + ", ".join(self.extra_options))
         if init_from is None:
             raise ValueError("kd_bu wraps a trained classifier: set init_from (e.g. Native)")
         fit_attack = fit_attack or {"class": "fgsm", "params": {"eps": 0.3}}
