@@ -89,16 +89,80 @@ def test_missing_file_names_it_and_how_to_get_it(tmp_path):
         cicids.verify_days([tmp_path / cicids.DAY_FILES[-1]], tmp_path / "manifest.json")
 
 
-def test_manifest_is_recorded_on_first_use_and_catches_a_changed_copy(day_files, tmp_path):
+def test_manifest_is_recorded_once_cleaned_and_catches_a_changed_copy(day_files, tmp_path):
     paths, _ = day_files
     manifest = tmp_path / "manifest.json"
-    cicids.verify_days(paths, manifest)
+    digests = cicids.verify_days(paths, manifest)
+    assert not manifest.exists()          # nothing pinned before cleaning has accepted them
+    cicids.record_days(digests, manifest)
     assert set(json.loads(manifest.read_text())) == {p.name for p in paths}
     cicids.verify_days(paths, manifest)  # unchanged: verifies
     with open(paths[0], "a") as handle:
         handle.write("1,2,3\n")
-    with pytest.raises(cicids.CICDataError, match="differs from .* recorded"):
+    with pytest.raises(cicids.CICDataError) as error:
         cicids.verify_days(paths, manifest)
+    assert "differs from" in str(error.value) and str(manifest) in str(error.value)
+    assert f'remove the entry "{paths[0].name}"' in str(error.value)
+
+
+def _prepare_through_the_data_rule(paths, tmp_path):
+    from advrepro import data
+
+    cic = {"label_mapping": "binary", "test_fraction": 0.3, "split_seed": 0,
+           "drop_constant_columns": False}
+    return data._assemble_cicids(cic, tmp_path / "raw", [str(p) for p in paths])
+
+
+def test_a_rejected_copy_is_not_pinned_and_its_good_replacement_is_accepted(day_files, tmp_path):
+    paths, _ = day_files
+    good = paths[0].read_bytes()
+    paths[0].write_bytes(good[: len(good) // 2])         # cut mid-row
+    with pytest.raises(cicids.CICDataError, match="does not end with a newline|fields"):
+        _prepare_through_the_data_rule(paths, tmp_path)
+    assert not (tmp_path / "raw" / "manifest.json").exists()
+    paths[0].write_bytes(good)                            # the user fetches a good copy
+    prepared = _prepare_through_the_data_rule(paths, tmp_path)
+    assert set(json.loads((tmp_path / "raw" / "manifest.json").read_text())) == {p.name for p in paths}
+    assert len(prepared["y_train"]) > 0
+
+
+def test_a_file_cut_mid_row_names_file_and_line(day_files):
+    paths, _ = day_files
+    text = paths[0].read_text()
+    paths[0].write_text(text[: text.rindex("Bot") + 1])  # a label cut to "B"
+    with pytest.raises(cicids.CICDataError, match=rf"{paths[0].name}: line \d+ does not end"):
+        cicids.clean_day(paths[0])
+
+
+def test_a_row_with_the_wrong_field_count_names_file_and_line(day_files):
+    paths, _ = day_files
+    lines = paths[0].read_text().splitlines(keepends=True)
+    lines[5] = lines[5].rstrip("\n") + ",1\n"            # one field too many
+    paths[0].write_text("".join(lines))
+    with pytest.raises(cicids.CICDataError, match=rf"{paths[0].name}: line 6 has \d+ fields"):
+        cicids.clean_day(paths[0])
+
+
+def test_a_header_only_day_is_an_error_naming_it(day_files, tmp_path):
+    paths, _ = day_files
+    empty = tmp_path / cicids.DAY_FILES[0]
+    empty.write_text(paths[0].read_text().splitlines(keepends=True)[0])
+    for days in ([empty], [paths[0], empty]):
+        with pytest.raises(cicids.CICDataError, match=rf"{empty.name}: no flow left"):
+            cicids.clean_days(days)
+
+
+def test_a_non_numeric_value_names_file_line_and_column(day_files):
+    paths, _ = day_files
+    lines = paths[0].read_text().splitlines(keepends=True)
+    header = [c.strip() for c in lines[0].split(",")]
+    fields = lines[7].split(",")
+    fields[header.index("Flow Duration")] = "abc"
+    lines[7] = ",".join(fields)
+    paths[0].write_text("".join(lines))
+    with pytest.raises(cicids.CICDataError,
+                       match=rf"{paths[0].name}: .*line 8, column 'Flow Duration': 'abc'"):
+        cicids.clean_day(paths[0])
 
 
 def test_a_file_in_another_layout_is_named(tmp_path):

@@ -94,12 +94,14 @@ def _prepare_cicids(paths: list[Path], cic: dict) -> dict:
 
 def _assemble_cicids(cic: dict, raw_dir: Path, day_files: list[str]) -> dict:
     """CIC-IDS2018 from its day files (data.cicids2018 in the config; advrepro.data.cicids),
-    checked against the SHA-256 manifest recorded on their first use."""
+    checked against the SHA-256 manifest recorded when they were first cleaned."""
     from advrepro.data import cicids
 
-    digests = cicids.verify_days(day_files, raw_dir / "manifest.json")
+    manifest = raw_dir / "manifest.json"
+    digests = cicids.verify_days(day_files, manifest)
     prepared = _prepare_cicids(list(map(Path, day_files)), cic)
-    prepared["files"] = {Path(path).name: digests[Path(path).name] for path in day_files}
+    cicids.record_days(digests, manifest)  # only files that were cleaned without error
+    prepared["files"] = digests
     return prepared
 
 

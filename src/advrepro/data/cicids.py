@@ -87,27 +87,39 @@ def _sha256(path: Path) -> str:
 
 
 def verify_days(paths: list[str | Path], manifest: str | Path) -> dict[str, str]:
-    """Check the day files against ``manifest`` (file name -> SHA-256) and record the ones seen
-    for the first time, so a copy that changed or was truncated since is caught. The files
-    themselves come from the local folder or the public bucket through Snakemake's storage
-    support (rules prepare_dataset and fetch_cicids_day)."""
+    """SHA-256 of each day file, checked against ``manifest`` (file name -> SHA-256) where it
+    has an entry, so a copy that changed or was truncated since it was accepted is caught.
+    Nothing is recorded here: ``record_days`` does that once the files have been cleaned
+    without error, so a rejected (empty, truncated, corrupt) copy is never pinned. The files
+    come from the local folder or the public bucket through Snakemake's storage support
+    (rules prepare_dataset and fetch_cicids_day)."""
     manifest = Path(manifest)
     known = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    digests = {}
     for path in map(Path, paths):
         if not path.is_file():
             raise CICDataError(f"{path}: CIC-IDS2018 day file missing; "
                                + HOW_TO_GET.format(name=path.name))
-        digest = _sha256(path)
+        digests[path.name] = digest = _sha256(path)
         if path.name in known and known[path.name] != digest:
-            raise CICDataError(f"{path}: sha256 {digest} differs from {known[path.name]} recorded "
-                               f"in {manifest} on first use; the copy changed or is truncated: "
-                               "delete it and fetch it again (" + HOW_TO_GET.format(name=path.name) + ")")
-        known[path.name] = digest
+            raise CICDataError(
+                f"{path}: sha256 {digest} differs from {known[path.name]}, recorded in the "
+                f"manifest {manifest} when this file was first prepared; the copy changed or "
+                "is truncated: delete it and fetch it again (" + HOW_TO_GET.format(name=path.name)
+                + f"). If the new copy is the right one, remove the entry \"{path.name}\" from "
+                f"{manifest} (or delete the manifest) and rerun")
+    return digests
+
+
+def record_days(digests: dict[str, str], manifest: str | Path) -> None:
+    """Add the digests of day files that were cleaned without error to ``manifest``."""
+    manifest = Path(manifest)
+    known = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    known.update(digests)
     manifest.parent.mkdir(parents=True, exist_ok=True)
     partial = manifest.with_suffix(".part")
     partial.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
     partial.replace(manifest)
-    return known
 
 
 def keep_fetched_day(retrieved: list[str | Path], destination: str | Path,
@@ -127,11 +139,16 @@ def keep_fetched_day(retrieved: list[str | Path], destination: str | Path,
 
 # -- cleaning ---------------------------------------------------------------------------------
 class _SkipRepeatedHeaders:
-    """A text stream without the copies of its first line that the day files repeat."""
+    """A text stream of a day file without the copies of its first line that the files
+    repeat. It checks the layout as it reads: every line ends with a newline (a file cut off
+    mid-row does not) and has the header's number of fields, so a truncated or misaligned file
+    is an error naming file and line, never a row silently dropped or mislabelled."""
 
-    def __init__(self, handle):
-        self.handle = handle
+    def __init__(self, handle, path: Path):
+        self.handle, self.path = handle, path
         self.header = handle.readline()
+        self.fields = self.header.count(",") + 1
+        self.line = 1  # physical lines read
         self.skipped = 0
         self._first = True
 
@@ -144,12 +161,40 @@ class _SkipRepeatedHeaders:
             line = self.handle.readline()
             if not line:
                 break
+            self.line += 1
             if line == self.header:
                 self.skipped += 1
                 continue
+            if not line.endswith("\n"):
+                raise CICDataError(f"{self.path}: line {self.line} does not end with a newline: "
+                                   "the file is cut short; fetch it again")
+            if line.count(",") + 1 != self.fields:
+                raise CICDataError(f"{self.path}: line {self.line} has {line.count(',') + 1} "
+                                   f"fields, the header {self.fields}; the file is truncated "
+                                   "or not in the published layout: fetch it again")
             lines.append(line)
             total += len(line)
         return "".join(lines)
+
+
+def _first_non_numeric(path: Path, stream: _SkipRepeatedHeaders) -> str:
+    """'line L, column C: 'value'' of the first feature value that is not a number (the error
+    path only: one pass with the csv module)."""
+    import csv
+
+    with open(path, newline="") as handle:
+        reader = csv.reader(handle)
+        header = [c.strip() for c in next(reader)]
+        columns = [(header.index(c), c) for c in FEATURES]
+        for number, row in enumerate(reader, start=2):
+            if [c.strip() for c in row] == header:
+                continue
+            for index, name in columns:
+                try:
+                    float(row[index])
+                except ValueError:
+                    return f"line {number}, column '{name}': {row[index]!r}"
+    return f"near line {stream.line}"
 
 
 def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame, dict]:
@@ -158,7 +203,7 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
     if not path.is_file():
         raise CICDataError(f"{path}: day file missing; " + HOW_TO_GET.format(name=path.name))
     with open(path, newline="") as handle:
-        stream = _SkipRepeatedHeaders(handle)
+        stream = _SkipRepeatedHeaders(handle, path)
         columns = [c.strip() for c in stream.header.rstrip("\r\n").split(",")]
         missing = [c for c in FEATURES + [LABEL] if c not in columns]
         if missing:
@@ -168,8 +213,9 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
                   "extra_columns": [c for c in ID_COLUMNS if c in columns], "non_finite": 0}
         dtypes = {c: np.float64 for c in FEATURES} | {LABEL: "category"}
         parts = []
+        # index_col=False: a row with an extra field can never shift the columns silently
         reader = pd.read_csv(stream, usecols=FEATURES + [LABEL], dtype=dtypes, chunksize=chunk_rows,
-                             skipinitialspace=True)
+                             skipinitialspace=True, index_col=False)
         try:
             for chunk in reader:
                 counts["rows"] += len(chunk)
@@ -180,10 +226,17 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
                 part[LABEL] = chunk[LABEL].to_numpy()[finite]
                 parts.append(part)
         except ValueError as error:
-            raise CICDataError(f"{path}: unreadable value ({error}); the file is not in the "
-                               "published layout or is corrupt: fetch it again") from None
+            if isinstance(error, CICDataError):
+                raise
+            raise CICDataError(f"{path}: a value that is not a number at "
+                               f"{_first_non_numeric(path, stream)} ({error}); the file is not "
+                               "in the published layout or is corrupt: fetch it again") from None
         counts["repeated_headers"] = stream.skipped
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FEATURES + [LABEL])
+    if frame.empty:
+        raise CICDataError(f"{path}: no flow left ({counts['rows']} data rows, "
+                           f"{counts['non_finite']} with Infinity/NaN): an empty or header-only "
+                           "copy; fetch it again")
     counts["kept"] = len(frame)
     log.info("%s: %d rows, %d repeated headers skipped, extra columns %s not read, %d rows "
              "with Infinity/NaN dropped, %d kept", path.name, counts["rows"],
