@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -38,13 +39,45 @@ def git_commit(repo_dir: str | Path = ".") -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+class DeviceError(RuntimeError):
+    """A GPU is there but torch cannot use it, or one was asked for and there is none."""
+
+
+def _nvidia_smi() -> list[tuple[str, str]]:
+    """(GPU name, driver version) of each GPU ``nvidia-smi`` lists; [] without one."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
+                              "--format=csv,noheader"], capture_output=True, text=True,
+                             timeout=20, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [tuple(part.strip() for part in line.split(",", 1)) for line in out.splitlines()
+            if line.count(",") == 1]
+
+
+def present_gpus() -> str | None:
+    """What says a GPU is meant to be used here, or None: GPUs that nvidia-smi lists, or GPUs a
+    scheduler assigned through CUDA_VISIBLE_DEVICES."""
+    listed = _nvidia_smi()
+    if listed:
+        return ", ".join(f"{name} (driver {driver})" for name, driver in listed)
+    assigned = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if assigned and assigned not in ("-1", "NoDevFiles"):
+        return f"CUDA_VISIBLE_DEVICES={assigned} (set by the scheduler)"
+    return None
+
+
 def hardware(device: torch.device | str | None = None) -> str:
-    """A one-line description of the machine a computation ran on."""
+    """A one-line description of the machine a computation ran on: for a GPU its model,
+    driver, the CUDA runtime torch was built for and the torch build."""
     import torch
 
     device = torch.device(device or "cpu")
     if device.type == "cuda":
-        return f"GPU {torch.cuda.get_device_name(device)}"
+        drivers = {driver for _, driver in _nvidia_smi()}
+        return (f"GPU {torch.cuda.get_device_name(device)} (driver "
+                f"{', '.join(sorted(drivers)) or 'unknown'}, CUDA {torch.version.cuda}, "
+                f"torch {torch.__version__})")
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -57,8 +90,23 @@ def hardware(device: torch.device | str | None = None) -> str:
 
 
 def pick_device(requested: str = "auto") -> torch.device:
+    """The device a job runs on. ``auto`` is CUDA when torch can use it and the CPU when there
+    is no GPU at all; a GPU that is present (nvidia-smi lists it, or the scheduler assigned
+    one) but that torch cannot use is an error, never a silent fall-back to days of CPU
+    compute. Running on the CPU on a GPU node takes ``device: cpu``."""
     import torch
 
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
+    if requested == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda" if requested == "auto" else requested)
+    gpus = present_gpus()
+    if gpus is None and requested == "auto":
+        return torch.device("cpu")
+    build = (f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
+             if torch.version.cuda else f"torch {torch.__version__} without CUDA")
+    raise DeviceError(
+        f"device '{requested}': {'a GPU is present: ' + gpus if gpus else 'no GPU found'}, but "
+        f"{build} cannot use it (torch.cuda.is_available() is False). Fix: a driver for that "
+        "CUDA version, or a torch build for this node's driver (README, 'GPU nodes'); or set "
+        "the config key device: cpu to run on the CPU on purpose.")
