@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= all
 
-.PHONY: install offline-data demo test lint paper benchmark cost
+.PHONY: install offline-data demo test lint paper benchmark cost check-gpu
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ benchmark: install
 CONFIG ?= config/config.yaml
 cost: install
 	$(BIN)/python -m advrepro.cost --configfile $(CONFIG)
+
+# Before a long run, on the GPU node: what torch sees, one pass of every planned architecture,
+# and the largest job's memory need against the free memory (advrepro.preflight).
+check-gpu: install
+	$(BIN)/python -m advrepro.preflight --configfile $(CONFIG)

@@ -47,3 +47,29 @@ def test_a_scheduler_assigned_gpu_counts_as_present(no_usable_cuda, monkeypatch)
         provenance.pick_device("auto")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")     # hidden on purpose: the CPU
     assert provenance.pick_device("auto").type == "cpu"
+
+
+def test_preflight_runs_every_planned_architecture(capsys):
+    """On this CPU machine: every architecture of the CI config builds and runs a step."""
+    from pathlib import Path
+
+    from advrepro import preflight
+
+    root = Path(__file__).resolve().parents[1]
+    configs = [str(root / f) for f in ("config/config.yaml", "config/demo.yaml", ".test/config.yaml")]
+    assert preflight.main(["--configfile", *configs, "--cpu-batch", "2"]) == 0
+    out = capsys.readouterr().out
+    for architecture in ("mao_mnist_large", "wrn34_10", "lenet1", "vgg16", "flow_mnist_cnn"):
+        assert f"  {architecture} " in out
+    assert "memory not checked" in out
+
+
+def test_preflight_refuses_a_gpu_torch_cannot_use(no_usable_cuda, monkeypatch):
+    from pathlib import Path
+
+    from advrepro import preflight
+
+    fake_nvidia_smi(no_usable_cuda)
+    config = str(Path(__file__).resolve().parents[1] / "config/config.yaml")
+    with pytest.raises(provenance.DeviceError, match="driver 535.104.05"):
+        preflight.main(["--configfile", config])
