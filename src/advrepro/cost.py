@@ -116,12 +116,10 @@ def planned_jobs(config: dict) -> list[Job]:
     return jobs
 
 
-def measure_unit_costs(architecture: str, dataset: str, batch_size: int, device,
-                       repeats: int = 3) -> tuple[float, float]:
-    """Seconds per example of one forward + backward pass (with an optimizer step) and of one
-    forward pass of ``architecture``, median of ``repeats`` batches after a warm-up."""
-    import statistics
-
+def passes_on_random_batch(architecture: str, dataset: str, batch_size: int, device):
+    """(model, step, forward) of ``architecture`` on a random batch of the dataset's shape:
+    ``step`` runs one forward + backward pass and an optimizer step, ``forward`` one forward
+    pass (the cost estimate times them; the pre-flight check measures their memory)."""
     import torch
 
     from advrepro.models import build_model
@@ -141,6 +139,19 @@ def measure_unit_costs(architecture: str, dataset: str, batch_size: int, device,
     def forward():
         with torch.no_grad():
             model(x)
+
+    return model, step, forward
+
+
+def measure_unit_costs(architecture: str, dataset: str, batch_size: int, device,
+                       repeats: int = 3) -> tuple[float, float]:
+    """Seconds per example of one forward + backward pass (with an optimizer step) and of one
+    forward pass of ``architecture``, median of ``repeats`` batches after a warm-up."""
+    import statistics
+
+    import torch
+
+    model, step, forward = passes_on_random_batch(architecture, dataset, batch_size, device)
 
     def seconds(fn):
         times = []

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from advrepro.config import load_layers
-from advrepro.cost import DATASETS, SCHEMA
+from advrepro.cost import SCHEMA, passes_on_random_batch
 
 
 def planned_architectures(config: dict) -> dict[tuple[str, str], int]:
@@ -34,19 +34,12 @@ def step_peak_bytes(architecture: str, dataset: str, batch: int, device) -> int:
     (0 on the CPU)."""
     import torch
 
-    from advrepro.models import build_model
-
-    shape, classes, _, _ = DATASETS[dataset]
-    model = build_model(architecture, shape[0], classes, [0.5] * shape[0], [0.25] * shape[0],
-                        image_size=shape[-1]).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-    x = torch.rand(batch, *shape, device=device)
-    y = torch.randint(classes, (batch,), device=device)
-    torch.nn.functional.cross_entropy(model.train()(x), y).backward()
-    optimizer.step()
+    model, step, _ = passes_on_random_batch(architecture, dataset, batch, device)
+    model.train()
+    step()
     if device.type != "cuda":
         return 0
     torch.cuda.synchronize(device)
