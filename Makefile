@@ -5,15 +5,28 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# The torch build (advrepro.cuda_builds): 13.0, PyPI's (NVIDIA driver >= 580.65.06), or 12.6,
+# from PyTorch's wheel index (driver >= 525.60.13): make install CUDA=12.6
+CUDA ?= 13.0
+ifeq ($(CUDA),13.0)
+LOCKS := requirements.lock
+else ifeq ($(CUDA),12.6)
+LOCKS := requirements-cu126.lock requirements-cu126-torch.txt
+else
+$(error CUDA=$(CUDA): the pinned torch builds are CUDA=13.0 (default) and CUDA=12.6)
+endif
+STAMP := $(VENV)/.installed-cu$(CUDA)-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= all
 
 .PHONY: install offline-data demo test lint paper benchmark cost check-gpu
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): $(LOCKS) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.2"
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r $(firstword $(LOCKS))
+ifeq ($(CUDA),12.6)
+	$(BIN)/python -m pip install --quiet -r requirements-cu126-torch.txt
+endif
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@

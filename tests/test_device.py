@@ -38,6 +38,7 @@ def test_a_gpu_torch_cannot_use_stops_the_job_naming_driver_and_build(no_usable_
     message = str(error.value)
     assert "NVIDIA H100 80GB HBM3 (driver 535.104.05)" in message
     assert "built for CUDA 13.0" in message and "device: cpu" in message
+    assert "Driver 535.104.05 runs the CUDA 12.6 build: `make install CUDA=12.6`" in message
     assert provenance.pick_device("cpu").type == "cpu"   # on purpose: allowed
 
 

@@ -85,3 +85,83 @@ def test_the_lock_has_only_the_known_stale_pin():
     assert unmet_requirements(lock_pins()) == ["torchattacks needs requests~=2.25.1 (pinned: 2.34.2)"]
     check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     assert check.stdout.strip() == update_lock.KNOWN_CONFLICT
+
+
+# --- the CUDA 12.6 variant (advrepro.cuda_builds; make install CUDA=12.6; cuda_build: "12.6") ---
+# It cannot be installed on these machines (PyTorch's wheel index is not reachable from them):
+# these tests check that its files are what the switch installs and agree with the main lock.
+
+def variant_lines(file: str) -> list[str]:
+    return [l.strip() for l in (REPO / file).read_text().splitlines()
+            if l.strip() and not l.startswith("#")]
+
+
+def test_cu126_lock_is_the_lock_without_the_cuda13_torch_build():
+    lock = versions(lock_pins())
+    rest = versions({l.split(";")[0].strip() for l in variant_lines("requirements-cu126.lock")})
+    dropped = {k for k in lock if update_lock.is_cuda_build(k)}
+    assert {"torch", "torchvision", "cuda-toolkit", "nvidia-cudnn-cu13"} <= dropped
+    assert rest == {k: v for k, v in lock.items() if k not in dropped}
+    assert "triton" in rest                         # not CUDA-specific: stays pinned
+
+
+def test_cu126_torch_file_pins_the_same_release_from_pytorchs_cu126_index():
+    from advrepro.cuda_builds import BUILDS
+
+    build, lock = BUILDS["12.6"], versions(lock_pins())
+    lines = variant_lines("requirements-cu126-torch.txt")
+    assert lines[0] == f"--extra-index-url {build.wheel_index}"
+    assert build.wheel_index == "https://download.pytorch.org/whl/cu126"
+    assert sorted(lines[1:]) == [f"torch=={lock['torch']}+cu126",
+                                 f"torchvision=={lock['torchvision']}+cu126"]
+
+
+def test_cu126_conda_env_is_the_rule_env_with_the_cu126_torch_build():
+    from advrepro.cuda_builds import BUILDS
+
+    env = yaml.safe_load((REPO / "envs" / BUILDS["12.6"].conda_env).read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    options = [p for p in pip if p.startswith("--")]
+    assert options == [f"--extra-index-url {BUILDS['12.6'].wheel_index}"]
+    rule = versions(env_pins("torch.yaml"))
+    variant = versions({p for p in pip if not p.startswith("--")})
+    assert variant == {k: (v + "+cu126" if k in ("torch", "torchvision") else v)
+                       for k, v in rule.items() if k in ("torch", "torchvision")
+                       or not update_lock.is_cuda_build(k)}
+
+
+def test_make_switch_installs_the_variant_and_refuses_unknown_builds(tmp_path):
+    def dry(*args):
+        return subprocess.run(["make", "-n", "install", f"VENV={tmp_path}/v", *args], cwd=REPO,
+                              capture_output=True, text=True)
+
+    default, variant, unknown = dry(), dry("CUDA=12.6"), dry("CUDA=11.8")
+    assert "--no-deps -r requirements.lock" in default.stdout
+    assert "cu126" not in default.stdout
+    assert "--no-deps -r requirements-cu126.lock" in variant.stdout
+    assert "pip install --quiet -r requirements-cu126-torch.txt" in variant.stdout
+    assert "--no-deps -r requirements.lock" not in variant.stdout
+    assert unknown.returncode != 0 and "CUDA=11.8" in unknown.stderr
+
+
+def test_every_rule_uses_the_configured_build_env_and_the_schema_knows_every_build():
+    from advrepro.cuda_builds import BUILDS
+
+    rules = "".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    directives = re.findall(r"^\s+conda:\n\s+(.+)$", rules, flags=re.M)
+    assert len(directives) >= 10 and set(directives) == {"TORCH_ENV"}
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert {str(v) for v in schema["properties"]["cuda_build"]["enum"]} == set(BUILDS)
+    for build in BUILDS.values():
+        assert (REPO / "envs" / build.conda_env).is_file()
+
+
+def test_driver_advice_names_the_build_that_runs():
+    from advrepro.cuda_builds import advice, builds_for_driver
+
+    assert [b.cuda for b in builds_for_driver("590.44.01")] == ["13.0", "12.6"]
+    assert [b.cuda for b in builds_for_driver("535.104.05")] == ["12.6"]
+    assert builds_for_driver("470.256.02") == []
+    assert "make install CUDA=12.6" in advice({"535.104.05"})
+    assert "update the driver" in advice({"470.256.02"})
+    assert "make install`" in advice({"580.65.06"})

@@ -47,7 +47,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"unknown config key {', '.join(repr(e) for e in extra)} {where}; {hint}"
     if error.validator == "enum":
         return (f"config key '{key}' is {error.instance!r}; allowed values: "
-                f"{', '.join(map(str, error.validator_value))}")
+                f"{', '.join(dict.fromkeys(map(str, error.validator_value)))}")
     if error.validator == "required":
         return f"config key '{key}' is missing a required entry: {error.message}"
     return f"config key '{key}': {error.message}"

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", metavar="CSV", help="also write every job's estimate to this CSV")
     args = parser.parse_args(argv)
 
-    from advrepro import provenance
+    from advrepro import cuda_builds, provenance
 
     config = load_layers(args.configfile, SCHEMA)
     device = provenance.pick_device(args.device)
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stage:14s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
     print(f"{'total':14s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
           f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)")
+    print(f"\nPinned torch builds (pick the one your GPU nodes' driver runs):\n{cuda_builds.summary()}")
     if args.jobs:
         table.to_csv(args.jobs, index=False)
     return 0

@@ -57,12 +57,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from advrepro import provenance
+    from advrepro import cuda_builds, provenance
 
     config = load_layers(args.configfile, SCHEMA)
     print(f"torch {torch.__version__}, built for CUDA {torch.version.cuda}; "
           f"torch.cuda.is_available(): {torch.cuda.is_available()}; "
           f"GPUs present: {provenance.present_gpus() or 'none'}")
+    print(f"pinned torch builds:\n{cuda_builds.summary()}")
     device = provenance.pick_device(args.device or config["device"])  # refuses an unusable GPU
     print(f"device: {provenance.hardware(device)}")
     needs = {}

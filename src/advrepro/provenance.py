@@ -105,8 +105,10 @@ def pick_device(requested: str = "auto") -> torch.device:
         return torch.device("cpu")
     build = (f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
              if torch.version.cuda else f"torch {torch.__version__} without CUDA")
+    from advrepro.cuda_builds import advice
+
+    drivers = {driver for _, driver in _nvidia_smi()}
     raise DeviceError(
         f"device '{requested}': {'a GPU is present: ' + gpus if gpus else 'no GPU found'}, but "
-        f"{build} cannot use it (torch.cuda.is_available() is False). Fix: a driver for that "
-        "CUDA version, or a torch build for this node's driver (README, 'GPU nodes'); or set "
-        "the config key device: cpu to run on the CPU on purpose.")
+        f"{build} cannot use it (torch.cuda.is_available() is False). Fix: {advice(drivers)} "
+        "(README, 'GPU nodes'); or set the config key device: cpu to run on the CPU on purpose.")

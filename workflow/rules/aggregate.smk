@@ -23,7 +23,7 @@ rule table:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/table.py"
 
@@ -48,7 +48,7 @@ rule figure:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/figure.py"
 
@@ -71,7 +71,7 @@ rule masking_report:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/masking_report.py"
 
@@ -90,7 +90,7 @@ rule training_cost:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/training_cost.py"
 
@@ -109,7 +109,7 @@ rule claims:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/claims.py"
 
@@ -127,7 +127,7 @@ rule index:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/index.py"
 
@@ -150,7 +150,7 @@ rule neighbours_figure:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/neighbours_figure.py"
 
@@ -174,7 +174,7 @@ rule confusion_figure:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/confusion_figure.py"
 
@@ -200,6 +200,6 @@ rule flow_validity:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/flow_validity.py"

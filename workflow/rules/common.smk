@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
+from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
 from advrepro.provenance import config_hash
 from advrepro.reporting import cells, masking
 
@@ -22,6 +23,9 @@ except config_checks.ConfigError as error:
 EXPERIMENTS = config["experiments"]
 ARTIFACTS = config["artifacts"]
 CONFIG_HASH = config_hash(config)
+# --use-conda: the rule env of the torch build the config names (advrepro.cuda_builds)
+CUDA_BUILD = "{:.1f}".format(float(config["cuda_build"]))
+TORCH_ENV = "../../envs/" + CUDA_BUILDS[CUDA_BUILD].conda_env
 CICIDS = config["data"]["cicids2018"]
 CICIDS_FOLDER = Path(CICIDS["folder"]).expanduser()
 CICIDS_FETCHED = f"{config['data']['root']}/cicids2018/fetched"

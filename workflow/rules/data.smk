@@ -18,7 +18,7 @@ rule prepare_dataset:
     resources:
         **job_resources("cpu"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/prepare_dataset.py"
 
@@ -37,6 +37,6 @@ rule fetch_cicids_day:
     params:
         folder=CICIDS["folder"],
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/fetch_cicids_day.py"

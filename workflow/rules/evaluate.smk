@@ -25,7 +25,7 @@ rule evaluate:
     resources:
         **job_resources("evaluate"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/evaluate.py"
 
@@ -57,7 +57,7 @@ rule craft_transfer:
     resources:
         **job_resources("evaluate"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/craft_transfer.py"
 
@@ -81,6 +81,6 @@ rule neighbours:
     resources:
         **job_resources("evaluate"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/neighbours.py"

@@ -22,6 +22,6 @@ rule train:
     resources:
         **job_resources("train"),
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     script:
         "../scripts/train.py"
