@@ -20,6 +20,19 @@ class HardStep(torch.nn.Module):
         return torch.round(x)
 
 
+class Saturated(torch.nn.Module):
+    """Logits scaled by 1e4: a saturated softmax whose cross-entropy gradient underflows to 0
+    in float32 on every confidently classified input (Carlini and Wagner's defensive
+    distillation case)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return 1e4 * self.model(x)
+
+
 def _trained(model, splits):
     torch.manual_seed(0)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
@@ -28,7 +41,6 @@ def _trained(model, splits):
         torch.nn.functional.cross_entropy(model(splits.x_train), splits.y_train).backward()
         optimizer.step()
     model.eval()
-    model.classify = lambda x: model(x).argmax(1)
     return model
 
 
@@ -39,45 +51,100 @@ ATTACKS = {
     "noise": ("random_noise", {"eps": 0.3}),
     **{f"sweep_eps{e}": ("pgd", {"eps": e, "alpha": e / 8, "steps": 20}) for e in SWEEP},
 }
-EXPERIMENT = {"methods": {"plain": {}, "masked": {}}, "seeds": [0],
-              "attacks": {name: {"class": cls, "params": params,
-                                 **({"sweep": {"attack": "sweep", "eps": params["eps"]}}
-                                    if name.startswith("sweep") else {})}
-                          for name, (cls, params) in ATTACKS.items()}}
-SPEC = {"checks": {"toy": [
+CHECKS = [
     {"kind": "sweep", "sweep": "sweep", "final_max": 10},
     {"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"},
     {"kind": "noise", "noise": "noise", "attack": "pgd", "margin": 5},
-]}}
+    {"kind": "unbounded", "attack": "pgd"},
+    {"kind": "effort", "attack": "pgd"},
+    {"kind": "dominance"},
+    {"kind": "indicators"},
+]
+SPEC = {"checks": {"toy": CHECKS}}
+
+
+def _experiment() -> dict:
+    """The toy experiment with the attacks its checks plan (config.expand_failure_checks)."""
+    from advrepro.config import expand_failure_checks
+
+    experiment = {"methods": {"plain": {}, "masked": {}, "saturated": {}}, "seeds": [0],
+                  "attacks": {name: {"class": cls, "params": params, "threat": "whitebox",
+                                     **({"sweep": {"attack": "sweep", "eps": params["eps"]}}
+                                        if name.startswith("sweep") else {})}
+                              for name, (cls, params) in ATTACKS.items()}}
+    config = {"experiments": {"toy": experiment},
+              "artifacts": {"masking": {"kind": "masking", "checks": SPEC["checks"]}}}
+    return expand_failure_checks(config)["experiments"]["toy"]
+
+
+EXPERIMENT = _experiment()
+
+
+def record_of(model, spec: dict, attack_id: str, splits, method: str) -> dict:
+    """An evaluation record with the fields attack_and_record writes that the checks read."""
+    attack = build_attack(spec["class"], model, **spec["params"])
+    torch.manual_seed(0)
+    result = evaluate(model, attack, splits.x_test, splits.y_test, 32, progress=False,
+                      indicators={"examples": 500, "probe_steps": 10})
+    return {"experiment": "toy", "method": method, "seed": 0, "attack": attack_id,
+            "threat": spec["threat"], "family": attack.family, "norm": attack.norm,
+            "eps": attack.eps, "classifier": {}, "hardware": "CPU", **result}
 
 
 @pytest.fixture
-def masking_table(tiny_splits):
+def masking_records(tiny_splits):
     splits = tiny_splits
     flat = lambda: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))  # noqa: E731
     models = {"plain": _trained(flat(), splits),
-              "masked": _trained(torch.nn.Sequential(HardStep(), flat()), splits)}
-    records = []
-    for method, model in models.items():
-        for name, (cls, params) in ATTACKS.items():
-            torch.manual_seed(0)
-            result = evaluate(model, build_attack(cls, model, **params), splits.x_test,
-                              splits.y_test, 32, progress=False)
-            records.append({"experiment": "toy", "method": method, "seed": 0, "attack": name,
-                            "accuracy": result["accuracy"], "hardware": "CPU"})
-    return masking.run_checks(records, SPEC, {"toy": EXPERIMENT})
+              "masked": _trained(torch.nn.Sequential(HardStep(), flat()), splits),
+              "saturated": Saturated(_trained(flat(), splits)).eval()}
+    return [record_of(model, spec, name, splits, method)
+            for method, model in models.items()
+            for name, spec in EXPERIMENT["attacks"].items()]
+
+
+@pytest.fixture
+def masking_table(masking_records):
+    return masking.run_checks(masking_records, SPEC, {"toy": EXPERIMENT})
+
+
+def test_checks_plan_their_own_unbounded_and_more_effort_attacks():
+    unbounded, effort = EXPERIMENT["attacks"]["pgd_unbounded"], EXPERIMENT["attacks"]["pgd_effort"]
+    assert unbounded["params"] == {"eps": 1.0, "alpha": 2.5 / 20, "steps": 20}
+    assert effort["params"] == {"eps": 0.3, "alpha": 0.03, "steps": 40, "restarts": 3}
 
 
 def test_masking_checks_pass_a_plain_model(masking_table):
     plain = masking_table[masking_table.method == "plain"]
-    assert list(plain.status) == ["pass"] * 3, plain.evidence.tolist()
+    assert list(plain.status) == ["pass"] * len(CHECKS), plain.evidence.tolist()
 
 
 def test_masking_checks_flag_a_model_with_a_hard_step_before_the_logits(masking_table):
     masked = masking_table[masking_table.method == "masked"].set_index("kind")
-    assert masked.loc["noise", "status"] == "flag", masked.evidence.tolist()
+    for kind in ("noise", "unbounded", "indicators"):
+        assert masked.loc[kind, "status"] == "flag", (kind, masked.evidence.tolist())
+    assert "**unavailable gradients 100.0%" in masked.loc["indicators", "evidence"]
     verdicts = masking.model_verdicts(masking_table).set_index("method").overall
     assert verdicts["masked"] == "flag" and verdicts["plain"] == "pass"
+
+
+def test_masking_checks_flag_a_saturated_softmax(masking_table):
+    saturated = masking_table[masking_table.method == "saturated"].set_index("kind")
+    for kind in ("unbounded", "indicators"):
+        assert saturated.loc[kind, "status"] == "flag", (kind, saturated.evidence.tolist())
+    assert "**unavailable gradients" in saturated.loc["indicators", "evidence"]
+
+
+def test_white_box_dominance_counts_examples_a_weaker_attack_wins(masking_records):
+    plain = [r for r in masking_records if r["method"] == "plain"]
+    noise = next(r for r in plain if r["attack"] == "noise")
+    pgd = next(r for r in plain if r["attack"] == "pgd")
+    pgd["correct"] = [1] * len(pgd["correct"])       # pretend PGD failed everywhere
+    misses = masking.white_box_misses([r for r in plain if r["attack"] in ("pgd", "noise")])
+    assert misses["noise"] == (len(noise["correct"]) - sum(noise["correct"]), len(noise["correct"]))
+    table = masking.run_checks([r for r in plain if r["attack"] in ("pgd", "noise")],
+                               {"checks": {"toy": [{"kind": "dominance"}]}}, {"toy": EXPERIMENT})
+    assert table[table.method == "plain"].status.tolist() == ["flag"]
 
 
 def test_masking_check_without_records_is_not_run():

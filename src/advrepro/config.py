@@ -78,6 +78,7 @@ def validate(config: dict, schema_path: str | Path) -> dict:
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_describe(e) for e in errors))
     expand_sweeps(config)
+    expand_failure_checks(config)
     _cross_check(config)
     return config
 
@@ -104,6 +105,62 @@ def expand_sweeps(config: dict) -> dict:
                 attacks[sweep_attack_id(attack_id, eps)] = {
                     **template, "params": params, "sweep": {"attack": attack_id, "eps": eps}}
     return config
+
+
+# masking checks that plan their own attack (advrepro.reporting.masking)
+DERIVING_CHECKS = ("unbounded", "effort")
+
+
+def derived_attack_id(check: dict) -> str:
+    """Id of the attack a masking check plans: pgd40 + unbounded -> pgd40_unbounded."""
+    return f"{check['attack']}_{check['kind']}"
+
+
+def derived_attack(base: dict, check: dict) -> dict:
+    """The attack an ``unbounded`` or ``effort`` check plans from its white-box ``attack``.
+
+    unbounded: the same attack with budget ``eps`` (default 1.0: the whole [0, 1] box in
+    L-inf; give an L2 attack e.g. 100, more than the diagonal of any input here) and a step
+    2.5 x eps / steps (Madry et al.'s rule), so the box is reachable; it must succeed on
+    (almost) every example. effort: ``steps_factor`` x the steps (default 2) and
+    ``extra_restarts`` more restarts (default 2; 0 for attacks without a random start)."""
+    params = {**base.get("params", {})}
+    if check["kind"] == "unbounded":
+        params["eps"] = check.get("eps", 1.0)
+        if params.get("steps") and "alpha" in params:
+            params["alpha"] = 2.5 * params["eps"] / params["steps"]
+    else:
+        params["steps"] = params["steps"] * check.get("steps_factor", 2)
+        if check.get("extra_restarts", 2):
+            params["restarts"] = params.get("restarts", 1) + check.get("extra_restarts", 2)
+    return {k: v for k, v in base.items() if k != "sweep"} | {"params": params}
+
+
+def expand_failure_checks(config: dict) -> dict:
+    """Add the attacks that masking checks ``unbounded`` and ``effort`` plan (one per check
+    and experiment), so every model of the experiment is evaluated under them like under any
+    configured attack (planning, cost estimate, records). Problems are the cross-check's."""
+    experiments = config.get("experiments") or {}
+    for art in (config.get("artifacts") or {}).values():
+        if art.get("kind") != "masking":
+            continue
+        for name, checks in (art.get("checks") or {}).items():
+            attacks = (experiments.get(name) or {}).get("attacks") or {}
+            for check in checks:
+                base = attacks.get(check.get("attack"))
+                if check["kind"] in DERIVING_CHECKS and base and _derivable(base, check) is None:
+                    attacks.setdefault(derived_attack_id(check), derived_attack(base, check))
+    return config
+
+
+def _derivable(base: dict, check: dict) -> str | None:
+    """Why ``check`` cannot derive its attack from ``base``, or None."""
+    if base.get("threat", "whitebox") != "whitebox":
+        return "is a transfer attack; the check needs a white-box one"
+    needed = "eps" if check["kind"] == "unbounded" else "steps"
+    if needed not in base.get("params", {}):
+        return f"has no params.{needed} to change"
+    return None
 
 
 REGISTRIES = {"attack": "advrepro.attacks", "method": "advrepro.methods",
@@ -239,6 +296,15 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
                     if field in check and check[field] not in exp["attacks"]:
                         problems.append(f"config key '{key}.checks.{name}[{j}].{field}' names "
                                         f"'{check[field]}', not an attack of '{name}'")
+                if check["kind"] in DERIVING_CHECKS:
+                    if "attack" not in check:
+                        problems.append(f"config key '{key}.checks.{name}[{j}].attack' is "
+                                        f"missing (check kind {check['kind']})")
+                    elif check["attack"] in exp["attacks"]:
+                        why = _derivable(exp["attacks"][check["attack"]], check)
+                        if why:
+                            problems.append(f"config key '{key}.checks.{name}[{j}].attack': "
+                                            f"'{check['attack']}' {why}")
 
 
 def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list[str]) -> None:

@@ -22,15 +22,19 @@ from torch import nn
 from tqdm import tqdm
 
 from advrepro.attacks import Attack, decision
+from advrepro.indicators import IndicatorTally
 from advrepro.metrics import macro_ovr_auc
 
 
 def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor,
              batch_size: int, progress: bool = True, attacked: torch.Tensor | None = None,
-             keep_adversarial: bool = False) -> dict:
+             keep_adversarial: bool = False, indicators: dict | None = None) -> dict:
     """``attacked``: bool mask of the examples to attack (default all); the others are
-    classified clean and count as clean inputs."""
+    classified clean and count as clean inputs. ``indicators``: measure the attack-failure
+    indicators (advrepro.indicators; keys ``examples``, ``probe_steps``) on the first attacked
+    examples."""
     target.eval()
+    tally = IndicatorTally(target, attack, **indicators) if indicators else None
     attacked = torch.ones(len(y), dtype=torch.bool, device=y.device) if attacked is None else attacked
     predictions = torch.empty(len(y), dtype=torch.long, device=y.device)
     correct = torch.empty(len(y), dtype=torch.bool, device=y.device)
@@ -58,6 +62,9 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         correct[start:start + batch_size] = predicted == yb
         if reject_label is not None:
             rejected[start:start + batch_size] = predicted == reject_label
+        if tally is not None and chosen.any():
+            tally.update(xb[chosen], yb[chosen], x_adv[chosen], predicted[chosen],
+                         getattr(attack, "last_source_correct", None))
     if attack.adversarial:
         correct |= rejected & attacked
     if x.device.type == "cuda":
@@ -77,4 +84,5 @@ def evaluate(target: nn.Module, attack: Attack, x: torch.Tensor, y: torch.Tensor
         "correct": correct.cpu().to(torch.uint8).tolist(),
         "predicted": predictions.cpu().tolist(),
         "attacked": int(attacked.sum()),
+        **({"indicators": tally.result()} if tally is not None else {}),
     }

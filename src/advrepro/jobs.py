@@ -184,7 +184,7 @@ def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict
     io.save_torch(out_path, transfer_set(
         attack, attack_spec, splits.x_test[rows], result["adversarial_examples"], rows,
         source=model_path, source_method=run["method"], source_training=source.protocol,
-        seed=seed,
+        seed=seed, source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
         source_accuracy=result["accuracy"], seconds=result["seconds"],
         hardware=provenance.hardware(device), commit=provenance.git_commit()))
     log.info("%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
@@ -216,7 +216,8 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
-                      progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial))
+                      progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial),
+                      indicators=run.get("failure_indicators"))
     about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
                                  "method", "method_class", "scale")}
     if out_adversarial:
@@ -230,7 +231,8 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
     record = {
         **about,
         "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
-        "threat": attack_spec["threat"], "norm": attack.norm,
+        "threat": attack_spec["threat"], "norm": attack.norm, "family": attack.family,
+        "eps": attack.eps,
         "params": attack_spec["params"], "source": source, "transfer_set": transfer_set_path,
         # the full protocol behind the number, for the verdict rule (docs/verdicts.md)
         "training": target.protocol, "source_training": source_training,

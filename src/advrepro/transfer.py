@@ -39,6 +39,8 @@ class ReplayedAttack(Attack):
     which ``evaluation.evaluate`` asks for the attacked rows. Not registered: it is built from
     a saved set, never named in a config."""
 
+    family = "transfer"
+
     def __init__(self, saved: dict, attack_spec: dict, x_clean: torch.Tensor, index: torch.Tensor):
         # the attack id may differ: attacks crafting the same examples share one set
         for key, expected in (("attack_class", attack_spec["class"]),
@@ -58,10 +60,17 @@ class ReplayedAttack(Attack):
         self.adversarial = saved["adversarial"]
         self.registry_name = saved["attack_class"]
         self.examples = saved["x"].to(x_clean.device)
+        # per example: did the source model still classify it correctly (transfer failure)
+        self.source_correct = (saved["source_correct"].to(x_clean.device)
+                               if "source_correct" in saved else None)
+        self.last_source_correct = None
         self.handed_out = 0
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x_adv = self.examples[self.handed_out:self.handed_out + len(x)]
+        batch = slice(self.handed_out, self.handed_out + len(x))
+        x_adv = self.examples[batch]
+        if self.source_correct is not None:
+            self.last_source_correct = self.source_correct[batch]
         self.handed_out += len(x)
         check_budget(x, x_adv, self.norm, self.eps)
         return x_adv

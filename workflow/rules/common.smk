@@ -95,6 +95,7 @@ def run_params(experiment, method=None):
         "eval_batch_size": exp["eval_batch_size"],
         "scale": config["scale"],
         "performance": config["performance"],
+        "failure_indicators": config["failure_indicators"],
     }
     if method is not None:
         spec = exp["methods"][method]

@@ -103,6 +103,9 @@ class Attack:
     randomised: ClassVar[bool] = False
     # False for the clean and noise controls: a detector that rejects their inputs is wrong
     adversarial: ClassVar[bool] = True
+    # what guides the attack: gradient, decision (queries only), noise, clean, or transfer
+    # (replayed from a source model); the masking report's per-example checks read it
+    family: ClassVar[str] = "gradient"
 
     def __init__(self, model: nn.Module, eps: float | None = None, restarts: int = 1, **params):
         if restarts < 1:

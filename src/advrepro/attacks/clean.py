@@ -5,6 +5,7 @@ from advrepro.attacks import ATTACKS, Attack
 
 @ATTACKS.register("clean")
 class Clean(Attack):
+    family = "clean"
     adversarial = False
     norm = None
 

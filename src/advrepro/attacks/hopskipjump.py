@@ -24,6 +24,7 @@ from advrepro.attacks.deepfool import project_l2
 
 @ATTACKS.register("hopskipjump")
 class HopSkipJump(Attack):
+    family = "decision"
     randomised = True
 
     def __init__(self, model, eps=None, norm="l2", max_iter=50, max_eval=10000, init_eval=100,

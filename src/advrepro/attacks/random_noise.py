@@ -16,6 +16,7 @@ from advrepro.attacks import ATTACKS, Attack
 
 @ATTACKS.register("random_noise")
 class RandomNoise(Attack):
+    family = "noise"
     adversarial = False
     randomised = True
 

@@ -1,23 +1,40 @@
-"""Gradient-masking checks (Carlini et al. 2019, "On Evaluating Adversarial Robustness", §5),
-each a pass / flag per trained model, computed from evaluation records (mean over seeds).
+"""Gradient-masking and attack-failure checks (Carlini et al. 2019, "On Evaluating
+Adversarial Robustness", §5; Pintor et al. 2022, "Indicators of Attack Failure"), each a pass /
+flag per trained model, computed from evaluation records only.
 
 A flag is not a proof of masking; it says that the evaluation behaved in a way a sound
 gradient attack on an unmasked model does not, and that the robust accuracy is suspect. Check
-kinds, configured per experiment in the artifact's ``checks``:
+kinds, configured per experiment in the artifact's ``checks`` (accuracy: mean over seeds, %):
 
 * ``stronger``: attack ``stronger`` leaves no more accuracy than ``weaker`` (+ ``tolerance``
-  points): iterative vs single-step, white-box vs transfer, more steps or restarts vs fewer,
-  AutoAttack vs PGD, gradient vs decision-based.
+  points): iterative vs single-step, white-box vs transfer, AutoAttack vs PGD, gradient vs
+  decision-based.
 * ``noise``: random noise of the same norm is far weaker: accuracy under ``attack`` is at least
   ``margin`` points below accuracy under ``noise``.
 * ``sweep``: accuracy falls with the budget (no rise above ``tolerance`` points) and reaches at
   most ``final_max`` % at the sweep's largest budget.
+* ``unbounded``: ``attack`` with a budget covering the input box (an attack the check plans
+  itself, config.derived_attack) leaves at most ``max_accuracy`` % (default 1): otherwise the
+  gradients lead the attack nowhere.
+* ``effort``: ``attack`` with twice the steps and more restarts (planned by the check) lowers
+  accuracy by at most ``tolerance`` points: otherwise the attack had not converged.
+* ``dominance``: per example, over every seed: examples that survive every white-box gradient
+  attack of the same norm and at least the same budget but fall to a transfer, noise or
+  decision-based attack; at most ``share_max`` % of the compared examples (default 1).
+* ``indicators``: the attack-failure indicators measured during every evaluation
+  (advrepro.indicators), pooled over seeds, the worst attack per indicator against its
+  threshold.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
 import pandas as pd
 
+from advrepro.config import derived_attack_id
 from advrepro.registry import function_registry
 
 from advrepro.reporting.cells import attack_applies, sweep_points
@@ -27,6 +44,23 @@ CHECKS = {}
 
 
 check_kind = function_registry(CHECKS)
+# check kinds that read every record of the model, not named attacks
+ALL_ATTACKS = ("dominance", "indicators")
+
+
+@dataclass
+class ModelEvidence:
+    """What the checks of one model read: its experiment, its records, and the mean accuracy
+    (%) over seeds per attack."""
+    experiment: dict
+    records: list[dict] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> dict[str, float]:
+        values: dict[str, list[float]] = {}
+        for r in self.records:
+            values.setdefault(r["attack"], []).append(100.0 * r["accuracy"])
+        return {a: sum(v) / len(v) for a, v in values.items()}
 
 
 def attacks_of(check: dict, experiment: dict) -> list[str]:
@@ -34,11 +68,18 @@ def attacks_of(check: dict, experiment: dict) -> list[str]:
         return [attack for attack, _ in sweep_points(experiment, check["sweep"])]
     if check["kind"] == "noise":
         return [check["noise"], check["attack"]]
+    if check["kind"] == "unbounded":
+        return [derived_attack_id(check)]
+    if check["kind"] == "effort":
+        return [check["attack"], derived_attack_id(check)]
+    if check["kind"] in ALL_ATTACKS:
+        return list(experiment["attacks"])
     return [check["weaker"], check["stronger"]]
 
 
 @check_kind("stronger")
-def _stronger(accuracy: dict, check: dict) -> tuple[bool, str]:
+def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+    accuracy = model.accuracy
     weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
     tolerance = check.get("tolerance", 1.0)
     return (strong <= weak + tolerance,
@@ -46,15 +87,17 @@ def _stronger(accuracy: dict, check: dict) -> tuple[bool, str]:
 
 
 @check_kind("noise")
-def _noise(accuracy: dict, check: dict) -> tuple[bool, str]:
+def _noise(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+    accuracy = model.accuracy
     noise, attack = accuracy[check["noise"]], accuracy[check["attack"]]
     margin = check.get("margin", 5.0)
     return attack <= noise - margin, f"{check['attack']} {attack:.1f} vs noise {noise:.1f}"
 
 
 @check_kind("sweep")
-def _sweep(accuracy: dict, check: dict, points: list[tuple[str, float]]) -> tuple[bool, str]:
-    values = [accuracy[attack] for attack, _ in points]
+def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+    points = sweep_points(model.experiment, check["sweep"])
+    values = [model.accuracy[attack] for attack, _ in points]
     tolerance = check.get("tolerance", 1.0)
     monotone = all(b <= a + tolerance for a, b in zip(values, values[1:]))
     final_max = check.get("final_max", 10.0)
@@ -64,6 +107,107 @@ def _sweep(accuracy: dict, check: dict, points: list[tuple[str, float]]) -> tupl
     return not problems, curve + ("" if not problems else " — " + "; ".join(problems))
 
 
+@check_kind("unbounded")
+def _unbounded(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+    attack = derived_attack_id(check)
+    accuracy, allowed = model.accuracy[attack], check.get("max_accuracy", 1.0)
+    return accuracy <= allowed, (f"{attack} (eps {check.get('eps', 1.0):g}) leaves "
+                                 f"{accuracy:.1f} % (allowed {allowed:g})")
+
+
+@check_kind("effort")
+def _effort(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+    base, more = check["attack"], derived_attack_id(check)
+    drop = model.accuracy[base] - model.accuracy[more]
+    tolerance = check.get("tolerance", 1.0)
+    return drop <= tolerance, (f"{more} {model.accuracy[more]:.1f} vs {base} "
+                               f"{model.accuracy[base]:.1f} (drop {drop:.1f}, allowed {tolerance:g})")
+
+
+def _comparable(record: dict) -> tuple:
+    return (record["seed"], json.dumps(record.get("classifier") or {}, sort_keys=True),
+            record.get("count"))
+
+
+def _white_box_gradient(record: dict) -> bool:
+    return record.get("family", "gradient") == "gradient" and record.get("threat") == "whitebox"
+
+
+def _budget(record: dict) -> float | None:
+    eps = record.get("eps", (record.get("params") or {}).get("eps"))
+    return None if eps is None else float(eps)
+
+
+def white_box_misses(records: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per non-white-box attack (transfer, noise, decision-based): (examples that survive
+    every white-box gradient attack of the same norm and at least the same budget, on the same
+    seed and classifier, but fall to it; examples compared), summed over seeds."""
+    misses: dict[str, list[int]] = {}
+    white = [r for r in records if _white_box_gradient(r) and _budget(r) is not None]
+    for other in records:
+        if _white_box_gradient(other) or other.get("family") == "clean" or _budget(other) is None:
+            continue
+        rivals = [w for w in white if _comparable(w) == _comparable(other)
+                  and w.get("norm") == other.get("norm") and _budget(w) >= _budget(other) - 1e-9]
+        if not rivals:
+            continue
+        survive = np.logical_and.reduce([np.asarray(w["correct"], dtype=bool) for w in rivals])
+        missed = survive & ~np.asarray(other["correct"], dtype=bool)
+        tally = misses.setdefault(other["attack"], [0, 0])
+        tally[0] += int(missed.sum())
+        tally[1] += len(other["correct"])
+    return {attack: (m, n) for attack, (m, n) in misses.items()}
+
+
+@check_kind("dominance")
+def _dominance(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
+    misses = white_box_misses(model.records)
+    if not misses:
+        return None
+    shares = {a: 100.0 * m / n for a, (m, n) in misses.items()}
+    worst = sorted(shares, key=shares.get, reverse=True)
+    allowed = check.get("share_max", 1.0)
+    return shares[worst[0]] <= allowed, "; ".join(
+        f"{a} {shares[a]:.1f}% ({misses[a][0]} of {misses[a][1]})" for a in worst[:3]) + (
+        f" (allowed {allowed:g}%)")
+
+
+def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
+    """Per indicator: (share, attack, examples checked) of the attack where it is worst,
+    pooled over seeds; indicators that applied to no record are left out."""
+    from advrepro.indicators import NAMES
+
+    pooled: dict[tuple[str, str], list[int]] = {}
+    for r in records:
+        for name, value in (r.get("indicators") or {}).items():
+            if value is not None and value["checked"]:
+                tally = pooled.setdefault((name, r["attack"]), [0, 0])
+                tally[0] += value["count"]
+                tally[1] += value["checked"]
+    summary = {}
+    for name in NAMES:
+        found = {a: c / n for (i, a), (c, n) in pooled.items() if i == name}
+        if found:
+            attack = max(found, key=found.get)
+            summary[name] = (found[attack], attack, pooled[(name, attack)][1])
+    return summary
+
+
+@check_kind("indicators")
+def _indicators(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
+    from advrepro.indicators import THRESHOLDS
+
+    summary = indicator_summary(model.records)
+    if not summary:
+        return None
+    limits = {**THRESHOLDS, **(check.get("thresholds") or {})}
+    flagged = [n for n, (share, _, _) in summary.items() if share > limits[n]]
+    return not flagged, "; ".join(
+        f"{'**' if n in flagged else ''}{n.replace('_', ' ')} {100 * share:.1f}% "
+        f"({attack}, {checked} ex.){'**' if n in flagged else ''}"
+        for n, (share, attack, checked) in summary.items())
+
+
 def check_name(check: dict) -> str:
     if check.get("name"):
         return check["name"]
@@ -71,6 +215,14 @@ def check_name(check: dict) -> str:
         return f"{check['sweep']} falls to ~0"
     if check["kind"] == "noise":
         return f"{check['attack']} far below noise"
+    if check["kind"] == "unbounded":
+        return f"unbounded {check['attack']} succeeds"
+    if check["kind"] == "effort":
+        return f"more effort on {check['attack']} does not help"
+    if check["kind"] == "dominance":
+        return "white-box dominates per example"
+    if check["kind"] == "indicators":
+        return "attack-failure indicators"
     return f"{check['stronger']} ≤ {check['weaker']}"
 
 
@@ -93,23 +245,26 @@ def _methods(spec: dict, name: str, experiment: dict) -> list[str]:
 
 def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
     """One row per (experiment, method, check): pass / flag / not run, with the evidence."""
-    by_model: dict[tuple[str, str], dict[str, list[float]]] = {}
+    by_model: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        by_model.setdefault((r["experiment"], r["method"]), {}).setdefault(
-            r["attack"], []).append(100.0 * r["accuracy"])
+        by_model.setdefault((r["experiment"], r["method"]), []).append(r)
     rows = []
     for name, checks in spec["checks"].items():
         exp = experiments[name]
         for method in _methods(spec, name, exp):
-            found = {a: sum(v) / len(v) for a, v in by_model.get((name, method), {}).items()}
+            model = ModelEvidence(exp, by_model.get((name, method), []))
+            found = model.accuracy
             for check in checks:
-                needed = attacks_of(check, exp)
-                if not needed or any(a not in found for a in needed):
+                needed = [a for a in attacks_of(check, exp) if attack_applies(exp, method, a)]
+                if check["kind"] in ALL_ATTACKS:
+                    outcome = CHECKS[check["kind"]](model, check) if model.records else None
+                    status, evidence = (("not run", "no records it can compare") if outcome is None
+                                        else ("pass" if outcome[0] else "flag", outcome[1]))
+                elif not needed or any(a not in found for a in needed):
                     missing = [a for a in needed if a not in found] or [check.get("sweep", "?")]
                     status, evidence = "not run", "no records for " + ", ".join(missing)
                 else:
-                    extra = (sweep_points(exp, check["sweep"]),) if check["kind"] == "sweep" else ()
-                    passed, evidence = CHECKS[check["kind"]](found, check, *extra)
+                    passed, evidence = CHECKS[check["kind"]](model, check)
                     status = "pass" if passed else "flag"
                 rows.append({"experiment": name, "method": method, "check": check_name(check),
                              "kind": check["kind"], "status": status, "evidence": evidence})
