@@ -282,3 +282,33 @@ def test_neighbours_figure_renders(tiny_splits, tiny_model, tmp_path):
     out = tmp_path / "fig2.png"
     figures.plot_neighbours([result], {"title": "Fig. 2"}, stamp, [str(out)])
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_shows_every_indicator_and_tables_mark_flagged_models(masking_records,
+                                                                      masking_table):
+    from advrepro.reporting import tables
+
+    indicators = masking.indicator_table(masking_records, SPEC, {"toy": EXPERIMENT})
+    stamp = {"scale": "tiny", "dataset": "tiny", "paper_dataset": "mnist"}
+    report = masking.render_markdown(masking_table, SPEC, stamp, indicators)
+    assert "## Attack-failure indicators" in report
+    for name in ("unavailable gradients", "silent success", "incomplete optimisation",
+                 "unstable predictions", "transfer failure"):
+        assert name in report
+    assert "| toy | masked | 100.0% (" in report
+
+    flags = masking.flags_by_model([masking_table])
+    assert "toy/plain" not in flags and "unbounded pgd succeeds" in flags["toy/masked"]
+    cells = pd.DataFrame([
+        {"row": label, "column": "PGD", "members": f"toy/{method}", "status": "ok",
+         "ours_mean": 50.0, "ours_std": 1.0, "reported": float("nan"), "difference": float("nan"),
+         "verdict": "", "attacks": "pgd", "attack_class": "pgd", "eps": 0.3, "steps": 20,
+         "restarts": 1, "threat": "whitebox", "seeds": "0", "combine": "mean"}
+        for label, method in (("Plain", "plain"), ("Masked", "masked"))])
+    marked = masking.mark_flagged_rows(cells, flags)
+    spec = {"paper": "ours", "item": "toy", "title": "Toy"}
+    markdown = tables.render_markdown(marked, spec, stamp)
+    assert "| Masked ⚠ |" in markdown and "| Plain |" in markdown
+    assert "- Masked: toy/masked: " in markdown
+    latex = tables.render_latex(marked, spec, stamp)
+    assert r"Masked$^\dagger$ &" in latex and r"Plain &" in latex

@@ -310,12 +310,18 @@ def _write_csv(table, stamp: dict, out_csv: str) -> None:
 
 
 def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str) -> None:
-    """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV."""
-    from advrepro.reporting import tables
+                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str,
+                   masking_csvs: list[str] = ()) -> None:
+    """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
+    numbers come from a model that a masking report flags carry its flags."""
+    import pandas as pd
+
+    from advrepro.reporting import masking, tables
 
     table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
                                    config_hash)
+    flags = masking.flags_by_model([pd.read_csv(path) for path in masking_csvs])
+    table = masking.mark_flagged_rows(table, flags)
     io.write_text(out_md, tables.render_markdown(table, spec, stamp))
     io.write_text(out_tex, tables.render_latex(table, spec, stamp))
     _write_csv(table, stamp, out_csv)
@@ -364,7 +370,8 @@ def masking_report(record_paths: list[str], spec: dict, experiments: dict, scale
     table = masking.run_checks(records, spec, experiments)
     stamp = masking.stamp_for(spec, experiments, records, scale, config_hash,
                               provenance.git_commit())
-    io.write_text(out_md, masking.render_markdown(table, spec, stamp))
+    io.write_text(out_md, masking.render_markdown(
+        table, spec, stamp, masking.indicator_table(records, spec, experiments)))
     _write_csv(table, stamp, out_csv)
 
 

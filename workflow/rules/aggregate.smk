@@ -7,6 +7,7 @@ rule table:
     input:
         records=lambda w: artifact_records(artifact_by_target(w)),
         reported=config["reported_results"],
+        masking=lambda w: masking_csvs(artifact_by_target(w)),
     output:
         md="paper_figures/{paper}/{item}.md",
         csv=report("paper_figures/{paper}/{item}.csv", caption="../report/table.rst", category="{paper}"),

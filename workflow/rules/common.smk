@@ -25,7 +25,7 @@ ARTIFACTS = config["artifacts"]
 CONFIG_HASH = config_hash(config)
 # --use-conda: the rule env of the torch build the config names (advrepro.cuda_builds)
 CUDA_BUILD = "{:.1f}".format(float(config["cuda_build"]))
-TORCH_ENV = "../../envs/" + CUDA_BUILDS[CUDA_BUILD].conda_env
+TORCH_ENV = f"../../envs/{CUDA_BUILDS[CUDA_BUILD].conda_env}"
 CICIDS = config["data"]["cicids2018"]
 CICIDS_FOLDER = Path(CICIDS["folder"]).expanduser()
 CICIDS_FETCHED = f"{config['data']['root']}/cicids2018/fetched"
@@ -162,6 +162,14 @@ def artifact_records(artifact):
         return [record_file(spec["experiment"], *member) for member in panel_members(spec)]
     needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
     return [record_file(*key) for key in needed]
+
+
+def masking_csvs(artifact):
+    """The masking reports that check models of this artifact: a table marks every row whose
+    numbers come from a flagged model."""
+    names = {name for name, *_ in config_checks.artifact_members(ARTIFACTS[artifact])}
+    return [artifact_csv(other) for other, spec in ARTIFACTS.items()
+            if spec["kind"] == "masking" and names & set(spec["checks"])]
 
 
 def artifact_experiments(artifact):

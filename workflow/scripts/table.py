@@ -6,4 +6,5 @@ with jobs.logging_to(snakemake.log[0]):
                         dict(snakemake.params.experiments), snakemake.input.reported,
                         snakemake.params.provenance["scale"],
                         snakemake.params.provenance["config_hash"],
-                        snakemake.output.md, snakemake.output.csv, snakemake.output.tex)
+                        snakemake.output.md, snakemake.output.csv, snakemake.output.tex,
+                        masking_csvs=list(snakemake.input.masking))

@@ -281,6 +281,42 @@ def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
             .agg(overall).rename("overall").reset_index())
 
 
+def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
+    """One row per model of the report: each attack-failure indicator's worst attack, its
+    share (%) and the examples checked (pooled over seeds), '' where none applied."""
+    from advrepro.indicators import NAMES
+
+    by_model: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        by_model.setdefault((r["experiment"], r["method"]), []).append(r)
+    rows = []
+    for name in spec["checks"]:
+        for method in _methods(spec, name, experiments[name]):
+            summary = indicator_summary(by_model.get((name, method), []))
+            rows.append({"experiment": name, "method": method, **{
+                indicator: (f"{100 * summary[indicator][0]:.1f}% ({summary[indicator][1]}, "
+                            f"{summary[indicator][2]} ex.)" if indicator in summary else "")
+                for indicator in NAMES}})
+    return pd.DataFrame(rows)
+
+
+def flags_by_model(reports: list[pd.DataFrame]) -> dict[str, list[str]]:
+    """'experiment/method' -> the checks that flag it, from masking report CSVs."""
+    flags: dict[str, list[str]] = {}
+    for report in reports:
+        for row in report[report.status == "flag"].itertuples():
+            flags.setdefault(f"{row.experiment}/{row.method}", []).append(row.check)
+    return flags
+
+
+def mark_flagged_rows(table: pd.DataFrame, flags: dict[str, list[str]]) -> pd.DataFrame:
+    """Column ``masking_flags`` of a cell table: for each cell, the flagged models among its
+    members and their flags ('' where none)."""
+    def marks(members: str) -> str:
+        return "; ".join(f"{m}: {', '.join(flags[m])}" for m in members.split() if m in flags)
+    return table.assign(masking_flags=table["members"].map(marks) if len(table) else [])
+
+
 def stamp_for(spec, experiments, records, scale, config_hash, commit) -> dict:
     names = list(spec["checks"])
     return {"scale": scale,
@@ -292,7 +328,8 @@ def stamp_for(spec, experiments, records, scale, config_hash, commit) -> dict:
             "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a"}
 
 
-def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
+def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict,
+                    indicators: pd.DataFrame | None = None) -> str:
     lines = [f"# {spec.get('title', 'Gradient-masking checks')}", ""]
     banner = standin_banner(stamp)
     if banner:
@@ -307,6 +344,20 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
                       & (table.status == "flag")].check
         lines.append(f"| {row.experiment} | {row.method} | {row.overall} | "
                      f"{', '.join(flags) or '—'} |")
+    if indicators is not None and len(indicators):
+        names = [c for c in indicators.columns if c not in ("experiment", "method")]
+        lines += ["", "## Attack-failure indicators (Pintor et al. 2022)", "",
+                  "Measured during every evaluation on the first attacked examples "
+                  "(advrepro.indicators): the attack where each is worst, its share of the "
+                  "examples checked, pooled over seeds; empty where it applied to no attack. "
+                  "transfer_failure is reported, not flagged (a robust target resists transfer "
+                  "by design).", "",
+                  "| Experiment | Method | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+                  "|---|---|" + "---|" * len(names)]
+        for row in indicators.itertuples(index=False):
+            values = row._asdict()
+            lines.append(f"| {values['experiment']} | {values['method']} | "
+                         + " | ".join(values[n] or "—" for n in names) + " |")
     lines += ["", "## Every check", "", "| Experiment | Method | Check | Status | Evidence |",
               "|---|---|---|---|---|"]
     for row in table.itertuples():
