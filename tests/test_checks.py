@@ -312,3 +312,12 @@ def test_report_shows_every_indicator_and_tables_mark_flagged_models(masking_rec
     assert "- Masked: toy/masked: " in markdown
     latex = tables.render_latex(marked, spec, stamp)
     assert r"Masked$^\dagger$ &" in latex and r"Plain &" in latex
+
+
+def test_a_check_on_an_attack_limited_to_other_methods_is_not_run(masking_records):
+    experiment = {**EXPERIMENT, "attacks": {**EXPERIMENT["attacks"],
+                                            "pgd": {**EXPERIMENT["attacks"]["pgd"], "methods": ["masked"]}}}
+    records = [r for r in masking_records if not (r["method"] == "plain" and r["attack"] == "pgd")]
+    spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"}]}}
+    table = masking.run_checks(records, spec, {"toy": experiment}).set_index("method")
+    assert table.loc["plain", "status"] == "not run" and table.loc["masked", "status"] == "pass"

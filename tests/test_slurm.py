@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import copy_workflow, require_fashion_mnist, run_snakemake
+from conftest import copy_workflow, require_demo_data, run_snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -41,7 +41,7 @@ def runs(tmp_path_factory):
         if os.environ.get("ADVREPRO_REQUIRE_SLURM"):
             pytest.fail(message)
         pytest.skip(message)
-    require_fashion_mnist()
+    require_demo_data()
     cluster = copy_workflow(tmp_path_factory.mktemp("slurm"))
     result = run_snakemake(cluster, *TARGETS, "--profile", "profiles/slurm", overrides=OVERRIDES)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

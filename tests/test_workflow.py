@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import copy_workflow, require_fashion_mnist, run_snakemake
+from conftest import copy_workflow, require_demo_data, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ def snakemake(workdir, *args):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    require_fashion_mnist()
+    require_demo_data()
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     result = snakemake(workdir)  # the default target: every artifact, record and the index
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -71,7 +71,7 @@ STRONGER_TARGETS = [
 
 def test_table_built_from_real_training_and_attacks(tiny_run):
     table = (tiny_run / "paper_figures/mct/table1.md").read_text()
-    assert "fashion_mnist" in table and "stand-in" in table and "test scale" in table
+    assert "mnist_10k" in table and "stand-in" in table and "test scale" in table
     # AT, ALP and TLA on Mao et al.'s network (the paper's copied rows), ours on the MCT one
     for label in ("AT", "ALP", "TLA", "MCT", "AT (MCT network)", "standard (MCT network)"):
         assert f"| {label} |" in table
@@ -113,7 +113,7 @@ def test_cifar_stand_in_and_dundi_records(tiny_run):
     cifar = json.loads((tiny_run / OTHER_TARGETS[0]).read_text())
     assert cifar["dataset"] == "digits32" and cifar["paper_dataset"] == "cifar10"
     dundi = json.loads((tiny_run / OTHER_TARGETS[-2]).read_text())
-    assert dundi["dataset"] == "fashion_mnist" and dundi["count"] == 64
+    assert dundi["dataset"] == "mnist_10k" and dundi["count"] == 64
 
 
 def test_stronger_evaluation_records(tiny_run):

@@ -37,6 +37,7 @@ SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 DATASETS = {
     "mnist": ((1, 28, 28), 10, 60_000, 10_000),
     "fashion_mnist": ((1, 28, 28), 10, 60_000, 10_000),
+    "mnist_10k": ((1, 28, 28), 10, 8_000, 2_000),
     "cifar10": ((3, 32, 32), 10, 50_000, 10_000),
     "digits32": ((3, 32, 32), 10, 1_437, 360),
     # one day file (data.cicids2018 default), about 1.04 M flows after cleaning, split 70/30

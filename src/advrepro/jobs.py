@@ -311,16 +311,17 @@ def _write_csv(table, stamp: dict, out_csv: str) -> None:
 
 def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
                    scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str,
-                   masking_csvs: list[str] = ()) -> None:
+                   masking_records: list[str] = (), masking_checks: list[dict] = ()) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
-    numbers come from a model that a masking report flags carry its flags."""
-    import pandas as pd
-
+    numbers come from a model that the masking checks flag (``masking_checks``, the masking
+    artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
     from advrepro.reporting import masking, tables
 
     table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
                                    config_hash)
-    flags = masking.flags_by_model([pd.read_csv(path) for path in masking_csvs])
+    checked = [io.read_json(path) for path in masking_records]
+    flags = masking.flags_by_model([masking.run_checks(checked, checks, experiments)
+                                    for checks in masking_checks])
     table = masking.mark_flagged_rows(table, flags)
     io.write_text(out_md, tables.render_markdown(table, spec, stamp))
     io.write_text(out_tex, tables.render_latex(table, spec, stamp))

@@ -7,7 +7,7 @@ rule table:
     input:
         records=lambda w: artifact_records(artifact_by_target(w)),
         reported=config["reported_results"],
-        masking=lambda w: masking_csvs(artifact_by_target(w)),
+        masking=lambda w: masking_records_of(artifact_by_target(w)),
     output:
         md="paper_figures/{paper}/{item}.md",
         csv=report("paper_figures/{paper}/{item}.csv", caption="../report/table.rst", category="{paper}"),
@@ -18,6 +18,7 @@ rule table:
         "results/logs/artifacts/{paper}/{item}.log",
     params:
         spec=lambda w: ARTIFACTS[artifact_by_target(w)],
+        masking_checks=lambda w: masking_checks_of(artifact_by_target(w)),
         experiments=lambda w: artifact_experiments(artifact_by_target(w)),
         provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
     threads: config["resources"]["cpu"]["cpus"]

@@ -164,12 +164,20 @@ def artifact_records(artifact):
     return [record_file(*key) for key in needed]
 
 
-def masking_csvs(artifact):
-    """The masking reports that check models of this artifact: a table marks every row whose
-    numbers come from a flagged model."""
+def masking_checks_of(artifact):
+    """The masking checks of this artifact's experiments (each masking artifact's spec cut to
+    them): a table runs them on its own models and marks every row of a flagged model, without
+    waiting for the masking reports of other experiments."""
     names = {name for name, *_ in config_checks.artifact_members(ARTIFACTS[artifact])}
-    return [artifact_csv(other) for other, spec in ARTIFACTS.items()
+    return [{**spec, "checks": {n: c for n, c in spec["checks"].items() if n in names}}
+            for spec in ARTIFACTS.values()
             if spec["kind"] == "masking" and names & set(spec["checks"])]
+
+
+def masking_records_of(artifact):
+    return list(dict.fromkeys(
+        record_file(*key) for spec in masking_checks_of(artifact)
+        for key in masking.required_records(spec, EXPERIMENTS)))
 
 
 def artifact_experiments(artifact):

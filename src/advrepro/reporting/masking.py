@@ -255,7 +255,7 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
             model = ModelEvidence(exp, by_model.get((name, method), []))
             found = model.accuracy
             for check in checks:
-                needed = [a for a in attacks_of(check, exp) if attack_applies(exp, method, a)]
+                needed = attacks_of(check, exp)
                 if check["kind"] in ALL_ATTACKS:
                     outcome = CHECKS[check["kind"]](model, check) if model.records else None
                     status, evidence = (("not run", "no records it can compare") if outcome is None
@@ -301,9 +301,12 @@ def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.Da
 
 
 def flags_by_model(reports: list[pd.DataFrame]) -> dict[str, list[str]]:
-    """'experiment/method' -> the checks that flag it, from masking report CSVs."""
+    """'experiment/method' -> the checks that flag it, from run_checks tables (or the
+    masking report's CSV)."""
     flags: dict[str, list[str]] = {}
     for report in reports:
+        if not len(report):
+            continue
         for row in report[report.status == "flag"].itertuples():
             flags.setdefault(f"{row.experiment}/{row.method}", []).append(row.check)
     return flags
