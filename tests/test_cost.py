@@ -43,9 +43,13 @@ def test_costs_follow_declared_passes():
     test_n = mnist["test_size"]
     pgd = mnist["attacks"]["pgd100_r20"]["params"]
     record = jobs[("mnist", "AT", 0, "pgd100_r20")]
-    assert record.gradient_passes == pgd["steps"] * pgd["restarts"] * test_n
+    # + the attack-failure indicators: one input gradient per checked example, and the probe
+    # steps after a white-box gradient attack
+    checked = min(config["failure_indicators"]["examples"], test_n)
+    probe = config["failure_indicators"]["probe_steps"]
+    assert record.gradient_passes == pgd["steps"] * pgd["restarts"] * test_n + checked * (1 + probe)
     clean = jobs[("mnist", "AT", 0, "clean")]
-    assert clean.gradient_passes == 0 and clean.forward_passes == 2 * test_n
+    assert clean.gradient_passes == checked and clean.forward_passes == 3 * test_n + checked
     train_n, epochs = mnist["train_size"], mnist["train"]["epochs"]
     at_steps = mnist["methods"]["AT"]["options"]["steps"]
     assert jobs[("mnist", "AT", 0, None)].gradient_passes == epochs * train_n * (at_steps + 1)
@@ -56,7 +60,7 @@ def test_costs_follow_declared_passes():
                 and j.experiment == "mnist"]
     assert [(j.method, j.seed) for j in crafting] == [("standard", 100)]
     assert crafting[0].gradient_passes == bim["steps"] * test_n
-    assert jobs[("mnist", "AT", 0, "bim40")].gradient_passes == 0
+    assert jobs[("mnist", "AT", 0, "bim40")].gradient_passes == checked  # indicators only
 
 
 @pytest.mark.parametrize("name", ATTACKS.names())

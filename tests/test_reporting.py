@@ -271,3 +271,35 @@ def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
     table = pd.read_csv(tmp_path / "cost.csv")
     assert set(table.hardware) == {"CPU a", "GPU b"}
     assert set(table.scale) == {"demo"} and set(table.config_hash) == {"abc"}
+
+
+def test_a_model_below_its_clean_floor_is_reported_as_did_not_train():
+    experiment = {**_experiment("mnist_10k"), "clean_floor": 90}
+    low = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12), experiment)
+    at = low[low.row == "AT"].iloc[0]
+    assert at.status.startswith("did not train") and "AT seed 0 clean 12% < 90%" in at.status
+    assert at.verdict == ""
+    good = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.95), experiment)
+    assert good[good.row == "AT"].iloc[0].status == "ok"
+    unfloored = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12),
+                       _experiment("mnist_10k"))
+    assert unfloored[unfloored.row == "AT"].iloc[0].status == "ok"
+
+
+def test_demo_summary_names_artifacts_standins_and_untrained_cells(tmp_path):
+    from advrepro.reporting import summary
+
+    figures = tmp_path / "paper_figures"
+    (figures / "mct").mkdir(parents=True)
+    (figures / "index.md").write_text("| T1 | mct | `paper_figures/mct/table1.md` | x |\n"
+                                      "| F2 | mct | `paper_figures/mct/fig2.png` | x |\n")
+    pd.DataFrame({"dataset": ["mnist_10k", "mnist_10k"], "paper_dataset": ["mnist", "mnist"],
+                  "status": ["ok", "did not train (AT seed 0 clean 12% < 90%)"]}
+                 ).to_csv(figures / "mct/table1.csv", index=False)
+    pd.DataFrame({"dataset": ["digits32"], "paper_dataset": ["cifar10"], "status": ["ok"]}
+                 ).to_csv(figures / "mct/fig2.csv", index=False)
+    text = summary.summarise(figures / "index.md", started=None)
+    lines = text.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("Built 2 artifacts")
+    assert "digits32 for cifar10, mnist_10k for mnist" in lines[1]
+    assert lines[2].endswith(": 1")

@@ -15,7 +15,8 @@ from advrepro.transfer import ReplayedAttack
 from conftest import save_prepared
 
 RUN = {"experiment": "tiny", "dataset": "tiny", "paper_dataset": "mnist", "architecture": "lenet1",
-       "scale": "test", "train_size": None, "test_size": None, "eval_batch_size": 10}
+       "scale": "test", "train_size": None, "test_size": None, "eval_batch_size": 10,
+       "failure_indicators": {"examples": 500, "probe_steps": 10}}
 IFGSM = {"id": "ifgsm_native", "class": "ifgsm", "threat": "transfer",
          "params": {"eps": 0.2, "alpha": 0.05, "steps": 4}}
 
@@ -56,6 +57,15 @@ def test_replayed_set_gives_the_record_of_crafting_in_the_evaluation(files, tiny
     assert replayed["correct"] == direct["correct"] and replayed["predicted"] == direct["predicted"]
     assert replayed["source"] == files["source"] and replayed["threat"] == "transfer"
     assert 0 < replayed["accuracy"] < 1
+    with torch.no_grad():
+        clean = (target(tiny_splits.x_test).argmax(1) == tiny_splits.y_test).float().mean().item()
+    assert replayed["clean_accuracy"] == pytest.approx(clean)
+    # transfer failure: of the examples that fooled the source, those the target resists
+    source_fooled = ~io.load_torch(craft(files, tmp_path))["source_correct"]
+    failure = replayed["indicators"]["transfer_failure"]
+    resisted = source_fooled & torch.tensor(replayed["correct"], dtype=torch.bool)
+    assert failure["checked"] == int(source_fooled.sum()) and failure["count"] == int(resisted.sum())
+    assert replayed["family"] == "transfer"
 
 
 def test_replay_refuses_a_set_of_another_attack_or_other_inputs(files, tiny_splits, tmp_path):

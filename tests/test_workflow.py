@@ -132,3 +132,18 @@ def test_stronger_evaluation_records(tiny_run):
     assert white["threat"] == "whitebox" and white["source"] is None
     # a sweep's largest budget (0.5 in L-inf on [0, 1] images) leaves nothing standing
     assert sweep["accuracy"] <= 0.1
+
+
+def test_masking_report_shows_every_check_and_indicator(tiny_run):
+    report = (tiny_run / "paper_figures/ours/gradient_masking.md").read_text()
+    assert "## Attack-failure indicators (Pintor et al. 2022)" in report
+    for name in ("unavailable gradients", "silent success", "incomplete optimisation",
+                 "unstable predictions", "transfer failure"):
+        assert name in report
+    for check in ("unbounded pgd40 succeeds", "more effort on ifgsm_b_white does not help",
+                  "white-box dominates per example", "attack-failure indicators"):
+        assert check in report, check
+    # the self-planned attacks ran as ordinary evaluations
+    unbounded = json.loads((tiny_run / "results/mnist/records/AT/seed0/pgd40_unbounded.json").read_text())
+    assert unbounded["params"]["eps"] == 1.0 and set(unbounded["indicators"]) >= {"silent_success"}
+    assert 0 <= unbounded["clean_accuracy"] <= 1

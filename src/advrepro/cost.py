@@ -111,8 +111,14 @@ def planned_jobs(config: dict) -> list[Job]:
                         jobs.append(Job("craft_transfer", name, exp["architecture"], source,
                                         seed, crafting, gradient * test_n, (forward + 1) * test_n))
                 gradient, forward = 0, 0
+            # + classifying them, the clean accuracy beside them, and the attack-failure
+            # indicators on the first examples (one gradient + probe_steps; upper bound)
+            checked = min(config["failure_indicators"]["examples"], test_n)
+            probing = (ATTACKS.get(spec["class"]).family == "gradient" and spec.get("threat") != "transfer"
+                       and "eps" in spec.get("params", {}))
+            indicators = checked * (1 + probing * config["failure_indicators"]["probe_steps"])
             jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
-                         gradient * test_n, (forward + 1) * test_n)  # + classifying them
+                         gradient * test_n + indicators, (forward + 2) * test_n + checked)
                      for method_id, seed in targets]
     return jobs
 

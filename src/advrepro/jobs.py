@@ -192,6 +192,19 @@ def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict
              result["seconds"], result["accuracy"])
 
 
+def clean_accuracy_of(model: torch.nn.Module, splits: data.Splits, batch_size: int) -> float:
+    """Share of the test set the model's decision gets right, batched, in eval mode."""
+    from advrepro.attacks import decision
+
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for start in range(0, len(splits.y_test), batch_size):
+            xb = splits.x_test[start:start + batch_size]
+            right += int((decision(model, xb) == splits.y_test[start:start + batch_size]).sum())
+    return right / len(splits.y_test)
+
+
 def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | None, run: dict,
                       attack_spec: dict, seed: int, out_record: str, device: str = "auto",
                       progress: bool = True, threads: int | None = None,
@@ -218,6 +231,9 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
     result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
                       progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial),
                       indicators=run.get("failure_indicators"))
+    # the model's clean accuracy beside every attack's: a table withholds the numbers of a
+    # model below its experiment's clean_floor ("did not train")
+    clean_accuracy = clean_accuracy_of(target, splits, run["eval_batch_size"])
     about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
                                  "method", "method_class", "scale")}
     if out_adversarial:
@@ -239,7 +255,7 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
         "classifier": target.classifier_settings(), "test_size": run["test_size"],
         "labels": splits.y_test.cpu().tolist(), "classes": splits.classes,
         "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
-        **result,
+        "clean_accuracy": clean_accuracy, **result,
     }
     io.write_json(out_record, record)
     log.info("%s/%s seed %d %s: accuracy %.4f on %d examples (%.1f ex/s)", run["experiment"],

@@ -157,6 +157,18 @@ def _status(experiments: dict, row: Row, column: Column) -> str | None:
     return None
 
 
+def _untrained(records: list[dict], experiments: dict) -> str | None:
+    """'did not train (...)' when a record's model is below its experiment's ``clean_floor``
+    (clean accuracy %, measured by every evaluation job): its numbers are never tabulated."""
+    low = []
+    for r in records:
+        floor = experiments[r["experiment"]].get("clean_floor")
+        clean = r.get("clean_accuracy")
+        if floor is not None and clean is not None and 100.0 * clean < floor:
+            low.append(f"{r['method']} seed {r['seed']} clean {100.0 * clean:.0f}% < {floor:g}%")
+    return f"did not train ({'; '.join(dict.fromkeys(low))})" if low else None
+
+
 def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Row,
                   column: Column):
     if not column.reported:  # a column of ours (Clean, AutoAttack): nothing printed to compare
@@ -205,7 +217,9 @@ def build_cells(records: list[dict], spec: dict, experiments: dict,
             mean, std = mean_std(list(values.values()))
             paper_row = _reported_row(reported, spec, experiments, row, column)
             reported_value = float(paper_row["value"]) if paper_row is not None else math.nan
-            status = _status(experiments, row, column) or ("ok" if values else MISSING)
+            status = (_status(experiments, row, column)
+                      or _untrained([r for f in found.values() for r in f], experiments)
+                      or ("ok" if values else MISSING))
             if status != "ok":
                 judgement = ""
             elif paper_row is None:

@@ -40,9 +40,11 @@ def status(kind: str, csv_path: str | Path) -> str:
         verdicts = Counter(outcome(v) for v in table.verdict.fillna("")
                            if v and v != "no reported value")
         missing = int((table.status != "ok").sum())
+        untrained = int(table.status.astype(str).str.startswith("did not train").sum())
         parts = [f"{n} {v}" for v, n in verdicts.most_common()]
         return where + (", ".join(parts) or "nothing reported to compare") + (
-            f"; {missing} of {len(table)} cells without a value" if missing else "")
+            f"; {missing} of {len(table)} cells without a value" if missing else "") + (
+            f" ({untrained} from models that did not train)" if untrained else "")
     if kind == "neighbours":
         return where + ", ".join(f"{r.method} precision@{r.k} {r.precision_at_k:.2f}"
                                  for r in table.itertuples())
