@@ -80,9 +80,9 @@ def test_a_randomised_decision_is_unstable(tiny_splits):
 
 
 def test_a_stopped_short_attack_is_incomplete(tiny_splits):
-    """One tiny PGD step leaves examples that ten more steps in the same ball flip."""
+    """Two tiny PGD steps leave examples that ten more steps in the same ball flip."""
     found = indicators_of(linear(tiny_splits), tiny_splits, "pgd", eps=0.3, alpha=0.001,
-                          steps=1, random_start=False)
+                          steps=2, random_start=False)
     assert found["incomplete_optimisation"]["share"] > 0.5
     converged = indicators_of(linear(tiny_splits), tiny_splits, "pgd", eps=0.3, alpha=0.03,
                               steps=40)
@@ -111,3 +111,8 @@ def test_transfer_failure_counts_source_successes_the_target_resists(tiny_splits
     assert failure["checked"] == int(fooled.sum()) > 0
     assert failure["count"] == int(resisted.sum())
     assert result["indicators"]["incomplete_optimisation"] is None   # nothing to continue
+
+
+def test_a_single_step_attack_is_not_probed_for_convergence(tiny_splits):
+    found = indicators_of(linear(tiny_splits), tiny_splits, "fgsm", eps=0.05)
+    assert found["incomplete_optimisation"] is None

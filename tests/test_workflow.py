@@ -147,3 +147,37 @@ def test_masking_report_shows_every_check_and_indicator(tiny_run):
     unbounded = json.loads((tiny_run / "results/mnist/records/AT/seed0/pgd40_unbounded.json").read_text())
     assert unbounded["params"]["eps"] == 1.0 and set(unbounded["indicators"]) >= {"silent_success"}
     assert 0 <= unbounded["clean_accuracy"] <= 1
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def test_html_report_lists_every_artifact_and_opens_in_a_headless_browser(tiny_run, tmp_path):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    result = snakemake(tiny_run, "--report", "report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (tiny_run / "report.html").read_text()
+    index = (tiny_run / "paper_figures/index.md").read_text()
+    for target in re.findall(r"\| `(paper_figures/[^`]+)` \|", index):
+        assert Path(target).stem in html, target       # each artifact's CSV or figure is in it
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium not installed (apt-get install chromium; .ci/run installs it): "
+                    "the report was built and checked, not opened in a browser")
+    url = (tiny_run / "report.html").as_uri()
+    profile = [f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000"]
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", url],
+                         capture_output=True, text=True, timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    rendered = dom.stdout
+    for category in ("mct", "dundi", "ours"):             # the report's result categories
+        assert category in rendered, category
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--window-size=1400,1000",
+                    f"--screenshot={shot}", url], capture_output=True, text=True, timeout=180)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    print(f"report screenshot: {shot}")

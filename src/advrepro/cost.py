@@ -114,8 +114,10 @@ def planned_jobs(config: dict) -> list[Job]:
             # + classifying them, the clean accuracy beside them, and the attack-failure
             # indicators on the first examples (one gradient + probe_steps; upper bound)
             checked = min(config["failure_indicators"]["examples"], test_n)
-            probing = (ATTACKS.get(spec["class"]).family == "gradient" and spec.get("threat") != "transfer"
-                       and "eps" in spec.get("params", {}))
+            params = spec.get("params", {})
+            probing = (ATTACKS.get(spec["class"]).family == "gradient" and "eps" in params
+                       and spec.get("threat") != "transfer"
+                       and (params.get("steps", 1) > 1 or "iterations" in params))
             indicators = checked * (1 + probing * config["failure_indicators"]["probe_steps"])
             jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
                          gradient * test_n + indicators, (forward + 2) * test_n + checked)

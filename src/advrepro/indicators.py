@@ -9,8 +9,8 @@ checked; the masking report (advrepro.reporting.masking) flags a model above a t
   the example is misclassified, but the model's decision does not (e.g. DunDi's relaxation
   against its oracle vote). Pintor et al.'s indicator compares the loss's verdict with the
   returned point; ours compares it with the decision that is scored.
-* ``incomplete_optimisation``: ``probe_steps`` more projected steps from where a white-box
-  gradient attack stopped (same ball, step eps/4) still flip examples the attack left
+* ``incomplete_optimisation``: ``probe_steps`` more projected steps from where an iterative
+  white-box gradient attack stopped (same ball, step eps/4) still flip examples the attack left
   correct: the attack had not converged. Pintor et al. read the loss curve's last steps; the
   attack classes here (torchattacks, ART) do not expose it, the continuation asks the same.
 * ``unstable_predictions``: a second decision on the same adversarial input differs
@@ -81,8 +81,11 @@ class IndicatorTally:
         self.applies = {
             "unavailable_gradients": True,
             "silent_success": attack.adversarial,
+            # iterative attacks only: a single step (FGSM) is not meant to converge
             "incomplete_optimisation": (family == "gradient" and attack.norm in ("linf", "l2")
-                                        and attack.eps is not None and probe_steps > 0),
+                                        and attack.eps is not None and probe_steps > 0
+                                        and (attack.params.get("steps", 1) > 1
+                                             or "iterations" in attack.params)),
             "unstable_predictions": True,
             "transfer_failure": family == "transfer",
         }

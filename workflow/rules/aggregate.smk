@@ -189,7 +189,7 @@ rule flow_validity:
         flows=lambda w: artifact_flow_sets(artifact_by_target(w)),
     output:
         md="paper_figures/{paper}/{item}.md",
-        csv="paper_figures/{paper}/{item}.csv",
+        csv=report("paper_figures/{paper}/{item}.csv", caption="../report/flow_validity.rst", category="{paper}"),
     wildcard_constraints:
         item=items_of_kind("flow_validity"),
     log:
