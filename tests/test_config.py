@@ -106,7 +106,36 @@ def test_every_config_file_validates_merged_on_the_paper_config():
         config_checks.load_layers([REPO / path for path in layers[:depth]], SCHEMA)
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", ".test/config.yaml", ".test/slurm.yaml"])
+def test_smoke_overlay_keeps_the_paper_settings_and_caps_every_training_job():
+    """config/smoke.yaml: paper architectures, methods, batch sizes and attacks; one epoch of at
+    most two batches per job (a method's 0 epochs stays 0), one seed, stand-in data."""
+    paper = config_checks.load_layers([REPO / "config/config.yaml"], SCHEMA)
+    smoke = config_checks.load_layers([REPO / "config/config.yaml", REPO / "config/smoke.yaml"],
+                                      SCHEMA)
+    assert smoke["scale"] == "smoke"
+    for name, exp in smoke["experiments"].items():
+        original = paper["experiments"][name]
+        assert exp["architecture"] == original["architecture"]
+        assert exp["attacks"] == original["attacks"] and exp["methods"] == original["methods"]
+        assert exp["seeds"] == [0] and exp["test_size"] <= original["eval_batch_size"]
+        assert exp["dataset"] in ("mnist_10k", "digits32", "cicids_synthetic")
+        for method in exp["methods"]:
+            settings = config_checks.experiment_settings(smoke, name, method)
+            unlimited = config_checks.experiment_settings(paper, name, method)
+            assert settings["epochs"] == min(unlimited["epochs"], 1)
+            assert settings["max_batches"] == 2 and "max_batches" not in unlimited
+            assert settings["batch_size"] == unlimited["batch_size"]
+
+
+@pytest.mark.parametrize("key, value", [("epochs", 0), ("batches_per_epoch", -1), ("epochs", 1.5)])
+def test_bad_limits_are_named(paper_config, key, value):
+    paper_config["limits"] = {key: value}
+    with pytest.raises(config_checks.ConfigError, match=f"limits.{key}"):
+        config_checks.validate(paper_config, SCHEMA)
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", "config/smoke.yaml",
+                                  ".test/config.yaml", ".test/slurm.yaml"])
 def test_config_files_use_no_yaml_aliases(path):
     """An alias shares one dict between experiments; Snakemake's override merge then changes all."""
     events = yaml.parse((REPO / path).read_text())

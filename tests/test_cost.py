@@ -32,8 +32,17 @@ def test_planned_jobs_are_the_jobs_snakemake_plans():
     counts = snakemake_job_counts()
     assert sum(job.stage == "train" for job in jobs) == counts["train"]
     assert sum(job.stage == "craft_transfer" for job in jobs) == counts["craft_transfer"]
-    assert sum(job.stage == "evaluate" for job in jobs) == (
-        counts["evaluate"] + counts.get("evaluate_keeping_adversarial", 0))
+    # evaluation_jobs: one job per (model, attack), or one per model (rules evaluate_model_*)
+    config = load_layers(LAYERS, cost.SCHEMA)
+    evaluations = [job for job in jobs if job.stage == "evaluate"]
+    per_model = [job for job in evaluations
+                 if config["experiments"][job.experiment]["evaluation_jobs"] == "per_model"]
+    per_attack = [job for job in evaluations
+                  if config["experiments"][job.experiment]["evaluation_jobs"] == "per_attack"]
+    assert per_model and per_attack  # the tiny config runs both kinds
+    assert len(per_attack) == counts["evaluate"] + counts.get("evaluate_keeping_adversarial", 0)
+    assert len({(j.experiment, j.method, j.seed) for j in per_model}) == sum(
+        n for rule, n in counts.items() if rule.startswith("evaluate_model_"))
 
 
 def test_costs_follow_declared_passes():

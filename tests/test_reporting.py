@@ -231,6 +231,11 @@ def test_sweep_column_expands_to_one_column_per_budget():
     columns = cells.expand_columns(spec, {"mnist": exp})
     assert [c.x for c in columns] == [0.1, 0.3] and columns[0].attacks == ["pgd_sweep_eps0.1"]
     assert len(cells.required_records(spec, {"mnist": exp})) == 2 * 2   # 2 budgets x 2 seeds
+    # where the experiment evaluates clean accuracy, the curve starts there, at eps 0
+    exp["attacks"]["clean"] = {"class": "clean", "params": {}}
+    columns = cells.expand_columns(spec, {"mnist": exp})
+    assert [c.x for c in columns] == [0.0, 0.1, 0.3] and columns[0].attacks == ["clean"]
+    assert len(cells.required_records(spec, {"mnist": exp})) == 3 * 2
 
 
 def test_attack_limited_to_other_methods_is_not_evaluated_and_not_required():

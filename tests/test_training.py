@@ -202,3 +202,14 @@ def test_class_balanced_sampling_applies_to_every_method(tiny_splits, tmp_path):
         TrainSettings(epochs=1, batch_size=20, lr=1e-3, seed=0, sampling="class_balanced"),
         tmp_path / "ckpt.pt", progress=False)
     assert seen and all(torch.equal(counts, torch.full((10,), 2)) for counts in seen)
+
+
+def test_max_batches_caps_every_epoch(tiny_splits, tmp_path):
+    """The smoke scale's limits.batches_per_epoch: each epoch stops after that many batches."""
+    seen = []
+    settings = TrainSettings(epochs=2, batch_size=8, lr=1e-3, seed=0, max_batches=3)
+    assert len(tiny_splits.y_train) > 3 * 8  # else the cap would not cut anything
+    fit(fresh_model(tiny_splits), build_method("standard"), tiny_splits, settings,
+        tmp_path / "checkpoint.pt", progress=False,
+        after_batch=lambda epoch, batch: seen.append((epoch, batch)))
+    assert seen == [(e, b) for e in range(2) for b in range(3)]

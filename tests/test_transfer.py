@@ -113,3 +113,34 @@ def test_attacks_crafting_the_same_examples_share_one_set():
     assert transfer_crafting(config, "lenet", "jsma_native_o1") == ("jsma_native", "Native", None)
     assert transfer_crafting(config, "lenet", "jsma_other") == ("jsma_other", "Native", None)
     assert transfer_crafting(config, "lenet", "bim") == ("bim", "standard", 100)
+
+
+def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_path):
+    """evaluation_jobs: per_model runs a model's attacks in one process: the same records
+    (white-box with a seeded random start, and a replayed transfer set) and kept examples."""
+    pgd = {"id": "pgd", "class": "pgd", "threat": "whitebox",
+           "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True}}
+    specs, transfer = [pgd, IFGSM], str(craft(files, tmp_path))
+    run = {**RUN, "method": "DunDi", "method_class": "dundi"}
+    alone = []
+    for spec in specs:
+        out = tmp_path / f"alone_{spec['id']}.json"
+        jobs.attack_and_record(files["data"], files["target"],
+                               transfer if spec["threat"] == "transfer" else None, run, spec, 0,
+                               str(out), device="cpu", progress=False)
+        alone.append(io.read_json(out))
+    records = [str(tmp_path / f"together_{spec['id']}.json") for spec in specs]
+    kept = [str(tmp_path / f"together_{spec['id']}.pt") for spec in specs]
+    jobs.attack_and_record_each(files["data"], files["target"], {IFGSM["id"]: transfer}, run,
+                                specs, 0, records, device="cpu", progress=False,
+                                out_adversarial=kept)
+    for one, path, adversarial in zip(alone, records, kept):
+        together = io.read_json(path)
+        for key in ("correct", "predicted", "accuracy", "clean_accuracy", "transfer_set",
+                    "indicators", "attack", "threat"):
+            assert together[key] == one[key], key
+        assert io.load_torch(adversarial)["attack"] == one["attack"]
+    assert 0 < alone[0]["accuracy"] < 1 or 0 < alone[1]["accuracy"] < 1
+    with pytest.raises(ValueError, match="record paths"):
+        jobs.attack_and_record_each(files["data"], files["target"], {}, run, specs, 0,
+                                    records[:1], device="cpu", progress=False)

@@ -378,7 +378,13 @@ def load_layers(paths: list[str | Path], schema_path: str | Path) -> dict:
 def experiment_settings(config: dict, experiment: str, method: str) -> dict[str, Any]:
     """Training settings of one (experiment, method): experiment defaults, method overrides."""
     exp = config["experiments"][experiment]
-    return {**exp["train"], **exp["methods"][method].get("train", {})}
+    settings = {**exp["train"], **exp["methods"][method].get("train", {})}
+    limits = config.get("limits") or {}
+    if limits.get("epochs") is not None:  # the smoke scale's caps (config/smoke.yaml)
+        settings["epochs"] = min(settings["epochs"], limits["epochs"])
+    if limits.get("batches_per_epoch") is not None:
+        settings["max_batches"] = limits["batches_per_epoch"]
+    return settings
 
 
 def transfer_crafting(config: dict, experiment: str, attack: str) -> tuple[str, str, int | None]:

@@ -92,8 +92,13 @@ def planned_jobs(config: dict) -> list[Job]:
         for method_id, seed in sorted(models):
             spec = exp["methods"][method_id]
             method = build_method(spec["class"], **spec["options"])
-            epochs = experiment_settings(config, name, method_id)["epochs"]
-            passes = epochs * method.passes_per_epoch(train_n) + method.finish_passes(train_n)
+            settings = experiment_settings(config, name, method_id)
+            # the smoke scale's limits.batches_per_epoch: an epoch sees that many batches at most
+            epoch_n = train_n
+            if settings.get("max_batches"):
+                epoch_n = min(train_n, settings["max_batches"] * settings["batch_size"])
+            passes = (settings["epochs"] * method.passes_per_epoch(epoch_n)
+                      + method.finish_passes(train_n))
             jobs.append(Job("train", name, exp["architecture"], method_id, seed, None, passes, 0.0))
         crafted = set()  # (attack, source, seed) of the transfer sets already planned
         for attack_id, spec in exp["attacks"].items():
@@ -205,9 +210,13 @@ def estimate(config: dict, device, batch_size: int | None = None,
     table = pd.DataFrame([vars(job) for job in jobs])
     shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
     unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
+    # evaluation_jobs: per_model runs all attacks of a model in one job: one start-up for them
+    per_model = (table.stage == "evaluate") & table.experiment.map(
+        lambda e: config["experiments"][e]["evaluation_jobs"] == "per_model")
+    shares_startup = per_model & table.duplicated(["stage", "experiment", "method", "seed"])
     table["seconds"] = (table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
                         + table.forward_passes * [u["forward_s_per_example"] for u in unit]
-                        + job_startup)
+                        + job_startup * ~shares_startup)
     return table, pd.DataFrame(units.values())
 
 

@@ -263,6 +263,24 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
              result["examples_per_second"])
 
 
+def attack_and_record_each(data_path: str, model_path: str, transfer_sets: dict[str, str],
+                           run: dict, attack_specs: list[dict], seed: int, out_records: list[str],
+                           device: str = "auto", progress: bool = True,
+                           threads: int | None = None,
+                           out_adversarial: list[str] | None = None) -> None:
+    """One model under each of its attacks in one process (evaluation_jobs: per_model): the
+    records attack_and_record writes one job per attack, from the same calls. The model is
+    loaded afresh for each attack, so one attack's classifier settings never reach the next."""
+    if len(out_records) != len(attack_specs):
+        raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
+    for i, (attack_spec, out_record) in enumerate(zip(attack_specs, out_records)):
+        log.info("attack %d of %d: %s", i + 1, len(attack_specs), attack_spec["id"])
+        attack_and_record(data_path, model_path, transfer_sets.get(attack_spec["id"]), run,
+                          attack_spec, seed, out_record, device=device, progress=progress,
+                          threads=threads,
+                          out_adversarial=out_adversarial[i] if out_adversarial else None)
+
+
 def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, spec: dict,
                seed: int, out_path: str, device: str = "auto", threads: int | None = None) -> None:
     """MCT Fig. 2's compute: nearest training images of attacked test images (one model)."""

@@ -111,4 +111,4 @@ def pick_device(requested: str = "auto") -> torch.device:
     raise DeviceError(
         f"device '{requested}': {'a GPU is present: ' + gpus if gpus else 'no GPU found'}, but "
         f"{build} cannot use it (torch.cuda.is_available() is False). Fix: {advice(drivers)} "
-        "(README, 'GPU nodes'); or set the config key device: cpu to run on the CPU on purpose.")
+        "(docs/usage.md, 'GPU nodes'); or set the config key device: cpu to run on the CPU on purpose.")

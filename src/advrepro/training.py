@@ -8,6 +8,7 @@ the same final weights as an uninterrupted run (bit-identical on CPU).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -45,6 +46,7 @@ class TrainSettings:
     # "method": the batch order the method asks for (random; class-balanced for MCT);
     # "class_balanced": class-balanced batches for every method (MCT Fig. 3's comparison)
     sampling: str = "method"
+    max_batches: int | None = None  # batches per epoch at most (the smoke scale's limits)
 
 
 def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
@@ -165,8 +167,12 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
                                           splits.num_classes, order_rng)
                    if settings.sampling == "class_balanced"
                    else method.batches(splits.y_train, settings.batch_size, order_rng))
+        total = -(-n // settings.batch_size)
+        if settings.max_batches is not None:
+            batches = itertools.islice(batches, settings.max_batches)
+            total = min(total, settings.max_batches)
         bar = tqdm(batches,
-                   total=-(-n // settings.batch_size), desc=f"epoch {epoch + 1}/{settings.epochs}",
+                   total=total, desc=f"epoch {epoch + 1}/{settings.epochs}",
                    file=sys.stderr, disable=not progress, mininterval=2.0)
         for batch_index, index in enumerate(bar):
             x = perf.to_layout(augment(splits.x_train[index]), performance)

@@ -10,7 +10,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
+from advrepro import paths
 from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
+from advrepro.paths import adversarial_file, model_file, record_file, transfer_set_file
 from advrepro.provenance import config_hash
 from advrepro.reporting import cells, masking
 
@@ -60,26 +62,31 @@ def cicids_bucket_object(wildcards):
     return storage(CICIDS["bucket_url"] + urllib.parse.quote(wildcards.day))
 
 
-def experiments_saving_adversarial(saving):
-    """Wildcard pattern of the experiments whose evaluations keep (or not) their examples."""
-    names = [n for n, e in EXPERIMENTS.items() if e["save_adversarial"] == saving]
+def experiments_evaluated(per, saving=None):
+    """Wildcard pattern of the experiments whose evaluations run as jobs `per` (evaluation_jobs:
+    per_attack or per_model) and, unless None, keep (or not) their adversarial examples."""
+    names = [n for n, e in EXPERIMENTS.items() if e["evaluation_jobs"] == per
+             and (saving is None or e["save_adversarial"] == saving)]
     return "|".join(names) or "(?!)"
 
 
-def adversarial_file(experiment, method, seed, attack):
-    return f"results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt"
+def models_evaluated_per_model():
+    """(experiment, method) of every model whose attacks run in one job (evaluation_jobs:
+    per_model), each with the attacks its experiment evaluates on it."""
+    return [(experiment, method, model_attacks(experiment, method))
+            for experiment, exp in EXPERIMENTS.items() if exp["evaluation_jobs"] == "per_model"
+            for method in exp["methods"] if model_attacks(experiment, method)]
+
+
+def model_attacks(experiment, method):
+    """The attacks an experiment evaluates on one of its methods (an attack's `methods`, or all)."""
+    exp = EXPERIMENTS[experiment]
+    return [attack for attack, spec in exp["attacks"].items()
+            if method in (spec.get("methods") or exp["methods"])]
 
 
 def dataset_file(experiment):
-    return f"results/data/{EXPERIMENTS[experiment]['dataset']}.pt"
-
-
-def model_file(experiment, method, seed):
-    return f"results/{experiment}/models/{method}/seed{seed}.pt"
-
-
-def record_file(experiment, method, seed, attack):
-    return f"results/{experiment}/records/{method}/seed{seed}/{attack}.json"
+    return paths.dataset_file(EXPERIMENTS[experiment]["dataset"])
 
 
 def run_params(experiment, method=None):
@@ -113,20 +120,26 @@ def attack_spec(experiment, attack):
     return {"id": attack, **spec}
 
 
-def transfer_set_file(experiment, source_method, source_seed, attack):
-    """A transfer attack's examples, crafted once on its source model (rule craft_transfer)."""
-    return f"results/{experiment}/transfer/{source_method}/seed{source_seed}/{attack}.pt"
+def transfer_set_of(experiment, attack, seed):
+    """The transfer set an evaluation of a seed-`seed` model replays; None for a white-box attack."""
+    if EXPERIMENTS[experiment]["attacks"][attack]["threat"] != "transfer":
+        return None
+    crafted, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
+    # seed None: the source model of the target's own seed (e.g. DunDi's native model)
+    return transfer_set_file(experiment, source, seed if source_seed is None else source_seed,
+                             crafted)
 
 
 def transfer_set_input(wildcards):
     """The transfer set an evaluation replays; none for a white-box attack."""
-    if EXPERIMENTS[wildcards.experiment]["attacks"][wildcards.attack]["threat"] != "transfer":
-        return []
-    attack, source, seed = config_checks.transfer_crafting(config, wildcards.experiment,
-                                                           wildcards.attack)
-    # seed None: the source model of the target's own seed (e.g. DunDi's native model)
-    return transfer_set_file(wildcards.experiment, source,
-                             wildcards.seed if seed is None else seed, attack)
+    return transfer_set_of(wildcards.experiment, wildcards.attack, wildcards.seed) or []
+
+
+def model_transfer_sets(experiment, method, wildcards):
+    """Attack id -> transfer set of every transfer attack of one model (rule evaluate_model_*)."""
+    sets = {attack: transfer_set_of(experiment, attack, wildcards.seed)
+            for attack in model_attacks(experiment, method)}
+    return {attack: path for attack, path in sets.items() if path}
 
 
 def init_model_file(wildcards):
@@ -289,7 +302,7 @@ def experiment_records(experiment):
 def all_histories():
     """The training history (epoch times) of every model of every experiment."""
     return [
-        f"results/{experiment}/models/{method}/seed{seed}.json"
+        paths.history_file(experiment, method, seed)
         for experiment, exp in EXPERIMENTS.items()
         for method in exp["methods"]
         for seed in exp["seeds"]

@@ -6,7 +6,7 @@ rule prepare_dataset:
     input:
         days=cicids_day_files,  # CIC-IDS2018's day CSVs; the other datasets fetch their own
     output:
-        "results/data/{dataset}.pt",
+        paths.dataset_file("{dataset}"),
     log:
         "results/logs/data/{dataset}.log",
     params:

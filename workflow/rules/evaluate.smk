@@ -2,20 +2,25 @@
 # crafted once per source model (rule craft_transfer) and replayed on every target. An
 # experiment with save_adversarial also keeps the adversarial examples (rule
 # evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows, which the flow_validity table maps
-# back to feature units).
+# back to feature units). An experiment with evaluation_jobs: per_model runs all attacks of
+# one model in one job instead (rules evaluate_model_<experiment>_<method>, below): the same
+# records, without a fresh interpreter and torch import per (model, attack).
+from functools import partial
 
 
 rule evaluate:
     input:
         data=lambda w: dataset_file(w.experiment),
-        model="results/{experiment}/models/{method}/seed{seed}.pt",
+        model=paths.model_file("{experiment}", "{method}", "{seed}"),
         transfer_set=transfer_set_input,
     output:
-        record="results/{experiment}/records/{method}/seed{seed}/{attack}.json",
+        record=paths.record_file("{experiment}", "{method}", "{seed}", "{attack}"),
     wildcard_constraints:
-        experiment=experiments_saving_adversarial(False),
+        experiment=experiments_evaluated("per_attack", saving=False),
     log:
-        "results/{experiment}/logs/evaluate/{method}/seed{seed}/{attack}.log",
+        paths.log_file("evaluate", "{experiment}", "{method}", "{seed}", "{attack}"),
+    benchmark:
+        paths.benchmark_file("evaluate", "{experiment}", "{method}", "{seed}", "{attack}")
     params:
         run=lambda w: run_params(w.experiment, w.method),
         attack=lambda w: attack_spec(w.experiment, w.attack),
@@ -32,10 +37,45 @@ rule evaluate:
 
 use rule evaluate as evaluate_keeping_adversarial with:
     output:
-        record="results/{experiment}/records/{method}/seed{seed}/{attack}.json",
-        adversarial="results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt",
+        record=paths.record_file("{experiment}", "{method}", "{seed}", "{attack}"),
+        adversarial=paths.adversarial_file("{experiment}", "{method}", "{seed}", "{attack}"),
     wildcard_constraints:
-        experiment=experiments_saving_adversarial(True),
+        experiment=experiments_evaluated("per_attack", saving=True),
+
+
+# evaluation_jobs: per_model. Snakemake's outputs are patterns, and the attacks differ from
+# model to model, so each (experiment, method) gets its own rule; {seed} stays a wildcard.
+for _experiment, _method, _attacks in models_evaluated_per_model():
+
+    rule:
+        name:
+            f"evaluate_model_{_experiment}_{_method}"
+        input:
+            data=dataset_file(_experiment),
+            model=model_file(_experiment, _method, "{seed}"),
+            transfer_sets=partial(lambda e, m, w: list(model_transfer_sets(e, m, w).values()),
+                                  _experiment, _method),
+        output:
+            records=[record_file(_experiment, _method, "{seed}", a) for a in _attacks],
+            adversarial=[adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
+            if EXPERIMENTS[_experiment]["save_adversarial"] else [],
+        log:
+            paths.log_file("evaluate", _experiment, _method, "{seed}"),
+        benchmark:
+            paths.benchmark_file("evaluate", _experiment, _method, "{seed}")
+        params:
+            run=run_params(_experiment, _method),
+            attacks=[attack_spec(_experiment, a) for a in _attacks],
+            transfer_sets=partial(model_transfer_sets, _experiment, _method),
+            device=config["device"],
+            progress=config["progress"],
+        threads: config["resources"]["evaluate"]["cpus"]
+        resources:
+            **job_resources("evaluate"),
+        conda:
+            TORCH_ENV
+        script:
+            "../scripts/evaluate_model.py"
 
 
 # A transfer attack's examples depend on its source model, never on the target: crafted once
@@ -43,11 +83,13 @@ use rule evaluate as evaluate_keeping_adversarial with:
 rule craft_transfer:
     input:
         data=lambda w: dataset_file(w.experiment),
-        model="results/{experiment}/models/{method}/seed{seed}.pt",
+        model=paths.model_file("{experiment}", "{method}", "{seed}"),
     output:
-        "results/{experiment}/transfer/{method}/seed{seed}/{attack}.pt",
+        paths.transfer_set_file("{experiment}", "{method}", "{seed}", "{attack}"),
     log:
-        "results/{experiment}/logs/craft_transfer/{method}/seed{seed}/{attack}.log",
+        paths.log_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}"),
+    benchmark:
+        paths.benchmark_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}")
     params:
         run=lambda w: run_params(w.experiment, w.method),
         attack=lambda w: attack_spec(w.experiment, w.attack),

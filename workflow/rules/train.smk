@@ -9,13 +9,15 @@ rule train:
         data=lambda w: dataset_file(w.experiment),
         init=init_model_file,
     output:
-        model="results/{experiment}/models/{method}/seed{seed}.pt",
-        history="results/{experiment}/models/{method}/seed{seed}.json",
+        model=paths.model_file("{experiment}", "{method}", "{seed}"),
+        history=paths.history_file("{experiment}", "{method}", "{seed}"),
     log:
-        "results/{experiment}/logs/train/{method}/seed{seed}.log",
+        paths.log_file("train", "{experiment}", "{method}", "{seed}"),
+    benchmark:
+        paths.benchmark_file("train", "{experiment}", "{method}", "{seed}")
     params:
         run=lambda w: run_params(w.experiment, w.method),
-        checkpoint="results/{experiment}/checkpoints/{method}/seed{seed}.pt",
+        checkpoint=paths.checkpoint_file("{experiment}", "{method}", "{seed}"),
         device=config["device"],
         progress=config["progress"],
     threads: config["resources"]["train"]["cpus"]

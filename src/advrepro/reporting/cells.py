@@ -90,7 +90,11 @@ def expand_columns(spec: dict, experiments: dict) -> list[Column]:
     columns = []
     for column in spec["columns"]:
         if column.get("sweep"):
-            for attack_id, eps in sweep_points(first, column["sweep"]):
+            # a curve starts at eps 0: the clean accuracy, where the experiment evaluates it
+            points = sweep_points(first, column["sweep"])
+            if "clean" in first["attacks"] and points:
+                points = [("clean", 0.0), *points]
+            for attack_id, eps in points:
                 columns.append(Column(f"{column['label']} ε={eps:g}", [attack_id], "mean",
                                       dict(column.get("reported", {})), eps, column.get("series")))
             continue

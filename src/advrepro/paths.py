@@ -1,0 +1,53 @@
+"""Where every job's files live: the one place that spells the paths. The rules call these
+with wildcard names ("{experiment}") for their patterns and the planners (common.smk's
+functions, benchmarks/smoke.py) with values, so a path is never written twice."""
+
+from __future__ import annotations
+
+
+def dataset_file(dataset: str) -> str:
+    return f"results/data/{dataset}.pt"
+
+
+def model_file(experiment: str, method: str, seed) -> str:
+    return f"results/{experiment}/models/{method}/seed{seed}.pt"
+
+
+def history_file(experiment: str, method: str, seed) -> str:
+    """The training history (epoch times, train accuracy) beside a model."""
+    return f"results/{experiment}/models/{method}/seed{seed}.json"
+
+
+def checkpoint_file(experiment: str, method: str, seed) -> str:
+    return f"results/{experiment}/checkpoints/{method}/seed{seed}.pt"
+
+
+def record_file(experiment: str, method: str, seed, attack: str) -> str:
+    """One model's evaluation record under one attack."""
+    return f"results/{experiment}/records/{method}/seed{seed}/{attack}.json"
+
+
+def adversarial_file(experiment: str, method: str, seed, attack: str) -> str:
+    return f"results/{experiment}/adversarial/{method}/seed{seed}/{attack}.pt"
+
+
+def transfer_set_file(experiment: str, source_method: str, source_seed, attack: str) -> str:
+    """A transfer attack's examples, crafted once on its source model (rule craft_transfer)."""
+    return f"results/{experiment}/transfer/{source_method}/seed{source_seed}/{attack}.pt"
+
+
+def job_file(kind: str, stage: str, experiment: str, method: str, seed,
+             attack: str | None = None, suffix: str = "log") -> str:
+    """A compute job's log (kind "logs") or Snakemake benchmark TSV (kind "benchmarks": wall
+    time, peak memory): per (model, attack), or per model for training and for evaluation
+    jobs that run all of a model's attacks (evaluation_jobs: per_model)."""
+    tail = f"seed{seed}" if attack is None else f"seed{seed}/{attack}"
+    return f"results/{experiment}/{kind}/{stage}/{method}/{tail}.{suffix}"
+
+
+def benchmark_file(stage: str, experiment: str, method: str, seed, attack: str | None = None) -> str:
+    return job_file("benchmarks", stage, experiment, method, seed, attack, suffix="tsv")
+
+
+def log_file(stage: str, experiment: str, method: str, seed, attack: str | None = None) -> str:
+    return job_file("logs", stage, experiment, method, seed, attack)
