@@ -352,10 +352,6 @@ def _check_claims(config: dict, problems: list[str]) -> None:
                                 f"{', '.join(CHECKS)}")
 
 
-def load(path: str | Path, schema_path: str | Path) -> dict:
-    return validate(yaml.safe_load(Path(path).read_text()), schema_path)
-
-
 def merge_override(base: dict, override: dict) -> dict:
     """Merge a config file on top of another as Snakemake does for --configfile: nested dicts
     merge key by key, anything else replaces."""

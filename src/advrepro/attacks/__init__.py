@@ -130,24 +130,21 @@ class Attack:
         self.model.eval()
         try:
             x_adv = self.generate(x, y)
-            # Worst case over restarts, per example: a later run replaces the earlier
-            # adversarial example only where the earlier one still failed to fool the model.
+            # Worst case over restarts, per example: a later run attacks only the examples
+            # the earlier ones still failed to fool (each example's attack is independent of
+            # the others in its batch), and replaces just those.
             for _ in range(self.restarts - 1):
                 with torch.no_grad():
-                    still_correct = decision(self.model, x_adv) == y
-                if not still_correct.any():
+                    still_correct = (decision(self.model, x_adv) == y).nonzero().flatten()
+                if len(still_correct) == 0:
                     break
-                candidate = self.generate(x, y)
-                x_adv = torch.where(still_correct.view(-1, *[1] * (x.dim() - 1)), candidate, x_adv)
+                x_adv = x_adv.clone()
+                x_adv[still_correct] = self.generate(x[still_correct], y[still_correct])
         finally:
             self.model.train(was_training)
         x_adv = x_adv.detach()
         check_budget(x, x_adv, self.norm, self.eps)
         return x_adv
-
-    def describe(self) -> dict:
-        return {"attack": self.registry_name, "norm": self.norm, "eps": self.eps,
-                "restarts": self.restarts, **self.params}
 
 
 def build_attack(name: str, model: nn.Module, **params) -> Attack:

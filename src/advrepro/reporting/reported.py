@@ -7,10 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-SELECTOR_FIELDS = ("attack", "norm", "eps", "steps", "restarts", "setting", "architecture",
-                   "dataset", "metric")
-
-
 def load_reported(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
