@@ -18,7 +18,7 @@ endif
 STAMP := $(VENV)/.installed-cu$(CUDA)-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 CORES ?= all
 
-.PHONY: install offline-data demo test lint paper benchmark cost check-gpu
+.PHONY: install offline-data demo test lint paper benchmark smoke cost check-gpu
 
 $(STAMP): $(LOCKS) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ paper: install
 
 benchmark: install
 	$(BIN)/python benchmarks/run.py
+
+# The paper configuration at paper shapes, a batch or two per job (config/smoke.yaml): one job
+# of every (rule, architecture, method class, attack class), with its time and peak memory.
+#   make smoke SMOKE="--architectures mnist_cnn lenet1"      (benchmarks/smoke.py --help)
+SMOKE ?=
+smoke: install
+	$(BIN)/python benchmarks/smoke.py $(SMOKE)
 
 # Estimated hours of every planned job on this machine, before any training:
 #   make cost CONFIG="config/config.yaml config/demo.yaml"

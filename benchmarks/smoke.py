@@ -6,6 +6,8 @@ wall time and peak memory from Snakemake's benchmark files.
 
     python benchmarks/smoke.py                      # every combination (hours on a 2-core CPU)
     python benchmarks/smoke.py --architectures mnist_cnn lenet1 --max-jobs 20
+    python benchmarks/smoke.py --skip-architectures wrn34_10 --stages train
+    python benchmarks/smoke.py --attack-classes pgd fgsm clean --architectures mnist_cnn
     python benchmarks/smoke.py --list               # the selection, without running it
 
 Runs in a copy of the workflow (--workdir, default results/smoke/workflow), so a real run's
@@ -58,13 +60,19 @@ def plan(config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def select(planned: pd.DataFrame, architectures=None, stages=None, max_jobs=None) -> pd.DataFrame:
-    """The first planned job of each combination, within the filters."""
+def select(planned: pd.DataFrame, architectures=None, stages=None, max_jobs=None,
+           attack_classes=None, skip_architectures=None) -> pd.DataFrame:
+    """The first planned job of each combination, within the filters (a training job has no
+    attack class: ``attack_classes`` leaves it in)."""
     chosen = planned.drop_duplicates(COMBINATION)
     if architectures:
         chosen = chosen[chosen.architecture.isin(architectures)]
+    if skip_architectures:
+        chosen = chosen[~chosen.architecture.isin(skip_architectures)]
     if stages:
         chosen = chosen[chosen.stage.isin(stages)]
+    if attack_classes:
+        chosen = chosen[(chosen.attack_class == "") | chosen.attack_class.isin(attack_classes)]
     return chosen.head(max_jobs) if max_jobs else chosen
 
 
@@ -138,6 +146,8 @@ def markdown(table: pd.DataFrame, header: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--architectures", nargs="+", help="only these architectures")
+    parser.add_argument("--skip-architectures", nargs="+", help="all but these architectures")
+    parser.add_argument("--attack-classes", nargs="+", help="only these attack classes")
     parser.add_argument("--stages", nargs="+", choices=["train", "craft_transfer", "evaluate"])
     parser.add_argument("--max-jobs", type=int, help="at most this many selected jobs")
     parser.add_argument("--cores", type=int, default=2)
@@ -150,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     layers = [REPO / "config/config.yaml", OVERLAY, *map(Path, args.configfile)]
     config = load_layers(layers, cost.SCHEMA)
     planned = plan(config)
-    chosen = select(planned, args.architectures, args.stages, args.max_jobs)
+    chosen = select(planned, args.architectures, args.stages, args.max_jobs,
+                    args.attack_classes, args.skip_architectures)
     print(f"{len(chosen)} of {planned.drop_duplicates(COMBINATION).shape[0]} combinations "
           f"({len(planned)} planned jobs)")
     if args.list:

@@ -48,7 +48,7 @@ def test_misspelt_key_is_named_with_allowed_keys(paper_config):
 
 def test_bad_enum_lists_allowed_values(paper_config):
     paper_config["scale"] = "huge"
-    with pytest.raises(config_checks.ConfigError, match="'scale' is 'huge'; allowed values: paper, demo, test"):
+    with pytest.raises(config_checks.ConfigError, match="'scale' is 'huge'; allowed values: paper, demo, smoke, test"):
         config_checks.validate(paper_config, SCHEMA)
 
 

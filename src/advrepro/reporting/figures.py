@@ -69,8 +69,9 @@ def _bar(ax, table: pd.DataFrame, spec: dict) -> None:
             ax.scatter(*zip(*reported), marker="D", facecolors="none", edgecolors="black",
                        zorder=3, label="reported" if j == 0 else None)
         for p, status in zip(positions, part.status):
-            if status != "ok":
-                ax.text(p, 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+            if status != "ok":  # say why there is no bar: a model that did not learn, or no run
+                why = "untrained" if str(status).startswith("did not train") else "n/a"
+                ax.text(p, 1, why, rotation=90, ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([textwrap.fill(r, 10) for r in rows], fontsize=8)
 
