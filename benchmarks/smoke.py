@@ -61,7 +61,7 @@ def plan(config: dict) -> pd.DataFrame:
 
 
 def select(planned: pd.DataFrame, architectures=None, stages=None, max_jobs=None,
-           attack_classes=None, skip_architectures=None) -> pd.DataFrame:
+           attack_classes=None, skip_architectures=None, method_classes=None) -> pd.DataFrame:
     """The first planned job of each combination, within the filters (a training job has no
     attack class: ``attack_classes`` leaves it in)."""
     chosen = planned.drop_duplicates(COMBINATION)
@@ -71,6 +71,8 @@ def select(planned: pd.DataFrame, architectures=None, stages=None, max_jobs=None
         chosen = chosen[~chosen.architecture.isin(skip_architectures)]
     if stages:
         chosen = chosen[chosen.stage.isin(stages)]
+    if method_classes:
+        chosen = chosen[chosen.method_class.isin(method_classes)]
     if attack_classes:
         chosen = chosen[(chosen.attack_class == "") | chosen.attack_class.isin(attack_classes)]
     return chosen.head(max_jobs) if max_jobs else chosen
@@ -148,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--architectures", nargs="+", help="only these architectures")
     parser.add_argument("--skip-architectures", nargs="+", help="all but these architectures")
     parser.add_argument("--attack-classes", nargs="+", help="only these attack classes")
+    parser.add_argument("--method-classes", nargs="+", help="only these method classes")
     parser.add_argument("--stages", nargs="+", choices=["train", "craft_transfer", "evaluate"])
     parser.add_argument("--max-jobs", type=int, help="at most this many selected jobs")
     parser.add_argument("--cores", type=int, default=2)
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_layers(layers, cost.SCHEMA)
     planned = plan(config)
     chosen = select(planned, args.architectures, args.stages, args.max_jobs,
-                    args.attack_classes, args.skip_architectures)
+                    args.attack_classes, args.skip_architectures, args.method_classes)
     print(f"{len(chosen)} of {planned.drop_duplicates(COMBINATION).shape[0]} combinations "
           f"({len(planned)} planned jobs)")
     if args.list:

@@ -8,6 +8,7 @@ the CSV has them, are hollow black markers. Stand-in or reduced-scale runs carry
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from pathlib import Path
@@ -37,19 +38,26 @@ def _line(ax, table: pd.DataFrame, spec: dict) -> None:
     ok = table[table.status == "ok"]
     keys = ["row"] + (["series"] if table.series.notna().any() else [])
     single_row = table.row.nunique() == 1  # then the title names the row; lines = series
+    # lines that meet (e.g. several models at 0 % under a large budget) stay apart by marker,
+    # line style and a little transparency
+    styles = itertools.cycle(zip("osD^vP*X", ["-", "--", "-.", ":"] * 2))
     for key, group in ok.groupby(keys, sort=False):
+        if group.x.nunique() < 2:  # one point is no curve (e.g. a model without the sweep)
+            continue
         parts = key if isinstance(key, tuple) else (key,)
         label = " · ".join(str(k) for k in (parts[1:] if single_row and len(parts) > 1 else parts))
         group = group.sort_values("x")
-        line = ax.errorbar(group.x, group.ours_mean, yerr=group.ours_std, marker="o",
-                           capsize=3, label=label)
+        marker, linestyle = next(styles)
+        line = ax.errorbar(group.x, group.ours_mean, yerr=group.ours_std, marker=marker,
+                           linestyle=linestyle, alpha=0.85, capsize=3, label=label)
         paper = group[group.reported.notna()]
         if not paper.empty:
             ax.plot(paper.x, paper.reported, linestyle="--", marker="s", fillstyle="none",
                     color=line[0].get_color(), label=f"{label} (reported)")
     if spec.get("log_x"):
         ax.set_xscale("log")
-    ax.set_xticks(sorted(ok.x.dropna().unique()))
+    ticks = sorted(ok.x.dropna().unique())
+    ax.set_xticks(ticks, [f"{tick:.3g}" for tick in ticks])
     ax.set_xlabel(spec.get("x_label", "x"))
 
 
