@@ -56,7 +56,9 @@ def plan(config: dict) -> pd.DataFrame:
                      "method_class": exp["methods"][job.method]["class"],
                      "attack_class": attack["class"] if attack else "",
                      "experiment": job.experiment, "method": job.method, "seed": job.seed,
-                     "attack": job.attack or "", "target": target})
+                     "attack": job.attack or "", "target": target,
+                     "benchmark": paths.benchmark_file(job.stage, job.experiment, job.method,
+                                                       job.seed, job.attack)})
     return pd.DataFrame(rows)
 
 
@@ -93,20 +95,10 @@ def copy_workflow(workdir: Path) -> None:
 def benchmarks_of(workdir: Path, planned: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """Every job that ran (Snakemake's benchmark TSVs) with its combination: selected or a
     dependency of a selected one."""
-    by_file = {}
-    for row in planned.itertuples():
-        if row.stage == "evaluate":
-            key = paths.benchmark_file("evaluate", row.experiment, row.method, row.seed, row.attack)
-        elif row.stage == "craft_transfer":
-            key = paths.benchmark_file("craft_transfer", row.experiment, row.method, row.seed,
-                                       row.attack)
-        else:
-            key = paths.benchmark_file("train", row.experiment, row.method, row.seed)
-        by_file[key] = row
     selected = set(chosen.target)
     rows = []
-    for key, row in by_file.items():
-        tsv = workdir / key
+    for row in planned.itertuples():
+        tsv = workdir / row.benchmark
         if not tsv.is_file():
             continue
         measured = pd.read_csv(tsv, sep="\t").iloc[-1]

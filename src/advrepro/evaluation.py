@@ -1,7 +1,8 @@
 """Evaluate a model under one attack: batched over the test set, on the model's device.
 
 A white-box attack is crafted on the target model itself; a transfer attack replays examples
-crafted once on its source model (advrepro.transfer). The adversarial examples are classified by ``target.classify``
+crafted once on its source model (advrepro.transfer). The adversarial examples are classified
+by ``target.classify``
 (the model's real decision rule: DunDi's two-step oracle vote, argmax of logits otherwise).
 A model with a detector (``reject_label``, e.g. Feinman et al.'s KD+BU) defends an adversarial
 example by classifying it correctly or by rejecting it; a rejected clean or noisy input is an

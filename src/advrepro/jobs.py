@@ -214,6 +214,15 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
     A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
     a white-box attack is crafted here, on the model itself."""
     device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
+    _attack_and_record_loaded(device, splits, target, transfer_set_path, run, attack_spec, seed,
+                              out_record, progress, out_adversarial)
+
+
+def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
+                              target: torch.nn.Module, transfer_set_path: str | None, run: dict,
+                              attack_spec: dict, seed: int, out_record: str, progress: bool,
+                              out_adversarial: str | None) -> None:
+    """attack_and_record once its device, test data and model are loaded."""
     attacked = _attacked_rows(splits, attack_spec)
     rows = _rows(attacked, splits.y_test)
     if transfer_set_path:
@@ -269,16 +278,17 @@ def attack_and_record_each(data_path: str, model_path: str, transfer_sets: dict[
                            threads: int | None = None,
                            out_adversarial: list[str] | None = None) -> None:
     """One model under each of its attacks in one process (evaluation_jobs: per_model): the
-    records attack_and_record writes one job per attack, from the same calls. The model is
-    loaded afresh for each attack, so one attack's classifier settings never reach the next."""
+    records attack_and_record writes one job per attack. The data is loaded once; the model
+    afresh for each attack, so one attack's classifier settings never reach the next."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
+    device, splits, _ = _attack_job_inputs(data_path, model_path, run, device, threads)
     for i, (attack_spec, out_record) in enumerate(zip(attack_specs, out_records)):
         log.info("attack %d of %d: %s", i + 1, len(attack_specs), attack_spec["id"])
-        attack_and_record(data_path, model_path, transfer_sets.get(attack_spec["id"]), run,
-                          attack_spec, seed, out_record, device=device, progress=progress,
-                          threads=threads,
-                          out_adversarial=out_adversarial[i] if out_adversarial else None)
+        target = perf.to_layout(load_model(model_path, device), run.get("performance"))
+        _attack_and_record_loaded(device, splits, target, transfer_sets.get(attack_spec["id"]),
+                                  run, attack_spec, seed, out_record, progress,
+                                  out_adversarial[i] if out_adversarial else None)
 
 
 def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, spec: dict,

@@ -142,6 +142,11 @@ def model_transfer_sets(experiment, method, wildcards):
     return {attack: path for attack, path in sets.items() if path}
 
 
+def model_transfer_set_files(experiment, method, wildcards):
+    """The transfer sets of one model (rule evaluate_model_*'s input), without duplicates."""
+    return list(dict.fromkeys(model_transfer_sets(experiment, method, wildcards).values()))
+
+
 def init_model_file(wildcards):
     """The trained model a method starts from (option init_from), e.g. DunDi_P's native model."""
     spec = EXPERIMENTS[wildcards.experiment]["methods"][wildcards.method]
@@ -293,8 +298,8 @@ def experiment_records(experiment):
     exp = EXPERIMENTS[experiment]
     return [
         record_file(experiment, method, seed, attack)
-        for attack, spec in exp["attacks"].items()
-        for method in spec.get("methods") or exp["methods"]
+        for method in exp["methods"]
+        for attack in model_attacks(experiment, method)
         for seed in exp["seeds"]
     ]
 

@@ -53,8 +53,7 @@ for _experiment, _method, _attacks in models_evaluated_per_model():
         input:
             data=dataset_file(_experiment),
             model=model_file(_experiment, _method, "{seed}"),
-            transfer_sets=partial(lambda e, m, w: list(model_transfer_sets(e, m, w).values()),
-                                  _experiment, _method),
+            transfer_sets=partial(model_transfer_set_files, _experiment, _method),
         output:
             records=[record_file(_experiment, _method, "{seed}", a) for a in _attacks],
             adversarial=[adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]

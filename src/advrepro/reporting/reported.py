@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+
 def load_reported(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
