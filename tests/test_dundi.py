@@ -97,3 +97,16 @@ def test_freeze_without_init_is_refused(tiny_splits):
     name, options = method.architecture("lenet1")
     with pytest.raises(ValueError, match="init_from"):
         method.prepare_model(build_model(name, 1, 10, [0.5], [0.25], **options), tiny_splits, None)
+
+
+def test_oracle_embeddings_are_cached_until_the_weights_change(net_with_oracles, tiny_splits):
+    net = net_with_oracles
+    first = net._oracle_embeddings()
+    net.train().eval()  # attack libraries toggle modes; the oracles are still the same
+    assert net._oracle_embeddings() is first
+    with torch.no_grad():  # any change of the numbers (here one weight) recomputes them
+        next(net.embedding.parameters())[0, 0] += 1.0
+    again = net._oracle_embeddings()
+    assert again is not first and not torch.equal(again, first)
+    uncached = net.embed(net.oracle_images.flatten(0, 1)).view_as(again)
+    assert torch.allclose(again, uncached)

@@ -32,3 +32,22 @@ def test_normalisation_is_inside_the_model():
     x = torch.rand(1, 1, 28, 28)
     assert torch.allclose(model.normalize(x), (x - 0.5) / 0.25)
     assert "normalize.mean" in model.state_dict()
+
+
+@pytest.mark.parametrize("name", ["lenet1", "vgg16", "distance_net"])
+def test_a_loaded_model_equals_the_saved_one(name, tmp_path):
+    """load_model builds on the meta device and takes the file's tensors: same outputs, no
+    tensor left on meta."""
+    from advrepro.jobs import load_model, save_model
+
+    torch.manual_seed(0)
+    model = build_model(name, 1, 10, [0.5], [0.25], image_size=28).eval()
+    if name == "distance_net":
+        model.set_oracles(torch.rand_like(model.oracle_images))
+    save_model(tmp_path / "m.pt", model, {"method": "test"})
+    loaded = load_model(tmp_path / "m.pt", torch.device("cpu"))
+    assert not any(t.is_meta for t in (*loaded.parameters(), *loaded.buffers()))
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    assert loaded.protocol == {"method": "test"}

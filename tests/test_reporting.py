@@ -262,7 +262,7 @@ def test_training_cost_relative_to_standard():
 def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
     import json
 
-    from advrepro import jobs
+    from advrepro.reporting import artifacts
 
     paths = []
     for method, cls, hardware in (("standard", "standard", "CPU a"), ("AT", "pgd_at", "GPU b")):
@@ -272,7 +272,7 @@ def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
                                     "method_class": cls, "seed": 0, "hardware": hardware,
                                     "history": [{"seconds": 2.0, "examples_per_second": 50.0}]}))
         paths.append(str(path))
-    jobs.training_cost(paths, "demo", "abc", str(tmp_path / "cost.md"), str(tmp_path / "cost.csv"))
+    artifacts.training_cost(paths, "demo", "abc", str(tmp_path / "cost.md"), str(tmp_path / "cost.csv"))
     table = pd.read_csv(tmp_path / "cost.csv")
     assert set(table.hardware) == {"CPU a", "GPU b"}
     assert set(table.scale) == {"demo"} and set(table.config_hash) == {"abc"}

@@ -54,7 +54,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def drop_disabled(config: dict) -> dict:
-    """Remove experiments, methods, attacks and artifacts set to null. Config files are merged
+    """Remove experiments, methods, attacks, artifacts and transfer sources set to null. Config files are merged
     (demo and test overrides on top of the paper config), and a merge cannot delete an entry:
     an override disables one by setting it to null."""
     for section in ("experiments", "artifacts", "claims"):
@@ -62,6 +62,8 @@ def drop_disabled(config: dict) -> dict:
         for name in [n for n, v in entries.items() if v is None]:
             del entries[name]
     for experiment in (config.get("experiments") or {}).values():
+        if "transfer_source" in experiment and experiment["transfer_source"] is None:
+            del experiment["transfer_source"]  # e.g. an experiment the demo runs no model of
         for section in ("methods", "attacks"):
             entries = experiment.get(section) or {}
             for name in [n for n, v in entries.items() if v is None]:

@@ -8,9 +8,10 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 def _umask() -> int:
@@ -52,11 +53,17 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(handle)
 
 
+# torch is imported where a torch file is read or written, so that reporting jobs, which read
+# JSON records only, start without it (about 2 s per job on a CPU)
 def save_torch(path: str | os.PathLike, obj: Any) -> None:
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
 
-def load_torch(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
+def load_torch(path: str | os.PathLike, map_location: "str | torch.device" = "cpu") -> Any:
     """Load a checkpoint or tensor file; only tensors and plain Python types are accepted."""
+    import torch
+
     return torch.load(path, map_location=map_location, weights_only=True)

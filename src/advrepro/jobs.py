@@ -1,14 +1,14 @@
 """What each workflow rule does, as plain functions of paths and settings.
 
-Rule scripts (workflow/scripts/*.py) only unpack ``snakemake.input/params/output`` and call
-one function here, so every step can also be run and tested without Snakemake.
+The compute rules' functions (data, training, attacks; the reporting rules' are in
+advrepro.reporting.artifacts). Rule scripts (workflow/scripts/*.py) only unpack
+``snakemake.input/params/output`` and call one function, so every step can also be run and
+tested without Snakemake.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -18,30 +18,10 @@ from advrepro import performance as perf
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
-from advrepro.models import build_model
+from advrepro.models import build_model, weights_version
 from advrepro.training import TrainSettings, fit
 
 log = logging.getLogger("advrepro")
-
-
-@contextmanager
-def logging_to(path: str | Path | None):
-    """Send this job's log and progress bars (stderr) to the rule's log file."""
-    if path is None:
-        yield
-        return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        old_stderr, sys.stderr = sys.stderr, handle
-        logging.basicConfig(stream=handle, level=logging.INFO, force=True,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        try:
-            yield
-        except BaseException:
-            logging.getLogger("advrepro").exception("job failed")
-            raise
-        finally:
-            sys.stderr = old_stderr
 
 
 def prepare_dataset(dataset: str, root: str, mirrors: list[str], download: bool,
@@ -93,8 +73,17 @@ def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
     """Rebuild a trained model from its file (architecture, options and normaliser are in it);
     ``model.protocol`` is how it was trained."""
     saved = io.load_torch(path, map_location=device)
-    model = build_model(**saved["build_args"])
-    model.load_state_dict(saved["state_dict"])
+    try:
+        # built on the meta device: no random initialisation of weights the file replaces
+        # (VGG-16's discarded ImageNet head alone took ~2.5 s per load on a CPU)
+        with torch.device("meta"):
+            model = build_model(**saved["build_args"])
+        model.load_state_dict(saved["state_dict"], assign=True)
+        if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
+            raise NotImplementedError("state not in the file")
+    except (NotImplementedError, RuntimeError):  # an architecture that needs real tensors
+        model = build_model(**saved["build_args"])
+        model.load_state_dict(saved["state_dict"])
     model.protocol = saved.get("training", {})  # how it was trained (training_protocol)
     return model.to(device).eval()
 
@@ -221,8 +210,10 @@ def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | 
 def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
                               target: torch.nn.Module, transfer_set_path: str | None, run: dict,
                               attack_spec: dict, seed: int, out_record: str, progress: bool,
-                              out_adversarial: str | None) -> None:
-    """attack_and_record once its device, test data and model are loaded."""
+                              out_adversarial: str | None,
+                              clean_accuracies: dict | None = None) -> None:
+    """attack_and_record once its device, test data and model are loaded. ``clean_accuracies``
+    keeps the model's clean accuracy per classifier setting across the attacks of one job."""
     attacked = _attacked_rows(splits, attack_spec)
     rows = _rows(attacked, splits.y_test)
     if transfer_set_path:
@@ -242,7 +233,11 @@ def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
                       indicators=run.get("failure_indicators"))
     # the model's clean accuracy beside every attack's: a table withholds the numbers of a
     # model below its experiment's clean_floor ("did not train")
-    clean_accuracy = clean_accuracy_of(target, splits, run["eval_batch_size"])
+    clean_accuracies = {} if clean_accuracies is None else clean_accuracies
+    setting = tuple(sorted(target.classifier_settings().items()))
+    if setting not in clean_accuracies:
+        clean_accuracies[setting] = clean_accuracy_of(target, splits, run["eval_batch_size"])
+    clean_accuracy = clean_accuracies[setting]
     about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
                                  "method", "method_class", "scale")}
     if out_adversarial:
@@ -278,17 +273,24 @@ def attack_and_record_each(data_path: str, model_path: str, transfer_sets: dict[
                            threads: int | None = None,
                            out_adversarial: list[str] | None = None) -> None:
     """One model under each of its attacks in one process (evaluation_jobs: per_model): the
-    records attack_and_record writes one job per attack. The data is loaded once; the model
-    afresh for each attack, so one attack's classifier settings never reach the next."""
+    records attack_and_record writes one job per attack. Data and model are loaded once; the
+    model's classifier settings are reset before each attack, and it is reloaded should an
+    attack ever change its weights."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
-    device, splits, _ = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
+    settings, version = target.classifier_settings(), weights_version(target)
+    clean_accuracies: dict = {}
     for i, (attack_spec, out_record) in enumerate(zip(attack_specs, out_records)):
         log.info("attack %d of %d: %s", i + 1, len(attack_specs), attack_spec["id"])
-        target = perf.to_layout(load_model(model_path, device), run.get("performance"))
+        if weights_version(target) != version:  # an attack changed the model: start afresh
+            target = perf.to_layout(load_model(model_path, device), run.get("performance"))
+            version = weights_version(target)
+        target.configure(**settings)  # one attack's classifier settings never reach the next
         _attack_and_record_loaded(device, splits, target, transfer_sets.get(attack_spec["id"]),
                                   run, attack_spec, seed, out_record, progress,
-                                  out_adversarial[i] if out_adversarial else None)
+                                  out_adversarial[i] if out_adversarial else None,
+                                  clean_accuracies)
 
 
 def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, spec: dict,
@@ -311,164 +313,3 @@ def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, sp
     log.info("%s/%s: precision@%d %.3f, adversarial accuracy %.3f over %d queries",
              run["experiment"], run["method"], spec["neighbours"], result["precision_at_k"],
              result["adversarial_accuracy"], result["queries"])
-
-
-def neighbours_figure(paths: list[str], spec: dict, config_hash: str, out_png: str,
-                      out_pdf: str, out_csv: str) -> None:
-    """MCT Fig. 2's plot: query and neighbours per model, with precision@k in a CSV."""
-    import pandas as pd
-
-    from advrepro.reporting import figures
-
-    results = [io.load_torch(path) for path in paths]
-    first = results[0]
-    stamp = {"scale": first["scale"], "dataset": first["dataset"],
-             "paper_dataset": first["paper_dataset"], "seeds": str(first["seed"]),
-             "config hash": config_hash, "commit": provenance.git_commit(),
-             "hardware": "; ".join(sorted({r["hardware"] for r in results}))}
-    figures.plot_neighbours(results, spec, stamp, [out_png, out_pdf])
-    table = pd.DataFrame([{"method": r["method"], "attack": r["attack"], "seed": r["seed"],
-                           "queries": r["queries"], "k": r["k"],
-                           "precision_at_k": r["precision_at_k"],
-                           "adversarial_accuracy": r["adversarial_accuracy"]} for r in results])
-    _write_csv(table, stamp, out_csv)
-
-
-def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                    scale: str, config_hash: str):
-    """The cell table of one artifact and its provenance stamp, from its records only."""
-    from advrepro.reporting import cells, reported
-
-    records = [io.read_json(path) for path in record_paths]
-    table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv))
-    stamp = cells.stamp_for(spec, experiments, records, scale, config_hash,
-                            provenance.git_commit())
-    return table, stamp
-
-
-def _write_csv(table, stamp: dict, out_csv: str) -> None:
-    """Tidy CSV with the provenance stamp on every row (so a copied CSV keeps it)."""
-    columns = {k.replace(" ", "_"): str(v) for k, v in stamp.items()}
-    with io.atomic_path(out_csv) as tmp:  # a per-row column (hardware) wins over the stamp's
-        table.assign(**{k: v for k, v in columns.items() if k not in table.columns}).to_csv(tmp, index=False)
-
-
-def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str,
-                   masking_records: list[str] = (), masking_checks: list[dict] = ()) -> None:
-    """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
-    numbers come from a model that the masking checks flag (``masking_checks``, the masking
-    artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
-    from advrepro.reporting import masking, tables
-
-    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
-                                   config_hash)
-    checked = [io.read_json(path) for path in masking_records]
-    flags = masking.flags_by_model([masking.run_checks(checked, checks, experiments)
-                                    for checks in masking_checks])
-    table = masking.mark_flagged_rows(table, flags)
-    io.write_text(out_md, tables.render_markdown(table, spec, stamp))
-    io.write_text(out_tex, tables.render_latex(table, spec, stamp))
-    _write_csv(table, stamp, out_csv)
-
-
-def figure_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                    scale: str, config_hash: str, out_png: str, out_pdf: str,
-                    out_csv: str) -> None:
-    """One figure (line or grouped bars) as PNG and PDF, with its numbers as tidy CSV."""
-    from advrepro.reporting import figures
-
-    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
-                                   config_hash)
-    figures.plot(table, spec, stamp, [out_png, out_pdf])
-    _write_csv(table, stamp, out_csv)
-
-
-def _one_experiment_stamp(spec: dict, experiments: dict, sources: list[dict], scale: str,
-                          config_hash: str) -> dict:
-    """Provenance of an artifact of one experiment (MCT Fig. 3 and its validity table)."""
-    exp = experiments[spec["experiment"]]
-    return {"scale": scale, "dataset": exp["dataset"], "paper_dataset": exp["paper_dataset"],
-            "experiments": spec["experiment"], "seeds": " ".join(map(str, exp["seeds"])),
-            "config hash": config_hash, "commit": provenance.git_commit(),
-            "hardware": "; ".join(sorted({r["hardware"] for r in sources})) or "n/a"}
-
-
-def confusion_figure(record_paths: list[str], spec: dict, experiments: dict, scale: str,
-                     config_hash: str, out_png: str, out_pdf: str, out_csv: str) -> None:
-    """MCT Fig. 3: row-normalised confusion matrices per model and attack, from records."""
-    from advrepro.reporting import figures
-
-    records = [io.read_json(path) for path in record_paths]
-    table = figures.confusion_table(records, spec)
-    stamp = _one_experiment_stamp(spec, experiments, records, scale, config_hash)
-    figures.plot_confusion(table, spec, stamp, [out_png, out_pdf])
-    _write_csv(table, stamp, out_csv)
-
-
-def masking_report(record_paths: list[str], spec: dict, experiments: dict, scale: str,
-                   config_hash: str, out_md: str, out_csv: str) -> None:
-    """Gradient-masking checks (pass / flag per model) from evaluation records."""
-    from advrepro.reporting import masking
-
-    records = [io.read_json(path) for path in record_paths]
-    table = masking.run_checks(records, spec, experiments)
-    stamp = masking.stamp_for(spec, experiments, records, scale, config_hash,
-                              provenance.git_commit())
-    io.write_text(out_md, masking.render_markdown(
-        table, spec, stamp, masking.indicator_table(records, spec, experiments)))
-    _write_csv(table, stamp, out_csv)
-
-
-def claims_report(claims: list[dict], artifact_csvs: dict, paper: str, out_md: str,
-                  out_csv: str) -> None:
-    """Each headline claim of a paper checked on the artifacts that were built."""
-    import pandas as pd
-
-    from advrepro.reporting import claims as claim_checks
-
-    tables = {name: pd.read_csv(path) for name, path in artifact_csvs.items()}
-    table = claim_checks.evaluate_claims(claims, tables)
-    io.write_text(out_md, claim_checks.render_markdown(table, paper, tables))
-    with io.atomic_path(out_csv) as tmp:
-        table.to_csv(tmp, index=False)
-
-
-def flow_validity(flow_set_paths: list[str], data_path: str, spec: dict, experiments: dict,
-                  scale: str, config_hash: str, out_md: str, out_csv: str) -> None:
-    """Beside MCT Fig. 3: the share of adversarial flows that are not valid flows."""
-    from advrepro.reporting import flow_validity as validity
-
-    prepared = io.load_torch(data_path)
-    flow_sets = [io.load_torch(path) for path in flow_set_paths]
-    table = validity.summarise(validity.validity_rows(flow_sets, prepared["scaler"],
-                                                      prepared["features"]), spec)
-    stamp = _one_experiment_stamp(spec, experiments, flow_sets, scale, config_hash)
-    io.write_text(out_md, validity.render_markdown(table, spec, stamp))
-    _write_csv(table, stamp, out_csv)
-
-
-def artifact_index(entries: list[dict], out_md: str) -> None:
-    """paper_figures/index.md: every artifact with its target, rule, script and status."""
-    from advrepro.reporting import index
-
-    io.write_text(out_md, index.render(entries, provenance.git_commit()))
-
-
-def training_cost(history_paths: list[str], scale: str, config_hash: str, out_md: str,
-                  out_csv: str) -> None:
-    """Training-cost table from every model's history file."""
-    from advrepro.reporting import tables
-
-    histories = [io.read_json(path) for path in history_paths]
-    table = tables.training_cost_table(histories)
-    datasets = sorted({(h["dataset"], h["paper_dataset"]) for h in histories})
-    stamp = {
-        "scale": scale,
-        "dataset": ", ".join(d for d, _ in datasets),
-        "paper_dataset": ", ".join(p for _, p in datasets),
-        "config hash": config_hash, "commit": provenance.git_commit(),
-        "hardware": "; ".join(sorted({h["hardware"] for h in histories})),
-    }
-    io.write_text(out_md, tables.render_cost_markdown(table, stamp))
-    _write_csv(table, stamp, out_csv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=None)  # once per job: a per-model job writes dozens of records
 def git_commit(repo_dir: str | Path = ".") -> str:
     """The checked-out commit, with '+dirty' when tracked files differ; 'unknown' outside git."""
     try:

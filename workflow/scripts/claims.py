@@ -1,7 +1,8 @@
 """Rule claims: artifact CSVs -> paper_figures/<paper>/claims.{md,csv}."""
-from advrepro import jobs
+from advrepro.logs import logging_to
+from advrepro.reporting import artifacts
 
-with jobs.logging_to(snakemake.log[0]):
+with logging_to(snakemake.log[0]):
     tables = {name: snakemake.input[name] for name in snakemake.input.keys()}
-    jobs.claims_report(list(snakemake.params.claims), tables, snakemake.wildcards.paper,
-                       snakemake.output.md, snakemake.output.csv)
+    artifacts.claims_report(list(snakemake.params.claims), tables, snakemake.wildcards.paper,
+                            snakemake.output.md, snakemake.output.csv)

@@ -2,8 +2,9 @@
 under each of its attacks in one process -> the same tidy JSON records (and adversarial
 examples) that rule evaluate writes one job per attack."""
 from advrepro import jobs
+from advrepro.logs import logging_to
 
-with jobs.logging_to(snakemake.log[0]):
+with logging_to(snakemake.log[0]):
     jobs.attack_and_record_each(snakemake.input.data, snakemake.input.model,
                                 dict(snakemake.params.transfer_sets), dict(snakemake.params.run),
                                 [dict(spec) for spec in snakemake.params.attacks],

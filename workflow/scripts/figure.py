@@ -1,9 +1,10 @@
 """Rule figure: evaluation records -> paper_figures/<paper>/<item>.{png,pdf,csv}."""
-from advrepro import jobs
+from advrepro.logs import logging_to
+from advrepro.reporting import artifacts
 
-with jobs.logging_to(snakemake.log[0]):
-    jobs.figure_artifact(list(snakemake.input.records), dict(snakemake.params.spec),
-                         dict(snakemake.params.experiments), snakemake.input.reported,
-                         snakemake.params.provenance["scale"],
-                         snakemake.params.provenance["config_hash"],
-                         snakemake.output.png, snakemake.output.pdf, snakemake.output.csv)
+with logging_to(snakemake.log[0]):
+    artifacts.figure_artifact(list(snakemake.input.records), dict(snakemake.params.spec),
+                              dict(snakemake.params.experiments), snakemake.input.reported,
+                              snakemake.params.provenance["scale"],
+                              snakemake.params.provenance["config_hash"],
+                              snakemake.output.png, snakemake.output.pdf, snakemake.output.csv)

@@ -1,9 +1,10 @@
 """Rule flow_validity: kept adversarial flows -> paper_figures/<paper>/<item>.{md,csv}."""
-from advrepro import jobs
+from advrepro.logs import logging_to
+from advrepro.reporting import artifacts
 
-with jobs.logging_to(snakemake.log[0]):
-    jobs.flow_validity(list(snakemake.input.flows), snakemake.input.data,
-                       dict(snakemake.params.spec), dict(snakemake.params.experiments),
-                       snakemake.params.provenance["scale"],
-                       snakemake.params.provenance["config_hash"], snakemake.output.md,
-                       snakemake.output.csv)
+with logging_to(snakemake.log[0]):
+    artifacts.flow_validity(list(snakemake.input.flows), snakemake.input.data,
+                            dict(snakemake.params.spec), dict(snakemake.params.experiments),
+                            snakemake.params.provenance["scale"],
+                            snakemake.params.provenance["config_hash"], snakemake.output.md,
+                            snakemake.output.csv)

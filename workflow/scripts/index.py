@@ -1,5 +1,6 @@
 """Rule index: every artifact's CSV -> paper_figures/index.md."""
-from advrepro import jobs
+from advrepro.logs import logging_to
+from advrepro.reporting import artifacts
 
-with jobs.logging_to(snakemake.log[0]):
-    jobs.artifact_index(list(snakemake.params.entries), snakemake.output[0])
+with logging_to(snakemake.log[0]):
+    artifacts.artifact_index(list(snakemake.params.entries), snakemake.output[0])

@@ -55,6 +55,13 @@ class Classifier(nn.Module):
         return self(x).argmax(1)
 
 
+def weights_version(model: nn.Module) -> tuple:
+    """Identity and in-place version counter of every parameter and buffer: equal before and
+    after a computation exactly when it left the model's numbers as they were (an optimiser
+    step, ``load_state_dict`` or a batch-norm statistics update each bump a counter)."""
+    return tuple((t.data_ptr(), t._version) for t in (*model.parameters(), *model.buffers()))
+
+
 def build_model(name: str, in_channels: int, num_classes: int, mean: list[float],
                 std: list[float], image_size: int = 28, **options) -> Classifier:
     """Build a registered architecture; ``model.build_args`` records how, so that a saved

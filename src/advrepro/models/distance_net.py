@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from advrepro.models import ARCHITECTURES, Classifier, build_model
+from advrepro.models import ARCHITECTURES, Classifier, build_model, weights_version
 
 
 @ARCHITECTURES.register("distance_net")
@@ -46,7 +46,8 @@ class DistanceNet(Classifier):
         self.register_buffer("oracle_images", torch.zeros(num_classes, oracles_per_class, in_channels,
                                                           image_size, image_size))
         self.register_buffer("oracles_set", torch.zeros((), dtype=torch.bool))
-        self._oracle_cache: torch.Tensor | None = None
+        # (weights version, embeddings): see _oracle_embeddings
+        self._oracle_cache: tuple[tuple, torch.Tensor] | None = None
         if freeze_backbone:
             self.backbone.requires_grad_(False)
 
@@ -62,7 +63,6 @@ class DistanceNet(Classifier):
         super().train(mode)
         if self.freeze_backbone:
             self.backbone.eval()  # a frozen backbone keeps its batch-norm statistics too
-        self._oracle_cache = None
         return self
 
     # -- oracles ---------------------------------------------------------------------------
@@ -84,15 +84,20 @@ class DistanceNet(Classifier):
     def _oracle_embeddings(self) -> torch.Tensor:
         if not bool(self.oracles_set):
             raise RuntimeError("DistanceNet has no oracle images; train it with the dundi method")
-        # cached in eval mode: attacks call forward many times with the same oracles
-        if self._oracle_cache is None or self.training:
+        # Cached in eval mode: attacks call forward hundreds of times with the same oracles,
+        # and on VGG-16 one pass over 200 oracles costs more than the query batch. The cache
+        # is keyed on the weights' storage and in-place version counters (weights_version), so
+        # any optimiser step, load_state_dict or batch-norm update invalidates it, while the
+        # eval()/train() toggles of attack libraries do not.
+        version = weights_version(self)
+        if self.training or self._oracle_cache is None or self._oracle_cache[0] != version:
             classes, per_class = self.oracle_images.shape[:2]
             flat = self.oracle_images.flatten(0, 1)
             embeddings = self.embed(flat).view(classes, per_class, -1)
             if self.training:
                 return embeddings
-            self._oracle_cache = embeddings.detach()
-        return self._oracle_cache
+            self._oracle_cache = (version, embeddings.detach())
+        return self._oracle_cache[1]
 
     def oracle_distances(self, x: torch.Tensor, n: int) -> torch.Tensor:
         """(B, classes, n) Euclidean distances from each query to the first n oracles of each class."""

@@ -259,25 +259,7 @@ def build_cells(records: list[dict], spec: dict, experiments: dict,
     return pd.DataFrame(table)
 
 
-def stamp_for(spec: dict, experiments: dict, records: list[dict], scale: str,
-              config_hash: str, commit: str) -> dict:
-    """Provenance of an artifact: scale, data, seeds, sizes, config hash, commit, hardware."""
-    names = list(dict.fromkeys(m.experiment for row in expand_rows(spec, experiments)
-                               for m in row.members))
-    exps = [experiments[n] for n in names]
-
-    def joined(values):
-        return ", ".join(dict.fromkeys(str(v) for v in values))
-
-    return {
-        "scale": scale,
-        "dataset": joined(e["dataset"] for e in exps),
-        "paper_dataset": joined(e["paper_dataset"] for e in exps),
-        "experiments": ", ".join(names),
-        "architecture": joined(e["architecture"] for e in exps),
-        "seeds": joined(" ".join(str(s) for s in e["seeds"]) for e in exps),
-        "train examples": joined(e.get("train_size") or "all" for e in exps),
-        "test examples": joined(e.get("test_size") or "all" for e in exps),
-        "config hash": config_hash, "commit": commit,
-        "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a",
-    }
+def experiments_of(spec: dict, experiments: dict) -> list[str]:
+    """The experiments an artifact's rows draw on, in row order."""
+    return list(dict.fromkeys(m.experiment for row in expand_rows(spec, experiments)
+                              for m in row.members))

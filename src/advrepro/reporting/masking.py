@@ -320,17 +320,6 @@ def mark_flagged_rows(table: pd.DataFrame, flags: dict[str, list[str]]) -> pd.Da
     return table.assign(masking_flags=table["members"].map(marks) if len(table) else [])
 
 
-def stamp_for(spec, experiments, records, scale, config_hash, commit) -> dict:
-    names = list(spec["checks"])
-    return {"scale": scale,
-            "dataset": ", ".join(dict.fromkeys(experiments[n]["dataset"] for n in names)),
-            "paper_dataset": ", ".join(dict.fromkeys(experiments[n]["paper_dataset"] for n in names)),
-            "experiments": ", ".join(names),
-            "seeds": ", ".join(dict.fromkeys(" ".join(map(str, experiments[n]["seeds"])) for n in names)),
-            "config hash": config_hash, "commit": commit,
-            "hardware": "; ".join(sorted({r["hardware"] for r in records})) or "n/a"}
-
-
 def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict,
                     indicators: pd.DataFrame | None = None) -> str:
     lines = [f"# {spec.get('title', 'Gradient-masking checks')}", ""]
