@@ -49,7 +49,12 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Style and workflow checks (CI runs them before the tests): ruff (pyproject.toml's
+# [tool.ruff]), snakefmt on the Snakefile and the rule files, Snakemake's own linter.
 lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules/
 	$(BIN)/snakemake --lint
 
 # Paper scale (needs the real data or internet, and a GPU to finish in reasonable time).

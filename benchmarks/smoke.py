@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from advrepro import cost, paths, provenance  # noqa: E402
-from advrepro.config import load_layers, transfer_crafting  # noqa: E402
+from advrepro.config import load_layers  # noqa: E402
 
 OVERLAY = REPO / "config/smoke.yaml"
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "src", "envs", "profiles")
@@ -52,18 +52,34 @@ def plan(config: dict) -> pd.DataFrame:
             target = paths.transfer_set_file(job.experiment, job.method, job.seed, job.attack)
         else:
             target = paths.record_file(job.experiment, job.method, job.seed, job.attack)
-        rows.append({"stage": job.stage, "architecture": job.architecture,
-                     "method_class": exp["methods"][job.method]["class"],
-                     "attack_class": attack["class"] if attack else "",
-                     "experiment": job.experiment, "method": job.method, "seed": job.seed,
-                     "attack": job.attack or "", "target": target,
-                     "benchmark": paths.benchmark_file(job.stage, job.experiment, job.method,
-                                                       job.seed, job.attack)})
+        rows.append(
+            {
+                "stage": job.stage,
+                "architecture": job.architecture,
+                "method_class": exp["methods"][job.method]["class"],
+                "attack_class": attack["class"] if attack else "",
+                "experiment": job.experiment,
+                "method": job.method,
+                "seed": job.seed,
+                "attack": job.attack or "",
+                "target": target,
+                "benchmark": paths.benchmark_file(
+                    job.stage, job.experiment, job.method, job.seed, job.attack
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def select(planned: pd.DataFrame, architectures=None, stages=None, max_jobs=None,
-           attack_classes=None, skip_architectures=None, method_classes=None) -> pd.DataFrame:
+def select(
+    planned: pd.DataFrame,
+    architectures=None,
+    stages=None,
+    max_jobs=None,
+    attack_classes=None,
+    skip_architectures=None,
+    method_classes=None,
+) -> pd.DataFrame:
     """The first planned job of each combination, within the filters (a training job has no
     attack class: ``attack_classes`` leaves it in)."""
     chosen = planned.drop_duplicates(COMBINATION)
@@ -86,8 +102,9 @@ def copy_workflow(workdir: Path) -> None:
         if destination.exists():
             shutil.rmtree(destination) if destination.is_dir() else destination.unlink()
         if source.is_dir():
-            shutil.copytree(source, destination, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source, destination, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
         else:
             shutil.copy(source, destination)
 
@@ -102,12 +119,16 @@ def benchmarks_of(workdir: Path, planned: pd.DataFrame, chosen: pd.DataFrame) ->
         if not tsv.is_file():
             continue
         measured = pd.read_csv(tsv, sep="\t").iloc[-1]
-        rows.append({**{c: getattr(row, c) for c in COMBINATION},
-                     "job": f"{row.experiment}/{row.method}/seed{row.seed}"
-                            + (f"/{row.attack}" if row.attack else ""),
-                     "selected": row.target in selected,
-                     "seconds": round(float(measured["s"]), 1),
-                     "peak_rss_mb": round(float(measured["max_rss"]), 0)})
+        rows.append(
+            {
+                **{c: getattr(row, c) for c in COMBINATION},
+                "job": f"{row.experiment}/{row.method}/seed{row.seed}"
+                + (f"/{row.attack}" if row.attack else ""),
+                "selected": row.target in selected,
+                "seconds": round(float(measured["s"]), 1),
+                "peak_rss_mb": round(float(measured["max_rss"]), 0),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -132,8 +153,10 @@ def markdown(table: pd.DataFrame, header: str) -> str:
     if "gpu_need_mb" in table:
         columns.append("gpu_need_mb")
     lines = [header, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |"
-              for row in table[columns].itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(str(v) for v in row) + " |"
+        for row in table[columns].itertuples(index=False)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -155,10 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     layers = [REPO / "config/config.yaml", OVERLAY, *map(Path, args.configfile)]
     config = load_layers(layers, cost.SCHEMA)
     planned = plan(config)
-    chosen = select(planned, args.architectures, args.stages, args.max_jobs,
-                    args.attack_classes, args.skip_architectures, args.method_classes)
-    print(f"{len(chosen)} of {planned.drop_duplicates(COMBINATION).shape[0]} combinations "
-          f"({len(planned)} planned jobs)")
+    chosen = select(
+        planned,
+        args.architectures,
+        args.stages,
+        args.max_jobs,
+        args.attack_classes,
+        args.skip_architectures,
+        args.method_classes,
+    )
+    print(
+        f"{len(chosen)} of {planned.drop_duplicates(COMBINATION).shape[0]} combinations "
+        f"({len(planned)} planned jobs)"
+    )
     if args.list:
         print(chosen[[*COMBINATION, "target"]].to_string(index=False))
         return 0
@@ -170,13 +202,27 @@ def main(argv: list[str] | None = None) -> int:
     copy_workflow(workdir)
     # the copy reads the papers' numbers and the raw data files where this checkout has them
     shared = workdir / "smoke-paths.yaml"
-    shared.write_text(yaml.safe_dump({
-        "reported_results": str((REPO / config["reported_results"]).resolve()),
-        "data": {"root": str((REPO / config["data"]["root"]).resolve())}}))
+    shared.write_text(
+        yaml.safe_dump(
+            {
+                "reported_results": str((REPO / config["reported_results"]).resolve()),
+                "data": {"root": str((REPO / config["data"]["root"]).resolve())},
+            }
+        )
+    )
     started = time.perf_counter()
-    command = [sys.executable, "-m", "snakemake", *chosen.target, "--cores", str(args.cores),
-               "--keep-going", "--configfile", *(str(p.resolve()) for p in layers[1:]),
-               str(shared)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *chosen.target,
+        "--cores",
+        str(args.cores),
+        "--keep-going",
+        "--configfile",
+        *(str(p.resolve()) for p in layers[1:]),
+        str(shared),
+    ]
     result = subprocess.run(command, cwd=workdir)
     minutes = (time.perf_counter() - started) / 60
 
@@ -188,10 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
-    header = (f"Smoke run (config/smoke.yaml) at commit {provenance.git_commit()} on "
-              f"{provenance.hardware(provenance.pick_device(config['device']))}: "
-              f"{len(chosen)} selected jobs, {len(table)} jobs ran, {minutes:.1f} min, "
-              f"snakemake --cores {args.cores}; failed: {', '.join(failed) or 'none'}")
+    header = (
+        f"Smoke run (config/smoke.yaml) at commit {provenance.git_commit()} on "
+        f"{provenance.hardware(provenance.pick_device(config['device']))}: "
+        f"{len(chosen)} selected jobs, {len(table)} jobs ran, {minutes:.1f} min, "
+        f"snakemake --cores {args.cores}; failed: {', '.join(failed) or 'none'}"
+    )
     out.with_suffix(".md").write_text(markdown(table, header) if not table.empty else header + "\n")
     print(header)
     print(f"written to {out.with_suffix('.csv')} and {out.with_suffix('.md')}")

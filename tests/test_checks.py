@@ -67,13 +67,27 @@ def _experiment() -> dict:
     """The toy experiment with the attacks its checks plan (config.expand_failure_checks)."""
     from advrepro.config import expand_failure_checks
 
-    experiment = {"methods": {"plain": {}, "masked": {}, "saturated": {}}, "seeds": [0],
-                  "attacks": {name: {"class": cls, "params": params, "threat": "whitebox",
-                                     **({"sweep": {"attack": "sweep", "eps": params["eps"]}}
-                                        if name.startswith("sweep") else {})}
-                              for name, (cls, params) in ATTACKS.items()}}
-    config = {"experiments": {"toy": experiment},
-              "artifacts": {"masking": {"kind": "masking", "checks": SPEC["checks"]}}}
+    experiment = {
+        "methods": {"plain": {}, "masked": {}, "saturated": {}},
+        "seeds": [0],
+        "attacks": {
+            name: {
+                "class": cls,
+                "params": params,
+                "threat": "whitebox",
+                **(
+                    {"sweep": {"attack": "sweep", "eps": params["eps"]}}
+                    if name.startswith("sweep")
+                    else {}
+                ),
+            }
+            for name, (cls, params) in ATTACKS.items()
+        },
+    }
+    config = {
+        "experiments": {"toy": experiment},
+        "artifacts": {"masking": {"kind": "masking", "checks": SPEC["checks"]}},
+    }
     return expand_failure_checks(config)["experiments"]["toy"]
 
 
@@ -84,23 +98,44 @@ def record_of(model, spec: dict, attack_id: str, splits, method: str) -> dict:
     """An evaluation record with the fields attack_and_record writes that the checks read."""
     attack = build_attack(spec["class"], model, **spec["params"])
     torch.manual_seed(0)
-    result = evaluate(model, attack, splits.x_test, splits.y_test, 32, progress=False,
-                      indicators={"examples": 500, "probe_steps": 10})
-    return {"experiment": "toy", "method": method, "seed": 0, "attack": attack_id,
-            "threat": spec["threat"], "family": attack.family, "norm": attack.norm,
-            "eps": attack.eps, "classifier": {}, "hardware": "CPU", **result}
+    result = evaluate(
+        model,
+        attack,
+        splits.x_test,
+        splits.y_test,
+        32,
+        progress=False,
+        indicators={"examples": 500, "probe_steps": 10},
+    )
+    return {
+        "experiment": "toy",
+        "method": method,
+        "seed": 0,
+        "attack": attack_id,
+        "threat": spec["threat"],
+        "family": attack.family,
+        "norm": attack.norm,
+        "eps": attack.eps,
+        "classifier": {},
+        "hardware": "CPU",
+        **result,
+    }
 
 
 @pytest.fixture
 def masking_records(tiny_splits):
     splits = tiny_splits
     flat = lambda: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))  # noqa: E731
-    models = {"plain": _trained(flat(), splits),
-              "masked": _trained(torch.nn.Sequential(HardStep(), flat()), splits),
-              "saturated": Saturated(_trained(flat(), splits)).eval()}
-    return [record_of(model, spec, name, splits, method)
-            for method, model in models.items()
-            for name, spec in EXPERIMENT["attacks"].items()]
+    models = {
+        "plain": _trained(flat(), splits),
+        "masked": _trained(torch.nn.Sequential(HardStep(), flat()), splits),
+        "saturated": Saturated(_trained(flat(), splits)).eval(),
+    }
+    return [
+        record_of(model, spec, name, splits, method)
+        for method, model in models.items()
+        for name, spec in EXPERIMENT["attacks"].items()
+    ]
 
 
 @pytest.fixture
@@ -139,11 +174,14 @@ def test_white_box_dominance_counts_examples_a_weaker_attack_wins(masking_record
     plain = [r for r in masking_records if r["method"] == "plain"]
     noise = next(r for r in plain if r["attack"] == "noise")
     pgd = next(r for r in plain if r["attack"] == "pgd")
-    pgd["correct"] = [1] * len(pgd["correct"])       # pretend PGD failed everywhere
+    pgd["correct"] = [1] * len(pgd["correct"])  # pretend PGD failed everywhere
     misses = masking.white_box_misses([r for r in plain if r["attack"] in ("pgd", "noise")])
     assert misses["noise"] == (len(noise["correct"]) - sum(noise["correct"]), len(noise["correct"]))
-    table = masking.run_checks([r for r in plain if r["attack"] in ("pgd", "noise")],
-                               {"checks": {"toy": [{"kind": "dominance"}]}}, {"toy": EXPERIMENT})
+    table = masking.run_checks(
+        [r for r in plain if r["attack"] in ("pgd", "noise")],
+        {"checks": {"toy": [{"kind": "dominance"}]}},
+        {"toy": EXPERIMENT},
+    )
     assert table[table.method == "plain"].status.tolist() == ["flag"]
 
 
@@ -152,26 +190,55 @@ def test_masking_check_without_records_is_not_run():
     assert set(table.status) == {"not run"}
 
 
-def _table(values: dict, reported: dict | None = None, verdicts: dict | None = None,
-           scale="paper", dataset="mnist"):
+def _table(
+    values: dict,
+    reported: dict | None = None,
+    verdicts: dict | None = None,
+    scale="paper",
+    dataset="mnist",
+):
     rows = []
     for (row, column), value in values.items():
-        rows.append({"row": row, "column": column, "status": "ok", "ours_mean": value,
-                     "ours_std": 0.1, "reported": (reported or {}).get((row, column), float("nan")),
-                     "verdict": (verdicts or {}).get((row, column), ""), "x_row": None,
-                     "scale": scale, "dataset": dataset, "paper_dataset": "mnist"})
+        rows.append(
+            {
+                "row": row,
+                "column": column,
+                "status": "ok",
+                "ours_mean": value,
+                "ours_std": 0.1,
+                "reported": (reported or {}).get((row, column), float("nan")),
+                "verdict": (verdicts or {}).get((row, column), ""),
+                "x_row": None,
+                "scale": scale,
+                "dataset": dataset,
+                "paper_dataset": "mnist",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def test_claim_that_holds_and_one_that_fails():
-    table = _table({("MCT", "PGD"): 60.0, ("AT", "PGD"): 50.0, ("MCT", "FGSM"): 70.0,
-                    ("AT", "FGSM"): 75.0})
-    spec = [{"statement": "wins PGD", "check": "beats", "artifact": "t", "row": "MCT",
-             "others": ["AT"], "columns": ["PGD"]},
-            {"statement": "wins all", "check": "beats", "artifact": "t", "row": "MCT",
-             "others": ["AT"]},
-            {"statement": "missing", "check": "beats", "artifact": "t", "row": "TLA",
-             "others": ["AT"]}]
+    table = _table(
+        {("MCT", "PGD"): 60.0, ("AT", "PGD"): 50.0, ("MCT", "FGSM"): 70.0, ("AT", "FGSM"): 75.0}
+    )
+    spec = [
+        {
+            "statement": "wins PGD",
+            "check": "beats",
+            "artifact": "t",
+            "row": "MCT",
+            "others": ["AT"],
+            "columns": ["PGD"],
+        },
+        {
+            "statement": "wins all",
+            "check": "beats",
+            "artifact": "t",
+            "row": "MCT",
+            "others": ["AT"],
+        },
+        {"statement": "missing", "check": "beats", "artifact": "t", "row": "TLA", "others": ["AT"]},
+    ]
     result = claims.evaluate_claims(spec, {"t": table})
     assert list(result.status) == ["holds", "fails", "not run"]
     assert "FGSM" in result.evidence[1] and result.scope[0] == "paper setting"
@@ -182,22 +249,48 @@ REPORTED = 92.0  # a made-up printed number: the check reads it from the table
 
 def test_claim_against_a_reported_number_on_a_stand_in_is_not_comparable():
     key = ("DunDi", "mean")
-    standin = _table({key: 95.0}, {key: REPORTED}, {key: "not comparable: stand-in data"},
-                     scale="demo", dataset="fashion_mnist")
+    standin = _table(
+        {key: 95.0},
+        {key: REPORTED},
+        {key: "not comparable: stand-in data"},
+        scale="demo",
+        dataset="fashion_mnist",
+    )
     real = _table({key: 90.0}, {key: REPORTED}, {key: "lower"})
-    spec = [{"statement": "as reported", "check": "matches_reported", "artifact": "t", "row": "DunDi",
-             "column": "mean", "accept": ["reproduced", "higher"]}]
+    spec = [
+        {
+            "statement": "as reported",
+            "check": "matches_reported",
+            "artifact": "t",
+            "row": "DunDi",
+            "column": "mean",
+            "accept": ["reproduced", "higher"],
+        }
+    ]
     assert claims.evaluate_claims(spec, {"t": standin}).status[0] == "not comparable"
     assert claims.evaluate_claims(spec, {"t": real}).status[0] == "fails"
 
 
 def test_increasing_and_peak_claims():
-    table = _table({("R", "1"): 90.0, ("R", "10"): 91.0, ("R", "20"): 91.0,
-                    ("P", "1"): 92.0, ("P", "10"): 91.0, ("P", "20"): 93.0})
-    rising = {"statement": "rises", "check": "increasing", "artifact": "t",
-              "columns": ["1", "10", "20"]}
-    result = claims.evaluate_claims([{**rising, "rows": ["R"]}, {**rising, "rows": ["P"]}],
-                                    {"t": table})
+    table = _table(
+        {
+            ("R", "1"): 90.0,
+            ("R", "10"): 91.0,
+            ("R", "20"): 91.0,
+            ("P", "1"): 92.0,
+            ("P", "10"): 91.0,
+            ("P", "20"): 93.0,
+        }
+    )
+    rising = {
+        "statement": "rises",
+        "check": "increasing",
+        "artifact": "t",
+        "columns": ["1", "10", "20"],
+    }
+    result = claims.evaluate_claims(
+        [{**rising, "rows": ["R"]}, {**rising, "rows": ["P"]}], {"t": table}
+    )
     assert list(result.status) == ["holds", "fails"]
     sigma = _table({("s1", "PGD"): 70.0, ("s2", "PGD"): 72.0, ("s3", "PGD"): 60.0})
     sigma["x_row"] = [0.01, 0.02, 0.2]
@@ -207,31 +300,59 @@ def test_increasing_and_peak_claims():
 
 
 def test_cost_claim_reads_the_training_cost_table():
-    cost = pd.DataFrame({"experiment": ["mnist", "mnist"], "method": ["MCT", "AT"],
-                         "seconds_per_epoch": [2.0, 20.0]})
-    spec = [{"statement": "cheaper", "check": "cost_below", "artifact": "training_cost",
-             "experiment": "mnist", "method": "MCT", "other": "AT"}]
+    cost = pd.DataFrame(
+        {
+            "experiment": ["mnist", "mnist"],
+            "method": ["MCT", "AT"],
+            "seconds_per_epoch": [2.0, 20.0],
+        }
+    )
+    spec = [
+        {
+            "statement": "cheaper",
+            "check": "cost_below",
+            "artifact": "training_cost",
+            "experiment": "mnist",
+            "method": "MCT",
+            "other": "AT",
+        }
+    ]
     result = claims.evaluate_claims(spec, {"training_cost": cost})
     assert result.status[0] == "holds" and "ratio 0.100" in result.evidence[0]
 
 
 @pytest.mark.parametrize("plot", ["line", "bar"])
 def test_figures_render_with_banner_and_stamp(plot, tmp_path):
-    table = _table({("AT", "0.1"): 80.0, ("AT", "0.3"): 40.0, ("MCT", "0.1"): 85.0,
-                    ("MCT", "0.3"): 30.0}, {("AT", "0.3"): 45.0})
+    table = _table(
+        {("AT", "0.1"): 80.0, ("AT", "0.3"): 40.0, ("MCT", "0.1"): 85.0, ("MCT", "0.3"): 30.0},
+        {("AT", "0.3"): 45.0},
+    )
     table["x"] = [0.1, 0.3, 0.1, 0.3]
     table["series"] = None
-    stamp = {"scale": "demo", "dataset": "fashion_mnist", "paper_dataset": "mnist",
-             "seeds": "0 1", "config hash": "abc", "commit": "def", "hardware": "CPU"}
+    stamp = {
+        "scale": "demo",
+        "dataset": "fashion_mnist",
+        "paper_dataset": "mnist",
+        "seeds": "0 1",
+        "config hash": "abc",
+        "commit": "def",
+        "hardware": "CPU",
+    }
     outputs = [tmp_path / "f.png", tmp_path / "f.pdf"]
-    figures.plot(table, {"paper": "ours", "item": "f", "plot": plot, "title": "T"}, stamp,
-                 [str(p) for p in outputs])
+    figures.plot(
+        table,
+        {"paper": "ours", "item": "f", "plot": plot, "title": "T"},
+        stamp,
+        [str(p) for p in outputs],
+    )
     assert outputs[0].read_bytes()[:4] == b"\x89PNG" and outputs[1].read_bytes()[:4] == b"%PDF"
 
 
 def test_index_status_summarises_verdicts(tmp_path):
-    table = _table({("AT", "PGD"): 90.0, ("MCT", "PGD"): 80.0},
-                   verdicts={("AT", "PGD"): "reproduced", ("MCT", "PGD"): "lower"})
+    table = _table(
+        {("AT", "PGD"): 90.0, ("MCT", "PGD"): 80.0},
+        verdicts={("AT", "PGD"): "reproduced", ("MCT", "PGD"): "lower"},
+    )
     table.to_csv(tmp_path / "t.csv", index=False)
     line = index.status("table", tmp_path / "t.csv")
     assert line == "paper scale: 1 reproduced, 1 lower"
@@ -239,10 +360,29 @@ def test_index_status_summarises_verdicts(tmp_path):
     table.loc[1, "status"] = "not evaluated"
     table.to_csv(tmp_path / "t.csv", index=False)
     assert index.status("table", tmp_path / "t.csv") == (
-        "paper scale: 1 lower; 1 of 2 cells without a value")
-    text = index.render([{"title": "T", "paper": "mct", "kind": "table", "target": "x.md",
-                          "csv": tmp_path / "t.csv"}], "abc")
-    assert "`table`" in text and "workflow/scripts/table.py" in text
+        "paper scale: 1 lower; 1 of 2 cells without a value"
+    )
+    text = index.render(
+        [
+            {
+                "title": "T",
+                "paper": "mct",
+                "kind": "table",
+                "target": "x.md",
+                "csv": tmp_path / "t.csv",
+                "rule": "table",
+                "rule_at": "workflow/rules/aggregate.smk:9",
+                "script": "workflow/scripts/table.py",
+                "build": "advrepro.reporting.artifacts.table_artifact",
+                "library": "advrepro.reporting.cells",
+            }
+        ],
+        "abc",
+    )
+    assert (
+        "`table` (workflow/rules/aggregate.smk:9)" in text and "workflow/scripts/table.py" in text
+    )
+    assert "advrepro.reporting.artifacts.table_artifact" in text
 
 
 class PixelEmbedding(torch.nn.Module):
@@ -262,8 +402,16 @@ def test_nearest_neighbours_retrieve_the_query_itself_under_pixel_distance(tiny_
     from advrepro.neighbours import nearest_neighbours
 
     model = PixelEmbedding()
-    result = nearest_neighbours(model, tiny_splits, build_attack("clean", model), [0, 1, 2],
-                                shown_per_class=1, eval_per_class=3, k=1, batch_size=4)
+    result = nearest_neighbours(
+        model,
+        tiny_splits,
+        build_attack("clean", model),
+        [0, 1, 2],
+        shown_per_class=1,
+        eval_per_class=3,
+        k=1,
+        batch_size=4,
+    )
     # the tiny test set is a copy of the first 32 training images
     assert result["precision_at_k"] == 1.0 and result["queries"] == 9
     assert torch.equal(result["shown_neighbours"][:, 0], result["shown_query"])
@@ -273,38 +421,76 @@ def test_nearest_neighbours_retrieve_the_query_itself_under_pixel_distance(tiny_
 def test_neighbours_figure_renders(tiny_splits, tiny_model, tmp_path):
     from advrepro.neighbours import nearest_neighbours
 
-    result = nearest_neighbours(tiny_model, tiny_splits,
-                                build_attack("fgsm", tiny_model, eps=0.1), [0, 1],
-                                shown_per_class=1, eval_per_class=2, k=3, batch_size=8)
+    result = nearest_neighbours(
+        tiny_model,
+        tiny_splits,
+        build_attack("fgsm", tiny_model, eps=0.1),
+        [0, 1],
+        shown_per_class=1,
+        eval_per_class=2,
+        k=3,
+        batch_size=8,
+    )
     result.update(method="MCT")
-    stamp = {"scale": "test", "dataset": "tiny", "paper_dataset": "cifar10", "seeds": "0",
-             "config hash": "abc", "commit": "def", "hardware": "CPU"}
+    stamp = {
+        "scale": "test",
+        "dataset": "tiny",
+        "paper_dataset": "cifar10",
+        "seeds": "0",
+        "config hash": "abc",
+        "commit": "def",
+        "hardware": "CPU",
+    }
     out = tmp_path / "fig2.png"
     figures.plot_neighbours([result], {"title": "Fig. 2"}, stamp, [str(out)])
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_report_shows_every_indicator_and_tables_mark_flagged_models(masking_records,
-                                                                      masking_table):
+def test_report_shows_every_indicator_and_tables_mark_flagged_models(
+    masking_records, masking_table
+):
     from advrepro.reporting import tables
 
     indicators = masking.indicator_table(masking_records, SPEC, {"toy": EXPERIMENT})
     stamp = {"scale": "tiny", "dataset": "tiny", "paper_dataset": "mnist"}
     report = masking.render_markdown(masking_table, SPEC, stamp, indicators)
     assert "## Attack-failure indicators" in report
-    for name in ("unavailable gradients", "silent success", "incomplete optimisation",
-                 "unstable predictions", "transfer failure"):
+    for name in (
+        "unavailable gradients",
+        "silent success",
+        "incomplete optimisation",
+        "unstable predictions",
+        "transfer failure",
+    ):
         assert name in report
     assert "| toy | masked | 100.0% (" in report
 
     flags = masking.flags_by_model([masking_table])
     assert "toy/plain" not in flags and "unbounded pgd succeeds" in flags["toy/masked"]
-    cells = pd.DataFrame([
-        {"row": label, "column": "PGD", "members": f"toy/{method}", "status": "ok",
-         "ours_mean": 50.0, "ours_std": 1.0, "reported": float("nan"), "difference": float("nan"),
-         "verdict": "", "attacks": "pgd", "attack_class": "pgd", "eps": 0.3, "steps": 20,
-         "restarts": 1, "threat": "whitebox", "seeds": "0", "combine": "mean"}
-        for label, method in (("Plain", "plain"), ("Masked", "masked"))])
+    cells = pd.DataFrame(
+        [
+            {
+                "row": label,
+                "column": "PGD",
+                "members": f"toy/{method}",
+                "status": "ok",
+                "ours_mean": 50.0,
+                "ours_std": 1.0,
+                "reported": float("nan"),
+                "difference": float("nan"),
+                "verdict": "",
+                "attacks": "pgd",
+                "attack_class": "pgd",
+                "eps": 0.3,
+                "steps": 20,
+                "restarts": 1,
+                "threat": "whitebox",
+                "seeds": "0",
+                "combine": "mean",
+            }
+            for label, method in (("Plain", "plain"), ("Masked", "masked"))
+        ]
+    )
     marked = masking.mark_flagged_rows(cells, flags)
     spec = {"paper": "ours", "item": "toy", "title": "Toy"}
     markdown = tables.render_markdown(marked, spec, stamp)
@@ -315,8 +501,13 @@ def test_report_shows_every_indicator_and_tables_mark_flagged_models(masking_rec
 
 
 def test_a_check_on_an_attack_limited_to_other_methods_is_not_run(masking_records):
-    experiment = {**EXPERIMENT, "attacks": {**EXPERIMENT["attacks"],
-                                            "pgd": {**EXPERIMENT["attacks"]["pgd"], "methods": ["masked"]}}}
+    experiment = {
+        **EXPERIMENT,
+        "attacks": {
+            **EXPERIMENT["attacks"],
+            "pgd": {**EXPERIMENT["attacks"]["pgd"], "methods": ["masked"]},
+        },
+    }
     records = [r for r in masking_records if not (r["method"] == "plain" and r["attack"] == "pgd")]
     spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"}]}}
     table = masking.run_checks(records, spec, {"toy": experiment}).set_index("method")

@@ -14,20 +14,30 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import copy_workflow, run_snakemake
 
 from advrepro.data import cicids
-
-from conftest import copy_workflow, run_snakemake
 
 
 @pytest.fixture
 def day_files(tmp_path):
     plain = tmp_path / cicids.DAY_FILES[-1]
     with_ids = tmp_path / cicids.DAY_FILES[3]  # the Thuesday file: four extra columns
-    expected = [cicids.write_synthetic_day(plain, 600, seed=0, repeated_headers=3, non_finite=5, duplicates=4),
-                cicids.write_synthetic_day(with_ids, 400, seed=1, extra_columns=True,
-                                           attack="DDoS attacks-LOIC-HTTP", repeated_headers=2,
-                                           non_finite=2, duplicates=3)]
+    expected = [
+        cicids.write_synthetic_day(
+            plain, 600, seed=0, repeated_headers=3, non_finite=5, duplicates=4
+        ),
+        cicids.write_synthetic_day(
+            with_ids,
+            400,
+            seed=1,
+            extra_columns=True,
+            attack="DDoS attacks-LOIC-HTTP",
+            repeated_headers=2,
+            non_finite=2,
+            duplicates=3,
+        ),
+    ]
     return [plain, with_ids], expected
 
 
@@ -70,7 +80,9 @@ def test_split_is_stratified_and_scaling_is_fitted_on_train_only(day_files):
     assert x_test.min() >= 0 and x_test.max() <= 1
     frame, _ = cicids.clean_days(paths)
     raw = frame[cicids.FEATURES].to_numpy(np.float32)
-    train_rows, _ = cicids.stratified_split(cicids.map_labels(frame[cicids.LABEL], "binary")[0], 0.3, 3)
+    train_rows, _ = cicids.stratified_split(
+        cicids.map_labels(frame[cicids.LABEL], "binary")[0], 0.3, 3
+    )
     assert np.allclose(prepared["scaler"]["low"].numpy(), raw[train_rows].min(0))
 
 
@@ -93,7 +105,7 @@ def test_manifest_is_recorded_once_cleaned_and_catches_a_changed_copy(day_files,
     paths, _ = day_files
     manifest = tmp_path / "manifest.json"
     digests = cicids.verify_days(paths, manifest)
-    assert not manifest.exists()          # nothing pinned before cleaning has accepted them
+    assert not manifest.exists()  # nothing pinned before cleaning has accepted them
     cicids.record_days(digests, manifest)
     assert set(json.loads(manifest.read_text())) == {p.name for p in paths}
     cicids.verify_days(paths, manifest)  # unchanged: verifies
@@ -108,21 +120,27 @@ def test_manifest_is_recorded_once_cleaned_and_catches_a_changed_copy(day_files,
 def _prepare_through_the_data_rule(paths, tmp_path):
     from advrepro import data
 
-    cic = {"label_mapping": "binary", "test_fraction": 0.3, "split_seed": 0,
-           "drop_constant_columns": False}
+    cic = {
+        "label_mapping": "binary",
+        "test_fraction": 0.3,
+        "split_seed": 0,
+        "drop_constant_columns": False,
+    }
     return data._assemble_cicids(cic, tmp_path / "raw", [str(p) for p in paths])
 
 
 def test_a_rejected_copy_is_not_pinned_and_its_good_replacement_is_accepted(day_files, tmp_path):
     paths, _ = day_files
     good = paths[0].read_bytes()
-    paths[0].write_bytes(good[: len(good) // 2])         # cut mid-row
+    paths[0].write_bytes(good[: len(good) // 2])  # cut mid-row
     with pytest.raises(cicids.CICDataError, match="does not end with a newline|fields"):
         _prepare_through_the_data_rule(paths, tmp_path)
     assert not (tmp_path / "raw" / "manifest.json").exists()
-    paths[0].write_bytes(good)                            # the user fetches a good copy
+    paths[0].write_bytes(good)  # the user fetches a good copy
     prepared = _prepare_through_the_data_rule(paths, tmp_path)
-    assert set(json.loads((tmp_path / "raw" / "manifest.json").read_text())) == {p.name for p in paths}
+    assert set(json.loads((tmp_path / "raw" / "manifest.json").read_text())) == {
+        p.name for p in paths
+    }
     assert len(prepared["y_train"]) > 0
 
 
@@ -137,7 +155,7 @@ def test_a_file_cut_mid_row_names_file_and_line(day_files):
 def test_a_row_with_the_wrong_field_count_names_file_and_line(day_files):
     paths, _ = day_files
     lines = paths[0].read_text().splitlines(keepends=True)
-    lines[5] = lines[5].rstrip("\n") + ",1\n"            # one field too many
+    lines[5] = lines[5].rstrip("\n") + ",1\n"  # one field too many
     paths[0].write_text("".join(lines))
     with pytest.raises(cicids.CICDataError, match=rf"{paths[0].name}: line 6 has \d+ fields"):
         cicids.clean_day(paths[0])
@@ -160,8 +178,9 @@ def test_a_non_numeric_value_names_file_line_and_column(day_files):
     fields[header.index("Flow Duration")] = "abc"
     lines[7] = ",".join(fields)
     paths[0].write_text("".join(lines))
-    with pytest.raises(cicids.CICDataError,
-                       match=rf"{paths[0].name}: .*line 8, column 'Flow Duration': 'abc'"):
+    with pytest.raises(
+        cicids.CICDataError, match=rf"{paths[0].name}: .*line 8, column 'Flow Duration': 'abc'"
+    ):
         cicids.clean_day(paths[0])
 
 
@@ -182,7 +201,9 @@ def bucket(tmp_path):
     folder.mkdir(parents=True)
     names = [cicids.DAY_FILES[-1], cicids.DAY_FILES[3]]
     cicids.write_synthetic_day(folder / names[0], 500, seed=0)
-    cicids.write_synthetic_day(folder / names[1], 300, seed=1, extra_columns=True, attack="DDoS attacks-LOIC-HTTP")
+    cicids.write_synthetic_day(
+        folder / names[1], 300, seed=1, extra_columns=True, attack="DDoS attacks-LOIC-HTTP"
+    )
     handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -196,13 +217,27 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def _cic_layer(path, folder, url, names, download):
-    path.write_text(yaml.safe_dump({"data": {"cicids2018": {
-        "folder": str(folder), "bucket_url": url, "days": names, "download": download}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "data": {
+                    "cicids2018": {
+                        "folder": str(folder),
+                        "bucket_url": url,
+                        "days": names,
+                        "download": download,
+                    }
+                }
+            }
+        )
+    )
     return str(path)
 
 
 @pytest.mark.slow
-def test_day_files_come_from_the_folder_else_the_bucket_and_a_missing_one_is_explained(bucket, tmp_path):
+def test_day_files_come_from_the_folder_else_the_bucket_and_a_missing_one_is_explained(
+    bucket, tmp_path
+):
     url, served, names = bucket
     (tmp_path / "workflow").mkdir()
     workdir = copy_workflow(tmp_path / "workflow")
@@ -210,7 +245,9 @@ def test_day_files_come_from_the_folder_else_the_bucket_and_a_missing_one_is_exp
     target = "results/data/cicids2018.pt"
 
     def snakemake(*args, layer):
-        return run_snakemake(workdir, target, "--cores", "1", *args, overrides=(".test/config.yaml", layer))
+        return run_snakemake(
+            workdir, target, "--cores", "1", *args, overrides=(".test/config.yaml", layer)
+        )
 
     # downloading off, nothing local: planned, and the job names the file and how to get it
     off = _cic_layer(tmp_path / "off.yaml", empty, url, names, False)
@@ -239,7 +276,9 @@ def test_day_files_come_from_the_folder_else_the_bucket_and_a_missing_one_is_exp
     local = _cic_layer(tmp_path / "local.yaml", served, "http://127.0.0.1:9/unused/", names, False)
     plan = snakemake("-n", "--forcerun", "prepare_dataset", layer=local)
     assert plan.returncode == 0, plan.stderr[-2000:]
-    assert "fetch_cicids_day" not in plan.stdout and re.search(r"^prepare_dataset\s+1$", plan.stdout, re.M)
+    assert "fetch_cicids_day" not in plan.stdout and re.search(
+        r"^prepare_dataset\s+1$", plan.stdout, re.M
+    )
 
 
 # -- validity of flows in feature units (beside MCT Fig. 3) -----------------------------------
@@ -260,11 +299,11 @@ def test_each_validity_check_finds_its_violation(day_files):
     raw = frame[cicids.FEATURES].to_numpy(np.float64)[:5].copy()
     span = np.full(len(cicids.FEATURES), 1000.0)
     col = cicids.FEATURES.index
-    raw[0, col("Flow Duration")] = -50.0                       # negative duration
-    raw[1, col("Tot Fwd Pkts")] += 0.4                         # 0.4 of a packet
+    raw[0, col("Flow Duration")] = -50.0  # negative duration
+    raw[1, col("Tot Fwd Pkts")] += 0.4  # 0.4 of a packet
     raw[2, col("TotLen Fwd Pkts")] = raw[2, col("Fwd Pkt Len Max")] - 10  # total < largest packet
-    raw[3, col("Protocol")] = 9.0                              # not a protocol of the data set
-    raw[4, col("Tot Fwd Pkts")] += 5e-4                        # within the float32 slack: valid
+    raw[3, col("Protocol")] = 9.0  # not a protocol of the data set
+    raw[4, col("Tot Fwd Pkts")] += 5e-4  # within the float32 slack: valid
     failed = cicids.invalid_flows(raw, cicids.FEATURES, span)
     as_rows = {check: np.flatnonzero(mask).tolist() for check, mask in failed.items()}
     assert as_rows == dict(zip(cicids.VALIDITY_CHECKS, ([0], [1], [2], [3])))
@@ -277,19 +316,34 @@ def test_validity_table_reports_shares_per_method_and_panel(day_files):
     prepared = cicids.prepare(paths, seed=0)
     x = prepared["x_test"][:40]
     shifted = (x + 0.013).clamp(0, 1)  # moves every feature off its grid of whole numbers
-    sets = [{"experiment": "cic", "method": "MCT", "seed": seed, "attack": attack, "x": flows,
-             "x_original": x} for seed in (0, 1) for attack, flows in (("clean", x), ("cw_l2", shifted))]
-    spec = {"methods": ["MCT"], "panels": [{"label": "clean", "attack": "clean"},
-                                          {"label": "C&W L2", "attack": "cw_l2"}]}
+    sets = [
+        {
+            "experiment": "cic",
+            "method": "MCT",
+            "seed": seed,
+            "attack": attack,
+            "x": flows,
+            "x_original": x,
+        }
+        for seed in (0, 1)
+        for attack, flows in (("clean", x), ("cw_l2", shifted))
+    ]
+    spec = {
+        "methods": ["MCT"],
+        "panels": [{"label": "clean", "attack": "clean"}, {"label": "C&W L2", "attack": "cw_l2"}],
+    }
     table = flow_validity.summarise(
-        flow_validity.validity_rows(sets, prepared["scaler"], prepared["features"]), spec)
+        flow_validity.validity_rows(sets, prepared["scaler"], prepared["features"]), spec
+    )
     anyrow = table[table.check == flow_validity.ANY].set_index("panel")
     assert anyrow.loc["clean", "share_mean"] == 0 and anyrow.loc["C&W L2", "share_mean"] == 1
     assert (anyrow.seeds == 2).all() and (anyrow.flows == 40).all()
     stamp = {"scale": "demo", "dataset": "cicids_synthetic", "paper_dataset": "cic_ids2018"}
     markdown = flow_validity.render_markdown(table, spec, stamp)
     assert anyrow.loc["clean", "changed"] == 0 and anyrow.loc["C&W L2", "changed"] == 1
-    assert "| MCT | C&W L2 | 40 | 100.0 | 100.0 ± 0.0 |" in markdown and "Not comparable" in markdown
+    assert (
+        "| MCT | C&W L2 | 40 | 100.0 | 100.0 ± 0.0 |" in markdown and "Not comparable" in markdown
+    )
 
 
 def test_evaluation_keeps_the_attacked_examples_in_order(tiny_model, tiny_splits):
@@ -298,11 +352,20 @@ def test_evaluation_keeps_the_attacked_examples_in_order(tiny_model, tiny_splits
 
     attacked = tiny_splits.y_test < 3
     attack = build_attack("fgsm", tiny_model, eps=0.1)
-    result = evaluate(tiny_model, attack, tiny_splits.x_test, tiny_splits.y_test, 7, progress=False,
-                      attacked=attacked, keep_adversarial=True)
+    result = evaluate(
+        tiny_model,
+        attack,
+        tiny_splits.x_test,
+        tiny_splits.y_test,
+        7,
+        progress=False,
+        attacked=attacked,
+        keep_adversarial=True,
+    )
     kept = result["adversarial_examples"]
     assert kept.shape == (int(attacked.sum()), *tiny_splits.x_test.shape[1:])
     delta = (kept - tiny_splits.x_test[attacked]).abs().flatten(1).amax(1)
     assert (delta <= 0.1 + 1e-6).all() and (delta > 0).any()
-    assert "adversarial_examples" not in evaluate(tiny_model, attack, tiny_splits.x_test,
-                                                  tiny_splits.y_test, 7, progress=False)
+    assert "adversarial_examples" not in evaluate(
+        tiny_model, attack, tiny_splits.x_test, tiny_splits.y_test, 7, progress=False
+    )

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
-
 import copy
+import inspect
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO
 
 from advrepro import config as config_checks
 from advrepro.registry import Registry
-
-from conftest import REPO
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 
@@ -48,19 +45,27 @@ def test_misspelt_key_is_named_with_allowed_keys(paper_config):
 
 def test_bad_enum_lists_allowed_values(paper_config):
     paper_config["scale"] = "huge"
-    with pytest.raises(config_checks.ConfigError, match="'scale' is 'huge'; allowed values: paper, demo, smoke, test"):
+    with pytest.raises(
+        config_checks.ConfigError,
+        match="'scale' is 'huge'; allowed values: paper, demo, smoke, test",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
 def test_unknown_attack_class_is_named(paper_config):
     paper_config["experiments"]["mnist"]["attacks"]["pgd40"]["class"] = "pgdd"
-    with pytest.raises(config_checks.ConfigError, match=r"experiments.mnist.attacks.pgd40.class.*'pgdd'.*known: .*pgd"):
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"experiments.mnist.attacks.pgd40.class.*'pgdd'.*known: .*pgd",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
 def test_artifact_column_must_name_an_attack(paper_config):
     paper_config["artifacts"]["mct_table1"]["columns"][0]["attack"] = "nope"
-    with pytest.raises(config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[0\].attack"):
+    with pytest.raises(
+        config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[0\].attack"
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
@@ -69,7 +74,10 @@ def test_snakemake_refuses_a_misspelt_key_before_any_job(tmp_path):
     bad.write_text("experiments:\n  mnist:\n    seedz: [0]\n")
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
@@ -88,13 +96,18 @@ def test_null_disables_an_entry(paper_config):
 
 def test_disabled_experiment_still_named_by_an_artifact_is_an_error(paper_config):
     paper_config["experiments"]["cifar_densenet121"] = None
-    with pytest.raises(config_checks.ConfigError, match=r"'artifacts.mct_table3' names experiment 'cifar_densenet121'"):
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"'artifacts.mct_table3' names experiment 'cifar_densenet121'",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
 def test_claim_naming_an_unknown_artifact_is_an_error(paper_config):
     paper_config["claims"]["mct"][0]["artifact"] = "mct_tabel1"
-    with pytest.raises(config_checks.ConfigError, match=r"'claims.mct\[0\].artifact' is 'mct_tabel1'"):
+    with pytest.raises(
+        config_checks.ConfigError, match=r"'claims.mct\[0\].artifact' is 'mct_tabel1'"
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
@@ -110,8 +123,9 @@ def test_smoke_overlay_keeps_the_paper_settings_and_caps_every_training_job():
     """config/smoke.yaml: paper architectures, methods, batch sizes and attacks; one epoch of at
     most two batches per job (a method's 0 epochs stays 0), one seed, stand-in data."""
     paper = config_checks.load_layers([REPO / "config/config.yaml"], SCHEMA)
-    smoke = config_checks.load_layers([REPO / "config/config.yaml", REPO / "config/smoke.yaml"],
-                                      SCHEMA)
+    smoke = config_checks.load_layers(
+        [REPO / "config/config.yaml", REPO / "config/smoke.yaml"], SCHEMA
+    )
     assert smoke["scale"] == "smoke"
     for name, exp in smoke["experiments"].items():
         original = paper["experiments"][name]
@@ -134,8 +148,16 @@ def test_bad_limits_are_named(paper_config, key, value):
         config_checks.validate(paper_config, SCHEMA)
 
 
-@pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", "config/smoke.yaml",
-                                  ".test/config.yaml", ".test/slurm.yaml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "config/config.yaml",
+        "config/demo.yaml",
+        "config/smoke.yaml",
+        ".test/config.yaml",
+        ".test/slurm.yaml",
+    ],
+)
 def test_config_files_use_no_yaml_aliases(path):
     """An alias shares one dict between experiments; Snakemake's override merge then changes all."""
     events = yaml.parse((REPO / path).read_text())
@@ -146,7 +168,9 @@ def test_config_files_use_no_yaml_aliases(path):
 def test_disabling_what_an_artifact_needs_is_named(paper_config):
     for experiment in ("mnist", "mnist_mao"):  # Table 1's rows come from both
         paper_config["experiments"][experiment]["attacks"]["pgd100"] = None
-    with pytest.raises(config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[6\].attack"):
+    with pytest.raises(
+        config_checks.ConfigError, match=r"artifacts.mct_table1.columns\[6\].attack"
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
@@ -164,22 +188,30 @@ def test_eps_sweep_becomes_one_attack_per_budget(paper_config):
 
 def test_attack_restricted_to_an_unknown_method_is_named(paper_config):
     paper_config["experiments"]["cifar"]["attacks"]["autoattack"]["methods"] = ["MCT", "MTC"]
-    with pytest.raises(config_checks.ConfigError,
-                       match=r"experiments.cifar.attacks.autoattack.methods' names 'MTC'"):
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"experiments.cifar.attacks.autoattack.methods' names 'MTC'",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
 def test_flow_validity_needs_the_experiment_to_keep_its_adversarial_flows(paper_config):
     paper_config["experiments"]["cic"]["save_adversarial"] = False
-    with pytest.raises(config_checks.ConfigError,
-                       match=r"'experiments.cic.save_adversarial' must be true: 'artifacts.mct_fig3_validity'"):
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"'experiments.cic.save_adversarial' must be true: 'artifacts.mct_fig3_validity'",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
 def test_transfer_source_of_an_attack_must_be_a_method(paper_config):
-    paper_config["experiments"]["dundi_lenet4"]["attacks"]["fgsm_native"]["source"]["method"] = "Nativ"
-    with pytest.raises(config_checks.ConfigError,
-                       match=r"dundi_lenet4.attacks.fgsm_native.source.method' names 'Nativ'"):
+    paper_config["experiments"]["dundi_lenet4"]["attacks"]["fgsm_native"]["source"]["method"] = (
+        "Nativ"
+    )
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"dundi_lenet4.attacks.fgsm_native.source.method' names 'Nativ'",
+    ):
         config_checks.validate(paper_config, SCHEMA)
 
 
@@ -198,8 +230,11 @@ def test_declared_names_match_the_imported_registry(package):
     for name, parameters in declared.items():
         cls = registry.get(name)
         signature = inspect.signature(cls.__init__)
-        named = {p.name for p in signature.parameters.values()
-                 if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)} - {"self"}
+        named = {
+            p.name
+            for p in signature.parameters.values()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        } - {"self"}
         if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
             # **options: the class lists them in extra_options (or passes any on: None)
             extra = getattr(cls, "extra_options", None)
@@ -216,16 +251,24 @@ def test_every_registered_class_declares_its_options(package):
     assert all(parameters is not None for parameters in declared_names(package).values())
 
 
-@pytest.mark.parametrize("where,value,message", [
-    ("attacks.fgsm.params.eps", -0.3, "is -0.3: -0.3 is less than or equal to the minimum of 0"),
-    ("attacks.pgd40.params.steps", 0.5, "is 0.5: 0.5 is not of type 'integer'"),
-    ("attacks.pgd40.params.random_start", "yes", "is 'yes': 'yes' is not of type 'boolean'"),
-    ("methods.AT.options.eps", -0.3, "is -0.3: -0.3 is less than the minimum of 0"),
-    ("methods.TLA.options.distance", "manhattan", "is 'manhattan': 'manhattan' is not one of"),
-    ("methods.ALP.options.adv_weight", 1.5, "is 1.5: 1.5 is greater than the maximum of 1"),
-])
-def test_out_of_range_options_fail_before_any_job_naming_the_key(paper_config, where, value,
-                                                                 message):
+@pytest.mark.parametrize(
+    "where,value,message",
+    [
+        (
+            "attacks.fgsm.params.eps",
+            -0.3,
+            "is -0.3: -0.3 is less than or equal to the minimum of 0",
+        ),
+        ("attacks.pgd40.params.steps", 0.5, "is 0.5: 0.5 is not of type 'integer'"),
+        ("attacks.pgd40.params.random_start", "yes", "is 'yes': 'yes' is not of type 'boolean'"),
+        ("methods.AT.options.eps", -0.3, "is -0.3: -0.3 is less than the minimum of 0"),
+        ("methods.TLA.options.distance", "manhattan", "is 'manhattan': 'manhattan' is not one of"),
+        ("methods.ALP.options.adv_weight", 1.5, "is 1.5: 1.5 is greater than the maximum of 1"),
+    ],
+)
+def test_out_of_range_options_fail_before_any_job_naming_the_key(
+    paper_config, where, value, message
+):
     section, entry, field, option = where.split(".")
     paper_config["experiments"]["mnist"][section][entry][field][option] = value
     with pytest.raises(config_checks.ConfigError) as error:
@@ -240,8 +283,9 @@ def test_unknown_options_of_every_attack_class_fail(paper_config, cls, entry):
         config_checks.validate(paper_config, SCHEMA)
 
 
-@pytest.mark.parametrize("cls,options", [("standard", {"lr": 0.1}),
-                                         ("dundi", {"tuples": 10, "oracles": 5})])
+@pytest.mark.parametrize(
+    "cls,options", [("standard", {"lr": 0.1}), ("dundi", {"tuples": 10, "oracles": 5})]
+)
 def test_unknown_options_of_every_method_class_fail(paper_config, cls, options):
     paper_config["experiments"]["mnist"]["methods"]["standard"] = {"class": cls, "options": options}
     with pytest.raises(config_checks.ConfigError, match=r"methods.standard.options.(lr|oracles)'"):
@@ -254,7 +298,9 @@ def test_unknown_method_option_or_attack_parameter_fails_naming_the_key(paper_co
     paper_config["experiments"]["mnist"]["attacks"]["fgsm"]["params"]["foo"] = 1
     with pytest.raises(config_checks.ConfigError) as error:
         config_checks.validate(paper_config, SCHEMA)
-    assert ("config key 'experiments.mnist.methods.MCT.options.lamda': method 'mct' takes no "
-            "option 'lamda'") in str(error.value)
+    assert (
+        "config key 'experiments.mnist.methods.MCT.options.lamda': method 'mct' takes no "
+        "option 'lamda'"
+    ) in str(error.value)
     assert "'experiments.mnist.attacks.fgsm.params.foo'" in str(error.value)
     assert "model" not in str(error.value).split("takes:")[-1]  # filled by build_attack

@@ -9,20 +9,31 @@ import sys
 
 import pytest
 import torch
+from conftest import REPO
 
 from advrepro import cost
 from advrepro.attacks import ATTACKS
 from advrepro.config import load_layers
-
-from conftest import REPO
 
 LAYERS = [REPO / "config/config.yaml", REPO / "config/demo.yaml", REPO / ".test/config.yaml"]
 
 
 def snakemake_job_counts() -> dict[str, int]:
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile",
-         *map(str, LAYERS[1:])], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--forceall",
+            "--configfile",
+            *map(str, LAYERS[1:]),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     stats = out.split("Job stats:")[1]
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
 
@@ -35,14 +46,21 @@ def test_planned_jobs_are_the_jobs_snakemake_plans():
     # evaluation_jobs: one job per (model, attack), or one per model (rules evaluate_model_*)
     config = load_layers(LAYERS, cost.SCHEMA)
     evaluations = [job for job in jobs if job.stage == "evaluate"]
-    per_model = [job for job in evaluations
-                 if config["experiments"][job.experiment]["evaluation_jobs"] == "per_model"]
-    per_attack = [job for job in evaluations
-                  if config["experiments"][job.experiment]["evaluation_jobs"] == "per_attack"]
+    per_model = [
+        job
+        for job in evaluations
+        if config["experiments"][job.experiment]["evaluation_jobs"] == "per_model"
+    ]
+    per_attack = [
+        job
+        for job in evaluations
+        if config["experiments"][job.experiment]["evaluation_jobs"] == "per_attack"
+    ]
     assert per_model and per_attack  # the tiny config runs both kinds
     assert len(per_attack) == counts["evaluate"] + counts.get("evaluate_keeping_adversarial", 0)
     assert len({(j.experiment, j.method, j.seed) for j in per_model}) == sum(
-        n for rule, n in counts.items() if rule.startswith("evaluate_model_"))
+        n for rule, n in counts.items() if rule.startswith("evaluate_model_")
+    )
 
 
 def test_costs_follow_declared_passes():
@@ -65,8 +83,11 @@ def test_costs_follow_declared_passes():
     assert jobs[("mnist", "MCT", 0, None)].gradient_passes == epochs * train_n * 2
     # a transfer attack is paid once, by the job crafting it on the source model
     bim = mnist["attacks"]["bim40"]["params"]
-    crafting = [j for j in jobs.values() if j.stage == "craft_transfer" and j.attack == "bim40"
-                and j.experiment == "mnist"]
+    crafting = [
+        j
+        for j in jobs.values()
+        if j.stage == "craft_transfer" and j.attack == "bim40" and j.experiment == "mnist"
+    ]
     assert [(j.method, j.seed) for j in crafting] == [("standard", 100)]
     assert crafting[0].gradient_passes == bim["steps"] * test_n
     assert jobs[("mnist", "AT", 0, "bim40")].gradient_passes == checked  # indicators only
@@ -84,7 +105,10 @@ def test_estimate_prices_jobs_with_measured_unit_costs():
     table, units = cost.estimate(config, torch.device("cpu"), batch_size=4, job_startup=2.0)
     assert list(units.architecture) == ["mnist_cnn"]
     unit = units.iloc[0]
-    expected = (table.gradient_passes * unit.gradient_s_per_example
-                + table.forward_passes * unit.forward_s_per_example + 2.0)
+    expected = (
+        table.gradient_passes * unit.gradient_s_per_example
+        + table.forward_passes * unit.forward_s_per_example
+        + 2.0
+    )
     assert (table.seconds - expected).abs().max() < 1e-9
     assert (table.seconds > 2.0).all()

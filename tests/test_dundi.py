@@ -14,7 +14,9 @@ from advrepro.training import TrainSettings, fit
 def distance_net(splits, **options):
     torch.manual_seed(0)
     mean, std = splits.channel_stats()
-    return build_model("distance_net", 1, 10, mean, std, backbone="lenet1", oracles_per_class=4, **options)
+    return build_model(
+        "distance_net", 1, 10, mean, std, backbone="lenet1", oracles_per_class=4, **options
+    )
 
 
 @pytest.fixture
@@ -29,9 +31,14 @@ def algorithm1_loop(net, x, m, k, n):
     oracles = net._oracle_embeddings()
     predictions = []
     for query in net.embed(x):
-        sims = {label: sum(-(query - o).norm().item() for o in oracles[label][:m]) for label in range(10)}
+        sims = {
+            label: sum(-(query - o).norm().item() for o in oracles[label][:m])
+            for label in range(10)
+        }
         selected = sorted(sims, key=sims.get, reverse=True)[:k]
-        second = {label: sum(-(query - o).norm().item() for o in oracles[label][:n]) for label in selected}
+        second = {
+            label: sum(-(query - o).norm().item() for o in oracles[label][:n]) for label in selected
+        }
         predictions.append(max(second, key=second.get))
     return torch.tensor(predictions)
 
@@ -40,14 +47,18 @@ def test_two_step_matches_algorithm_1(net_with_oracles, tiny_splits):
     net = net_with_oracles
     net.configure(n=4, m=2, k=3)
     with torch.no_grad():
-        assert torch.equal(net.classify(tiny_splits.x_test), algorithm1_loop(net, tiny_splits.x_test, 2, 3, 4))
+        assert torch.equal(
+            net.classify(tiny_splits.x_test), algorithm1_loop(net, tiny_splits.x_test, 2, 3, 4)
+        )
 
 
 def test_two_step_equals_brute_force_when_m_is_n_and_k_is_all(net_with_oracles, tiny_splits):
     net = net_with_oracles
     net.configure(n=4, m=4, k=10)
     with torch.no_grad():
-        distances = torch.cdist(net.embed(tiny_splits.x_test), net._oracle_embeddings().flatten(0, 1))
+        distances = torch.cdist(
+            net.embed(tiny_splits.x_test), net._oracle_embeddings().flatten(0, 1)
+        )
         brute = distances.view(-1, 10, 4).sum(2).argmin(1)
         assert torch.equal(net.classify(tiny_splits.x_test), brute)
         # the differentiable relaxation (aggregate 'sum') decides the same
@@ -78,18 +89,34 @@ def test_dundi_p_backbone_is_bit_identical_after_training(tiny_splits, tmp_path)
     mean, std = tiny_splits.channel_stats()
     torch.manual_seed(1)
     native = build_model("lenet1", 1, 10, mean, std)
-    fit(native, build_method("standard"), tiny_splits,
-        TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0), tmp_path / "native.pt", progress=False)
-    method = build_method("dundi", tuples=96, init_from="Native", freeze_backbone=True, oracles_per_class=4)
+    fit(
+        native,
+        build_method("standard"),
+        tiny_splits,
+        TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0),
+        tmp_path / "native.pt",
+        progress=False,
+    )
+    method = build_method(
+        "dundi", tuples=96, init_from="Native", freeze_backbone=True, oracles_per_class=4
+    )
     name, options = method.architecture("lenet1")
     model = build_model(name, 1, 10, mean, std, **options)
     method.prepare_model(model, tiny_splits, native)
     embedding_before = {k: v.clone() for k, v in model.embedding.state_dict().items()}
-    fit(model, method, tiny_splits, TrainSettings(epochs=2, batch_size=32, lr=1e-2, seed=0),
-        tmp_path / "dundi.pt", progress=False)
+    fit(
+        model,
+        method,
+        tiny_splits,
+        TrainSettings(epochs=2, batch_size=32, lr=1e-2, seed=0),
+        tmp_path / "dundi.pt",
+        progress=False,
+    )
     for key, value in native.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value), key
-    assert any(not torch.equal(v, model.embedding.state_dict()[k]) for k, v in embedding_before.items())
+    assert any(
+        not torch.equal(v, model.embedding.state_dict()[k]) for k, v in embedding_before.items()
+    )
 
 
 def test_freeze_without_init_is_refused(tiny_splits):

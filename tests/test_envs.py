@@ -13,9 +13,8 @@ import sys
 
 import pytest
 import yaml
-from packaging.requirements import Requirement
-
 from conftest import REPO
+from packaging.requirements import Requirement
 
 spec = importlib.util.spec_from_file_location("update_lock", REPO / "scripts/update-lock.py")
 update_lock = importlib.util.module_from_spec(spec)
@@ -28,7 +27,9 @@ def normal(name: str) -> str:
 
 def lock_pins() -> set[str]:
     lines = (REPO / "requirements.lock").read_text().splitlines()
-    return {l.split(";")[0].strip() for l in lines if l.strip() and not l.startswith("#")}
+    return {
+        line.split(";")[0].strip() for line in lines if line.strip() and not line.startswith("#")
+    }
 
 
 def env_pins(file: str) -> set[str]:
@@ -57,8 +58,13 @@ def unmet_requirements(pins: set[str]) -> list[str]:
 def test_lock_pins_every_package_exactly():
     pins = lock_pins()
     assert all("==" in pin for pin in pins)
-    for package in ("torch==2.14.1", "torchvision==0.29.1", "torchattacks==3.5.1", "snakemake==9.27.1",
-                    "snakemake-storage-plugin-http==0.3.1"):
+    for package in (
+        "torch==2.14.1",
+        "torchvision==0.29.1",
+        "torchattacks==3.5.1",
+        "snakemake==9.27.1",
+        "snakemake-storage-plugin-http==0.3.1",
+    ):
         assert package in pins
 
 
@@ -67,7 +73,8 @@ def test_envs_are_the_lock_minus_what_they_do_not_run():
     rule, driver = versions(env_pins("torch.yaml")), versions(env_pins("snakemake.yaml"))
     assert set(rule) == set(lock) - {normal(n) for n in update_lock.DRIVER_ONLY}
     assert {k: v for k, v in rule.items() if k != "requests"} == {
-        k: v for k, v in lock.items() if k in rule and k != "requests"}
+        k: v for k, v in lock.items() if k in rule and k != "requests"
+    }
     assert driver == {k: v for k, v in lock.items() if k not in update_lock.RULE_ONLY}
 
 
@@ -76,13 +83,20 @@ def test_each_conda_env_is_consistent_on_its_own(file):
     assert unmet_requirements(env_pins(file)) == []
     if file == "torch.yaml":  # its requests is not the installed one: 2.25.1's own requirements
         pinned = versions(env_pins(file))
-        for requirement in ("chardet>=3.0.2,<5", "idna>=2.5,<3", "urllib3>=1.21.1,<1.27", "certifi>=2017.4.17"):
+        for requirement in (
+            "chardet>=3.0.2,<5",
+            "idna>=2.5,<3",
+            "urllib3>=1.21.1,<1.27",
+            "certifi>=2017.4.17",
+        ):
             requirement = Requirement(requirement)
             assert pinned[requirement.name] in requirement.specifier
 
 
 def test_the_lock_has_only_the_known_stale_pin():
-    assert unmet_requirements(lock_pins()) == ["torchattacks needs requests~=2.25.1 (pinned: 2.34.2)"]
+    assert unmet_requirements(lock_pins()) == [
+        "torchattacks needs requests~=2.25.1 (pinned: 2.34.2)"
+    ]
     check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     assert check.stdout.strip() == update_lock.KNOWN_CONFLICT
 
@@ -91,18 +105,24 @@ def test_the_lock_has_only_the_known_stale_pin():
 # It cannot be installed on these machines (PyTorch's wheel index is not reachable from them):
 # these tests check that its files are what the switch installs and agree with the main lock.
 
+
 def variant_lines(file: str) -> list[str]:
-    return [l.strip() for l in (REPO / file).read_text().splitlines()
-            if l.strip() and not l.startswith("#")]
+    return [
+        line.strip()
+        for line in (REPO / file).read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_cu126_lock_is_the_lock_without_the_cuda13_torch_build():
     lock = versions(lock_pins())
-    rest = versions({l.split(";")[0].strip() for l in variant_lines("requirements-cu126.lock")})
+    rest = versions(
+        {line.split(";")[0].strip() for line in variant_lines("requirements-cu126.lock")}
+    )
     dropped = {k for k in lock if update_lock.is_cuda_build(k)}
     assert {"torch", "torchvision", "cuda-toolkit", "nvidia-cudnn-cu13"} <= dropped
     assert rest == {k: v for k, v in lock.items() if k not in dropped}
-    assert "triton" in rest                         # not CUDA-specific: stays pinned
+    assert "triton" in rest  # not CUDA-specific: stays pinned
 
 
 def test_cu126_torch_file_pins_the_same_release_from_pytorchs_cu126_index():
@@ -112,8 +132,10 @@ def test_cu126_torch_file_pins_the_same_release_from_pytorchs_cu126_index():
     lines = variant_lines("requirements-cu126-torch.txt")
     assert lines[0] == f"--extra-index-url {build.wheel_index}"
     assert build.wheel_index == "https://download.pytorch.org/whl/cu126"
-    assert sorted(lines[1:]) == [f"torch=={lock['torch']}+cu126",
-                                 f"torchvision=={lock['torchvision']}+cu126"]
+    assert sorted(lines[1:]) == [
+        f"torch=={lock['torch']}+cu126",
+        f"torchvision=={lock['torchvision']}+cu126",
+    ]
 
 
 def test_cu126_conda_env_is_the_rule_env_with_the_cu126_torch_build():
@@ -125,15 +147,21 @@ def test_cu126_conda_env_is_the_rule_env_with_the_cu126_torch_build():
     assert options == [f"--extra-index-url {BUILDS['12.6'].wheel_index}"]
     rule = versions(env_pins("torch.yaml"))
     variant = versions({p for p in pip if not p.startswith("--")})
-    assert variant == {k: (v + "+cu126" if k in ("torch", "torchvision") else v)
-                       for k, v in rule.items() if k in ("torch", "torchvision")
-                       or not update_lock.is_cuda_build(k)}
+    assert variant == {
+        k: (v + "+cu126" if k in ("torch", "torchvision") else v)
+        for k, v in rule.items()
+        if k in ("torch", "torchvision") or not update_lock.is_cuda_build(k)
+    }
 
 
 def test_make_switch_installs_the_variant_and_refuses_unknown_builds(tmp_path):
     def dry(*args):
-        return subprocess.run(["make", "-n", "install", f"VENV={tmp_path}/v", *args], cwd=REPO,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            ["make", "-n", "install", f"VENV={tmp_path}/v", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
 
     default, variant, unknown = dry(), dry("CUDA=12.6"), dry("CUDA=11.8")
     assert "--no-deps -r requirements.lock" in default.stdout

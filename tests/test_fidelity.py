@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def paper_config():
-    return config.load_layers([ROOT / "config/config.yaml"],
-                              ROOT / "workflow/schemas/config.schema.yaml")
+    return config.load_layers(
+        [ROOT / "config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml"
+    )
 
 
 def _model(embedding_dim=1024):
@@ -34,8 +35,16 @@ def test_tla_loss_is_mao_et_al_s_formula(tiny_splits):
     """CE + w * (triplet + norm_weight * reduce_mean(a^2 + p^2 + n^2)): the norm term sits
     inside the weighted triplet term and is a mean over dimensions too."""
     model = _model()
-    method = build_method("tla", eps=0.1, alpha=0.05, steps=1, triplet_weight=0.5,
-                          norm_weight=1e-4, positive="twin", random_start=False)
+    method = build_method(
+        "tla",
+        eps=0.1,
+        alpha=0.05,
+        steps=1,
+        triplet_weight=0.5,
+        norm_weight=1e-4,
+        positive="twin",
+        random_start=False,
+    )
     method.setup(model, tiny_splits)
     x, y = tiny_splits.x_train[:20], tiny_splits.y_train[:20]
     torch.manual_seed(1)
@@ -56,10 +65,26 @@ def test_tla_loss_is_mao_et_al_s_formula(tiny_splits):
 
 def test_tla_with_both_positives_adds_two_terms(tiny_splits):
     model = _model(32)
-    one = build_method("tla", eps=0.1, alpha=0.05, steps=1, positive="twin", random_start=False,
-                       triplet_weight=1.0, margin=10.0)
-    both = build_method("tla", eps=0.1, alpha=0.05, steps=1, positive="both", random_start=False,
-                        triplet_weight=1.0, margin=10.0)
+    one = build_method(
+        "tla",
+        eps=0.1,
+        alpha=0.05,
+        steps=1,
+        positive="twin",
+        random_start=False,
+        triplet_weight=1.0,
+        margin=10.0,
+    )
+    both = build_method(
+        "tla",
+        eps=0.1,
+        alpha=0.05,
+        steps=1,
+        positive="both",
+        random_start=False,
+        triplet_weight=1.0,
+        margin=10.0,
+    )
     for method in (one, both):
         method.setup(model, tiny_splits)
     x, y = tiny_splits.x_train[:20], tiny_splits.y_train[:20]
@@ -82,16 +107,23 @@ def test_alp_pairing_is_the_mean_squared_error_over_classes(tiny_splits):
     """Kannan et al.'s tf.losses.mean_squared_error on the logits: a mean over classes, not
     the squared L2 distance (10x larger on ten classes)."""
     model = _model(32)
-    method = build_method("alp", eps=0.1, alpha=0.05, steps=1, adv_weight=0.5,
-                          pairing_weight=1.0, random_start=False)
+    method = build_method(
+        "alp", eps=0.1, alpha=0.05, steps=1, adv_weight=0.5, pairing_weight=1.0, random_start=False
+    )
     method.setup(model, tiny_splits)
     x, y = tiny_splits.x_train[:16], tiny_splits.y_train[:16]
     loss, _ = method.loss(model, x, y)
     x_adv = method.attack(x, y)
     clean, adversarial = model(x), model(x_adv)
     ce = 0.5 * F.cross_entropy(clean, y) + 0.5 * F.cross_entropy(adversarial, y)
-    mse = sum(float((clean[i, c] - adversarial[i, c]).detach() ** 2)
-              for i in range(16) for c in range(10)) / 160
+    mse = (
+        sum(
+            float((clean[i, c] - adversarial[i, c]).detach() ** 2)
+            for i in range(16)
+            for c in range(10)
+        )
+        / 160
+    )
     assert loss.item() == pytest.approx(ce.item() + mse, rel=1e-5)
 
 
@@ -119,18 +151,19 @@ class VoteDiffers(Classifier):
 
     @torch.no_grad()
     def classify(self, x):
-        return torch.zeros(len(x), dtype=torch.long)   # always class 0
+        return torch.zeros(len(x), dtype=torch.long)  # always class 0
 
 
 def test_ifgsm_a_stops_on_the_model_s_real_decision(tiny_splits):
     """Under threat (b) DunDi classifies with its two-step vote: iFGSM-a must stop when the
     vote is fooled, not when the relaxation's argmax is."""
     model = VoteDiffers(_model(32))
-    y = torch.ones(8, dtype=torch.long)     # the vote (class 0) is wrong from the start
+    y = torch.ones(8, dtype=torch.long)  # the vote (class 0) is wrong from the start
     x = tiny_splits.x_test[:8]
-    x_adv = build_attack("ifgsm", model, eps=0.3, alpha=0.05, steps=5,
-                         stop_at_misclassification=True)(x, y)
-    assert torch.equal(x_adv, x)            # already fooled: not perturbed at all
+    x_adv = build_attack(
+        "ifgsm", model, eps=0.3, alpha=0.05, steps=5, stop_at_misclassification=True
+    )(x, y)
+    assert torch.equal(x_adv, x)  # already fooled: not perturbed at all
 
 
 def test_crop_flip_gives_crops_of_the_padded_image_or_their_mirror():
@@ -139,13 +172,14 @@ def test_crop_flip_gives_crops_of_the_padded_image_or_their_mirror():
     out = crop_flip(x, pad=2)
     padded = F.pad(x, (2, 2, 2, 2))
     for i in range(32):
-        crops = [padded[i, :, t:t + 8, s:s + 8] for t in range(5) for s in range(5)]
+        crops = [padded[i, :, t : t + 8, s : s + 8] for t in range(5) for s in range(5)]
         assert any(torch.equal(out[i], c) or torch.equal(out[i], c.flip(2)) for c in crops)
     assert not torch.equal(out, x)
 
 
-@pytest.mark.parametrize("name,channels,size,params_m", [("mao_mnist_large", 1, 28, 13.25),
-                                                          ("wrn34_10", 3, 32, 45.9)])
+@pytest.mark.parametrize(
+    "name,channels,size,params_m", [("mao_mnist_large", 1, 28, 13.25), ("wrn34_10", 3, 32, 45.9)]
+)
 def test_mao_et_al_s_networks(name, channels, size, params_m):
     model = build_model(name, channels, 10, [0.5] * channels, [0.5] * channels, image_size=size)
     x = torch.rand(2, channels, size, size)
@@ -180,8 +214,10 @@ def test_paper_config_classifies_with_the_default_ten_oracles(paper_config):
 
 def test_paper_config_copied_rows_run_on_mao_et_al_s_networks(paper_config):
     experiments = paper_config["experiments"]
-    for table, experiment, architecture in (("mct_table1", "mnist_mao", "mao_mnist_large"),
-                                            ("mct_table2", "cifar_mao", "wrn34_10")):
+    for table, experiment, architecture in (
+        ("mct_table1", "mnist_mao", "mao_mnist_large"),
+        ("mct_table2", "cifar_mao", "wrn34_10"),
+    ):
         assert experiments[experiment]["architecture"] == architecture
         rows = {r["label"]: r for r in paper_config["artifacts"][table]["rows"]}
         assert all(rows[m]["experiment"] == experiment for m in ("AT", "ALP", "TLA"))

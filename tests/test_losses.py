@@ -7,22 +7,30 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from pytorch_metric_learning import losses as pml_losses
 from pytorch_metric_learning.distances import CosineSimilarity
 from pytorch_metric_learning.reducers import MeanReducer
 from pytorch_metric_learning.regularizers import LpRegularizer
 
 from advrepro.losses import (
-    MultiClassNPairLoss, TripletMarginLoss, feature_norm, feature_norm_decay, mean_squared_feature,
+    MultiClassNPairLoss,
+    TripletMarginLoss,
+    feature_norm,
+    feature_norm_decay,
+    mean_squared_feature,
 )
 from advrepro.methods.mining import (
-    class_balanced_batches, hardest_negative, nearest_per_class, same_class_partner,
+    class_balanced_batches,
+    hardest_negative,
+    nearest_per_class,
+    same_class_partner,
 )
 
 
 def cos(a, b):
-    return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b)) / math.sqrt(
+        sum(x * x for x in a) * sum(y * y for y in b)
+    )
 
 
 def test_triplet_by_hand():
@@ -30,7 +38,9 @@ def test_triplet_by_hand():
     expected = max((1 - cos(a, p)) - (1 - cos(a, n)) + 0.5, 0.0)
     got = TripletMarginLoss(0.5, "cosine")(torch.tensor([a]), torch.tensor([p]), torch.tensor([n]))
     assert got.item() == pytest.approx(expected)
-    euclid = TripletMarginLoss(0.5, "euclidean")(torch.tensor([a]), torch.tensor([p]), torch.tensor([n]))
+    euclid = TripletMarginLoss(0.5, "euclidean")(
+        torch.tensor([a]), torch.tensor([p]), torch.tensor([n])
+    )
     assert euclid.item() == pytest.approx(max(1.0 - math.sqrt(2) + 0.5, 0.0))
 
 
@@ -41,8 +51,9 @@ def test_triplet_matches_pytorch_metric_learning(dtype):
     labels = torch.arange(12) % 3
     a, p, n = torch.arange(0, 4), torch.arange(4, 8), torch.arange(8, 12)
     ours = TripletMarginLoss(0.2, "cosine")(emb[a], emb[p], emb[n])
-    reference = pml_losses.TripletMarginLoss(margin=0.2, distance=CosineSimilarity(),
-                                             reducer=MeanReducer())
+    reference = pml_losses.TripletMarginLoss(
+        margin=0.2, distance=CosineSimilarity(), reducer=MeanReducer()
+    )
     theirs = reference(emb, labels, indices_tuple=(a, p, n))
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
 
@@ -51,12 +62,18 @@ def test_npair_by_hand():
     a, p, n1, n2 = [1.0, 0.0], [1.0, 0.2], [0.0, 1.0], [-1.0, 0.3]
     s_ap = cos(a, p)
     expected = math.log(1 + math.exp(cos(a, n1) - s_ap + 0.1) + math.exp(cos(a, n2) - s_ap + 0.1))
-    got = MultiClassNPairLoss(margin=0.1)(torch.tensor([a]), torch.tensor([p]), torch.tensor([[n1, n2]]))
+    got = MultiClassNPairLoss(margin=0.1)(
+        torch.tensor([a]), torch.tensor([p]), torch.tensor([[n1, n2]])
+    )
     assert got.item() == pytest.approx(expected)
 
 
 def test_npair_masked_negative_is_ignored():
-    a, p, n = torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 0.2]]), torch.tensor([[[0.0, 1.0], [9.0, 9.0]]])
+    a, p, n = (
+        torch.tensor([[1.0, 0.0]]),
+        torch.tensor([[1.0, 0.2]]),
+        torch.tensor([[[0.0, 1.0], [9.0, 9.0]]]),
+    )
     masked = MultiClassNPairLoss()(a, p, n, valid=torch.tensor([[True, False]]))
     single = MultiClassNPairLoss()(a, p, n[:, :1])
     assert masked.item() == pytest.approx(single.item())
@@ -73,7 +90,8 @@ def test_npair_matches_pytorch_metric_learning():
     assert valid.all()
     ours = MultiClassNPairLoss()(anchors, positives, positives[negative_index])
     theirs = pml_losses.NPairsLoss(distance=CosineSimilarity())(
-        torch.cat([anchors, positives]), torch.cat([labels, labels]))
+        torch.cat([anchors, positives]), torch.cat([labels, labels])
+    )
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
 
 
@@ -82,7 +100,9 @@ def test_abs_cosine_distance_is_mao_et_al_s():
     a, p, n = [1.0, 0.0], [-1.0, 0.1], [0.0, 1.0]
     expected = max((1 - abs(cos(a, p))) - (1 - abs(cos(a, n))) + 0.05, 0.0)
     got = TripletMarginLoss(0.05)(torch.tensor([a]), torch.tensor([p]), torch.tensor([n]))
-    assert got.item() == pytest.approx(expected) and TripletMarginLoss(0.05).distance == "abs_cosine"
+    assert (
+        got.item() == pytest.approx(expected) and TripletMarginLoss(0.05).distance == "abs_cosine"
+    )
 
 
 def test_mean_squared_feature_is_mao_et_al_s_norm_term():
@@ -127,8 +147,10 @@ def test_class_balanced_batch_gives_one_positive_and_all_negatives():
         negatives, valid = nearest_per_class(emb, emb, batch_labels, batch_labels, 10)
         assert negatives.shape == (40, 9) and valid.all()
         assert (labels[batch][negatives] != batch_labels[:, None]).all()
-        assert torch.equal(torch.sort(labels[batch][negatives], 1).values[0],
-                           torch.tensor([c for c in range(10) if c != batch_labels[0]]))
+        assert torch.equal(
+            torch.sort(labels[batch][negatives], 1).values[0],
+            torch.tensor([c for c in range(10) if c != batch_labels[0]]),
+        )
         partner = same_class_partner(batch_labels)
         assert (batch_labels[partner] == batch_labels).all() and (partner != torch.arange(40)).all()
 

@@ -8,14 +8,24 @@ import torch
 
 from advrepro.models import ARCHITECTURES, build_model
 
-EMBEDDING = {"distance_net": 128, "mnist_cnn": 1024, "cifar_cnn": 1024, "lenet4": 84, "lenet5": 84, "vgg16": 512,
-             "resnet50": 2048, "densenet121": 1024}
+EMBEDDING = {
+    "distance_net": 128,
+    "mnist_cnn": 1024,
+    "cifar_cnn": 1024,
+    "lenet4": 84,
+    "lenet5": 84,
+    "vgg16": 512,
+    "resnet50": 2048,
+    "densenet121": 1024,
+}
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES.names())
 @pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
 def test_output_shapes(name, channels, size):
-    model = build_model(name, channels, 10, [0.5] * channels, [0.25] * channels, image_size=size).eval()
+    model = build_model(
+        name, channels, 10, [0.5] * channels, [0.25] * channels, image_size=size
+    ).eval()
     x = torch.rand(2, channels, size, size)
     if name == "distance_net":  # classifies against oracle images
         model.set_oracles(torch.rand_like(model.oracle_images))

@@ -6,26 +6,50 @@ import math
 
 import pandas as pd
 import pytest
+from conftest import REPORTED_CSV
 
 from advrepro.reporting import cells, reported, tables
 from advrepro.reporting.verdict import judge_protocol, outcome, verdict
 
-from conftest import REPORTED_CSV
-
-PAPER_ROW = {"dataset": "mnist", "architecture": "mao_mnist_large", "eps": "0.3", "steps": "40",
-             "restarts": "1", "setting": "whitebox", "metric": "accuracy"}
+PAPER_ROW = {
+    "dataset": "mnist",
+    "architecture": "mao_mnist_large",
+    "eps": "0.3",
+    "steps": "40",
+    "restarts": "1",
+    "setting": "whitebox",
+    "metric": "accuracy",
+}
 
 
 def full_record(**changes) -> dict:
     """An evaluation record of a paper-scale run, as jobs.attack_and_record writes it."""
-    record = {"experiment": "mnist_mao", "method": "AT", "attack": "pgd40", "seed": 0,
-              "dataset": "mnist", "paper_dataset": "mnist", "architecture": "mao_mnist_large",
-              "scale": "paper", "threat": "whitebox", "test_size": None, "classifier": {},
-              "params": {"eps": 0.3, "alpha": 0.01, "steps": 40}, "source_training": None,
-              "training": {"method": "AT", "method_class": "pgd_at", "train_size": None,
-                           "method_options": {"eps": 0.3}, "epochs_trained": 50,
-                           "train": {"epochs": 50, "batch_size": 50}},
-              "accuracy": 0.9, "hardware": "CPU x", "correct": []}
+    record = {
+        "experiment": "mnist_mao",
+        "method": "AT",
+        "attack": "pgd40",
+        "seed": 0,
+        "dataset": "mnist",
+        "paper_dataset": "mnist",
+        "architecture": "mao_mnist_large",
+        "scale": "paper",
+        "threat": "whitebox",
+        "test_size": None,
+        "classifier": {},
+        "params": {"eps": 0.3, "alpha": 0.01, "steps": 40},
+        "source_training": None,
+        "training": {
+            "method": "AT",
+            "method_class": "pgd_at",
+            "train_size": None,
+            "method_options": {"eps": 0.3},
+            "epochs_trained": 50,
+            "train": {"epochs": 50, "batch_size": 50},
+        },
+        "accuracy": 0.9,
+        "hardware": "CPU x",
+        "correct": [],
+    }
     for path, value in changes.items():  # "training__epochs_trained" -> record["training"][...]
         *parents, last = path.split("__")
         target = record
@@ -36,8 +60,8 @@ def full_record(**changes) -> dict:
 
 
 def test_verdict_rule():
-    assert verdict(97.0, 0.2, 97.5) == "reproduced"      # within 1 point
-    assert verdict(90.0, 3.0, 95.0) == "reproduced"      # within 2 std
+    assert verdict(97.0, 0.2, 97.5) == "reproduced"  # within 1 point
+    assert verdict(90.0, 3.0, 95.0) == "reproduced"  # within 2 std
     assert verdict(90.0, 0.1, 95.0) == "lower"
     assert verdict(99.0, 0.1, 95.0) == "higher"
     assert verdict(97.0, 0.2, 97.5, ["A1", "A10"]) == "reproduced under A1, A10"
@@ -49,47 +73,65 @@ def test_a_record_of_the_paper_experiment_is_comparable():
     assert judge_protocol([full_record()], PAPER_ROW, []) == (None, [])
 
 
-STATED = [{"setting": "training.train.epochs", "value": 50, "assumption": "A1"},
-          {"setting": "training.method_options.eps", "value": 0.3, "where": "Sec. 4",
-           "quote": "eps 0.3"}]
+STATED = [
+    {"setting": "training.train.epochs", "value": 50, "assumption": "A1"},
+    {"setting": "training.method_options.eps", "value": 0.3, "where": "Sec. 4", "quote": "eps 0.3"},
+]
 
 
-@pytest.mark.parametrize("changes,reason", [
-    ({"dataset": "fashion_mnist"}, "stand-in data (fashion_mnist for mnist)"),
-    ({"scale": "demo"}, "demo scale"),
-    ({"test_size": 1000}, "test subset of 1000"),
-    ({"training__train_size": 5000}, "training subset of 5000"),
-    ({"training__epochs_trained": 3}, "trained 3 of 50 epochs"),
-    ({"training": {}}, "carries no training protocol"),
-    ({"architecture": "mnist_cnn"}, "architecture mnist_cnn, paper mao_mnist_large"),
-    ({"params": {"eps": 0.3, "steps": 10}}, "steps 10 run, 40 printed"),
-    ({"params": {"eps": 0.1, "steps": 40}}, "eps 0.1 run, 0.3 printed"),
-    ({"params": {"eps": 0.3, "steps": 40, "restarts": 2}}, "restarts 2 run, 1 printed"),
-    ({"threat": "transfer"}, "threat transfer, paper whitebox"),
-    ({"training__train": {"epochs": 20, "batch_size": 50}, "training__epochs_trained": 20},
-     "training.train.epochs 20 run, 50 (assumption A1)"),
-    ({"training__method_options": {"eps": 0.1}}, "training.method_options.eps 0.1 run, 0.3 (Sec. 4)"),
-])
+@pytest.mark.parametrize(
+    "changes,reason",
+    [
+        ({"dataset": "fashion_mnist"}, "stand-in data (fashion_mnist for mnist)"),
+        ({"scale": "demo"}, "demo scale"),
+        ({"test_size": 1000}, "test subset of 1000"),
+        ({"training__train_size": 5000}, "training subset of 5000"),
+        ({"training__epochs_trained": 3}, "trained 3 of 50 epochs"),
+        ({"training": {}}, "carries no training protocol"),
+        ({"architecture": "mnist_cnn"}, "architecture mnist_cnn, paper mao_mnist_large"),
+        ({"params": {"eps": 0.3, "steps": 10}}, "steps 10 run, 40 printed"),
+        ({"params": {"eps": 0.1, "steps": 40}}, "eps 0.1 run, 0.3 printed"),
+        ({"params": {"eps": 0.3, "steps": 40, "restarts": 2}}, "restarts 2 run, 1 printed"),
+        ({"threat": "transfer"}, "threat transfer, paper whitebox"),
+        (
+            {"training__train": {"epochs": 20, "batch_size": 50}, "training__epochs_trained": 20},
+            "training.train.epochs 20 run, 50 (assumption A1)",
+        ),
+        (
+            {"training__method_options": {"eps": 0.1}},
+            "training.method_options.eps 0.1 run, 0.3 (Sec. 4)",
+        ),
+    ],
+)
 def test_every_departure_from_the_protocol_withholds_the_verdict(changes, reason):
-    found, assumptions = judge_protocol([full_record(), full_record(seed=1, **changes)],
-                                        PAPER_ROW, STATED)
+    found, assumptions = judge_protocol(
+        [full_record(), full_record(seed=1, **changes)], PAPER_ROW, STATED
+    )
     assert found is not None and reason in found and assumptions == []
 
 
 def test_assumptions_that_held_are_named_and_filters_select_records():
     assert judge_protocol([full_record()], PAPER_ROW, STATED) == (None, ["A1"])
-    elsewhere = [{"setting": "params.random_start", "value": True, "attacks": ["fgsm"],
-                  "assumption": "A9"},
-                 {"setting": "classifier.n", "value": 10, "methods": ["DunDi_R"],
-                  "where": "Sec. 4.1", "quote": "10 oracles"}]
+    elsewhere = [
+        {"setting": "params.random_start", "value": True, "attacks": ["fgsm"], "assumption": "A9"},
+        {
+            "setting": "classifier.n",
+            "value": 10,
+            "methods": ["DunDi_R"],
+            "where": "Sec. 4.1",
+            "quote": "10 oracles",
+        },
+    ]
     assert judge_protocol([full_record()], PAPER_ROW, elsewhere) == (None, [])
 
 
 def test_printed_settings_oracle_count_metric_and_transfer_are_checked():
     oracle_row = {**PAPER_ROW, "setting": "oracle=10", "eps": "", "steps": "", "restarts": ""}
     assert judge_protocol([full_record(classifier={"n": 10})], oracle_row, [])[0] is None
-    assert "oracle 20 run, 10 printed" in judge_protocol([full_record(classifier={"n": 20})],
-                                                         oracle_row, [])[0]
+    assert (
+        "oracle 20 run, 10 printed"
+        in judge_protocol([full_record(classifier={"n": 20})], oracle_row, [])[0]
+    )
     auc_row = {**PAPER_ROW, "metric": "auc"}
     assert judge_protocol([full_record()], auc_row, [])[0] == "metric accuracy, paper auc"
     assert judge_protocol([full_record(auc=0.9)], auc_row, [], metric="auc")[0] is None
@@ -102,13 +144,19 @@ def test_eps_fraction_and_printed_scale_match():
     record = full_record(params={"eps": 8 / 255, "steps": 20, "restarts": 20})
     assert judge_protocol([record], row, [])[0] is None
     scaled = {**PAPER_ROW, "eps": "32", "steps": "20"}
-    assert judge_protocol([full_record(params={"eps": 32 / 255, "steps": 20})], scaled, [],
-                          eps_scale=255)[0] is None
+    assert (
+        judge_protocol(
+            [full_record(params={"eps": 32 / 255, "steps": 20})], scaled, [], eps_scale=255
+        )[0]
+        is None
+    )
 
 
 def test_find_reported_reads_the_csv():
     table = reported.load_reported(REPORTED_CSV)
-    row = reported.find_reported(table, "mct", "table1", "AT", {"attack": "pgd", "steps": 100, "restarts": 20})
+    row = reported.find_reported(
+        table, "mct", "table1", "AT", {"attack": "pgd", "steps": 100, "restarts": 20}
+    )
     assert row is not None and row["eps"] == "0.3" and float(row["value"]) > 0
     assert reported.find_reported(table, "mct", "table1", "standard", {"attack": "clean"}) is None
     with pytest.raises(ValueError, match="matches 2 reported rows"):
@@ -116,31 +164,52 @@ def test_find_reported_reads_the_csv():
 
 
 def _experiment(dataset, architecture="mao_mnist_large"):
-    return {"dataset": dataset, "paper_dataset": "mnist", "architecture": architecture,
-            "methods": {"AT": {}}, "seeds": [0, 1],
-            "attacks": {"pgd40": {"class": "pgd", "params": {"eps": 0.3, "steps": 40}}}}
+    return {
+        "dataset": dataset,
+        "paper_dataset": "mnist",
+        "architecture": architecture,
+        "methods": {"AT": {}},
+        "seeds": [0, 1],
+        "attacks": {"pgd40": {"class": "pgd", "params": {"eps": 0.3, "steps": 40}}},
+    }
 
 
-SPEC = {"paper": "mct", "item": "table1", "title": "T1", "experiment": "mnist",
-        "methods": ["AT", "MCT"],
-        "columns": [{"label": "PGD_40", "attack": "pgd40", "reported": {"attack": "pgd", "steps": 40}}]}
+SPEC = {
+    "paper": "mct",
+    "item": "table1",
+    "title": "T1",
+    "experiment": "mnist",
+    "methods": ["AT", "MCT"],
+    "columns": [{"label": "PGD_40", "attack": "pgd40", "reported": {"attack": "pgd", "steps": 40}}],
+}
 
 
-def _records(accuracies, method="AT", attack="pgd40", experiment="mnist", correct=None,
-             **changes):
-    return [full_record(experiment=experiment, method=method, attack=attack, seed=s,
-                        accuracy=a, correct=correct or [], **changes)
-            for s, a in enumerate(accuracies)]
+def _records(accuracies, method="AT", attack="pgd40", experiment="mnist", correct=None, **changes):
+    return [
+        full_record(
+            experiment=experiment,
+            method=method,
+            attack=attack,
+            seed=s,
+            accuracy=a,
+            correct=correct or [],
+            **changes,
+        )
+        for s, a in enumerate(accuracies)
+    ]
 
 
 def _cells(records, experiment, spec=SPEC):
-    return cells.build_cells(records, spec, {"mnist": experiment},
-                             reported.load_reported(REPORTED_CSV))
+    return cells.build_cells(
+        records, spec, {"mnist": experiment}, reported.load_reported(REPORTED_CSV)
+    )
 
 
 def test_table_gives_verdict_only_when_comparable():
     csv = reported.load_reported(REPORTED_CSV)
-    target = float(reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"])
+    target = float(
+        reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"]
+    )
     records = _records([target / 100, target / 100])
     real = _cells(records, _experiment("mnist"))
     at = real[real.row == "AT"].iloc[0]
@@ -165,19 +234,30 @@ def test_protocol_entries_of_the_experiment_and_the_artifact_are_applied():
     stated = {"setting": "training.train.epochs", "value": 50, "assumption": "A1"}
     spec = {**SPEC, "protocol": [{"setting": "params.alpha", "value": 0.01, "assumption": "A4"}]}
     csv = reported.load_reported(REPORTED_CSV)
-    target = float(reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"])
+    target = float(
+        reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"]
+    )
     experiment = {**_experiment("mnist"), "protocol": [stated]}
     cell = _cells(_records([target / 100] * 2), experiment, spec=spec).iloc[0]
     assert cell.verdict == "reproduced under A1, A4"
-    short = _records([target / 100] * 2, training__train={"epochs": 20}, training__epochs_trained=20)
+    short = _records(
+        [target / 100] * 2, training__train={"epochs": 20}, training__epochs_trained=20
+    )
     cell = _cells(short, experiment, spec=spec).iloc[0]
     assert cell.verdict == "not comparable: training.train.epochs 20 run, 50 (assumption A1)"
 
 
 def test_markdown_carries_banner_and_stamp():
     table = _cells(_records([0.9, 0.8], scale="demo"), _experiment("fashion_mnist"))
-    stamp = {"scale": "demo", "dataset": "fashion_mnist", "paper_dataset": "mnist", "seeds": "0, 1",
-             "config hash": "abc", "commit": "def", "hardware": "CPU x"}
+    stamp = {
+        "scale": "demo",
+        "dataset": "fashion_mnist",
+        "paper_dataset": "mnist",
+        "seeds": "0, 1",
+        "config hash": "abc",
+        "commit": "def",
+        "hardware": "CPU x",
+    }
     text = tables.render_markdown(table, SPEC, stamp)
     assert "Not comparable with the paper" in text and "config hash: abc" in text
     assert "85.00 ± 7.07" in text
@@ -191,46 +271,90 @@ def _two_attack_experiment():
 
 
 def test_worst_case_counts_an_example_only_if_it_survives_every_attack():
-    spec = {**SPEC, "methods": ["AT"], "columns": [
-        {"label": "worst", "attack": ["pgd40", "fgsm"], "combine": "worst"},
-        {"label": "mean", "attack": ["pgd40", "fgsm"]}]}
-    records = (_records([0.5], correct=[1, 1, 0, 0]) +
-               _records([0.5], attack="fgsm", correct=[0, 1, 1, 0]))
+    spec = {
+        **SPEC,
+        "methods": ["AT"],
+        "columns": [
+            {"label": "worst", "attack": ["pgd40", "fgsm"], "combine": "worst"},
+            {"label": "mean", "attack": ["pgd40", "fgsm"]},
+        ],
+    }
+    records = _records([0.5], correct=[1, 1, 0, 0]) + _records(
+        [0.5], attack="fgsm", correct=[0, 1, 1, 0]
+    )
     table = _cells(records, {**_two_attack_experiment(), "seeds": [0]}, spec=spec)
     worst, mean = table.ours_mean
-    assert worst == 25.0 and mean == 50.0   # only example 1 survives both
+    assert worst == 25.0 and mean == 50.0  # only example 1 survives both
 
 
 def test_rows_of_several_models_average_them_and_find_their_reported_row():
-    experiments = {name: {**_experiment("mnist"), "architecture": name, "seeds": [0],
-                          "methods": {"DunDi_R": {}, "DunDi_P": {}},
-                          "attacks": {"fgsm_native": {"class": "fgsm", "params": {"eps": 0.3}}}}
-                   for name in ("lenet1", "lenet4")}
-    spec = {"paper": "dundi", "item": "fig6", "rows": [
-        {"label": "mean", "members": [{"experiment": e, "method": m} for e in experiments
-                                      for m in ("DunDi_R", "DunDi_P")],
-         "reported": {"method": "DunDi", "setting": "mean_of_6_models"}}],
-        "columns": [{"label": "FGSM", "attack": "fgsm_native", "reported": {"attack": "fgsm"}}]}
-    records = [full_record(experiment=e, method=m, attack="fgsm_native", accuracy=a,
-                           architecture=e, params={"eps": 0.3}, threat="transfer")
-               for (e, m), a in zip([(e, m) for e in experiments for m in ("DunDi_R", "DunDi_P")],
-                                    [0.9, 0.8, 0.7, 0.6])]
-    cell = cells.build_cells(records, spec, experiments,
-                             reported.load_reported(REPORTED_CSV)).iloc[0]
+    experiments = {
+        name: {
+            **_experiment("mnist"),
+            "architecture": name,
+            "seeds": [0],
+            "methods": {"DunDi_R": {}, "DunDi_P": {}},
+            "attacks": {"fgsm_native": {"class": "fgsm", "params": {"eps": 0.3}}},
+        }
+        for name in ("lenet1", "lenet4")
+    }
+    spec = {
+        "paper": "dundi",
+        "item": "fig6",
+        "rows": [
+            {
+                "label": "mean",
+                "members": [
+                    {"experiment": e, "method": m}
+                    for e in experiments
+                    for m in ("DunDi_R", "DunDi_P")
+                ],
+                "reported": {"method": "DunDi", "setting": "mean_of_6_models"},
+            }
+        ],
+        "columns": [{"label": "FGSM", "attack": "fgsm_native", "reported": {"attack": "fgsm"}}],
+    }
+    records = [
+        full_record(
+            experiment=e,
+            method=m,
+            attack="fgsm_native",
+            accuracy=a,
+            architecture=e,
+            params={"eps": 0.3},
+            threat="transfer",
+        )
+        for (e, m), a in zip(
+            [(e, m) for e in experiments for m in ("DunDi_R", "DunDi_P")], [0.9, 0.8, 0.7, 0.6]
+        )
+    ]
+    cell = cells.build_cells(records, spec, experiments, reported.load_reported(REPORTED_CSV)).iloc[
+        0
+    ]
     assert math.isclose(cell.ours_mean, 75.0) and cell.reported > 0
     assert cell.verdict in ("reproduced", "higher", "lower")
 
 
 def test_sweep_column_expands_to_one_column_per_budget():
     exp = _experiment("mnist")
-    exp["attacks"] = {f"pgd_sweep_eps{e}": {"class": "pgd", "params": {"eps": e},
-                                            "sweep": {"attack": "pgd_sweep", "eps": e}}
-                      for e in (0.3, 0.1)}
-    spec = {"paper": "ours", "item": "eps", "experiment": "mnist", "methods": ["AT"],
-            "columns": [{"label": "PGD", "sweep": "pgd_sweep"}]}
+    exp["attacks"] = {
+        f"pgd_sweep_eps{e}": {
+            "class": "pgd",
+            "params": {"eps": e},
+            "sweep": {"attack": "pgd_sweep", "eps": e},
+        }
+        for e in (0.3, 0.1)
+    }
+    spec = {
+        "paper": "ours",
+        "item": "eps",
+        "experiment": "mnist",
+        "methods": ["AT"],
+        "columns": [{"label": "PGD", "sweep": "pgd_sweep"}],
+    }
     columns = cells.expand_columns(spec, {"mnist": exp})
     assert [c.x for c in columns] == [0.1, 0.3] and columns[0].attacks == ["pgd_sweep_eps0.1"]
-    assert len(cells.required_records(spec, {"mnist": exp})) == 2 * 2   # 2 budgets x 2 seeds
+    assert len(cells.required_records(spec, {"mnist": exp})) == 2 * 2  # 2 budgets x 2 seeds
     # where the experiment evaluates clean accuracy, the curve starts there, at eps 0
     exp["attacks"]["clean"] = {"class": "clean", "params": {}}
     columns = cells.expand_columns(spec, {"mnist": exp})
@@ -243,17 +367,32 @@ def test_attack_limited_to_other_methods_is_not_evaluated_and_not_required():
     exp["methods"] = {"AT": {}, "MCT": {}}
     exp["attacks"]["pgd40"]["methods"] = ["MCT"]
     assert cells.required_records(SPEC, {"mnist": exp}) == [
-        ("mnist", "MCT", 0, "pgd40"), ("mnist", "MCT", 1, "pgd40")]
+        ("mnist", "MCT", 0, "pgd40"),
+        ("mnist", "MCT", 1, "pgd40"),
+    ]
     table = _cells(_records([0.5, 0.5], method="MCT"), exp)
     assert list(table.status) == [cells.NOT_EVALUATED, "ok"]
 
 
 def test_training_cost_relative_to_standard():
     def history(method, cls, seconds, seed=0):
-        return {"experiment": "mnist", "method": method, "method_class": cls, "seed": seed,
-                "hardware": "CPU x", "history": [{"seconds": seconds, "examples_per_second": 100 / seconds}]}
-    table = tables.training_cost_table([history("standard", "standard", 2.0), history("AT", "pgd_at", 20.0),
-                                        history("MCT", "mct", 3.0), history("MCT", "mct", 5.0, seed=1)])
+        return {
+            "experiment": "mnist",
+            "method": method,
+            "method_class": cls,
+            "seed": seed,
+            "hardware": "CPU x",
+            "history": [{"seconds": seconds, "examples_per_second": 100 / seconds}],
+        }
+
+    table = tables.training_cost_table(
+        [
+            history("standard", "standard", 2.0),
+            history("AT", "pgd_at", 20.0),
+            history("MCT", "mct", 3.0),
+            history("MCT", "mct", 5.0, seed=1),
+        ]
+    )
     cost = dict(zip(table.method, table.cost_over_standard))
     assert cost == {"standard": 1.0, "AT": 10.0, "MCT": 2.0}
     assert table.set_index("method").loc["MCT", "seeds"] == 2
@@ -267,12 +406,24 @@ def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
     paths = []
     for method, cls, hardware in (("standard", "standard", "CPU a"), ("AT", "pgd_at", "GPU b")):
         path = tmp_path / f"{method}.json"
-        path.write_text(json.dumps({"experiment": "mnist", "dataset": "fashion_mnist",
-                                    "paper_dataset": "mnist", "method": method,
-                                    "method_class": cls, "seed": 0, "hardware": hardware,
-                                    "history": [{"seconds": 2.0, "examples_per_second": 50.0}]}))
+        path.write_text(
+            json.dumps(
+                {
+                    "experiment": "mnist",
+                    "dataset": "fashion_mnist",
+                    "paper_dataset": "mnist",
+                    "method": method,
+                    "method_class": cls,
+                    "seed": 0,
+                    "hardware": hardware,
+                    "history": [{"seconds": 2.0, "examples_per_second": 50.0}],
+                }
+            )
+        )
         paths.append(str(path))
-    artifacts.training_cost(paths, "demo", "abc", str(tmp_path / "cost.md"), str(tmp_path / "cost.csv"))
+    artifacts.training_cost(
+        paths, "demo", "abc", str(tmp_path / "cost.md"), str(tmp_path / "cost.csv")
+    )
     table = pd.read_csv(tmp_path / "cost.csv")
     assert set(table.hardware) == {"CPU a", "GPU b"}
     assert set(table.scale) == {"demo"} and set(table.config_hash) == {"abc"}
@@ -286,8 +437,9 @@ def test_a_model_below_its_clean_floor_is_reported_as_did_not_train():
     assert at.verdict == ""
     good = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.95), experiment)
     assert good[good.row == "AT"].iloc[0].status == "ok"
-    unfloored = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12),
-                       _experiment("mnist_10k"))
+    unfloored = _cells(
+        _records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12), _experiment("mnist_10k")
+    )
     assert unfloored[unfloored.row == "AT"].iloc[0].status == "ok"
 
 
@@ -296,13 +448,20 @@ def test_demo_summary_names_artifacts_standins_and_untrained_cells(tmp_path):
 
     figures = tmp_path / "paper_figures"
     (figures / "mct").mkdir(parents=True)
-    (figures / "index.md").write_text("| T1 | mct | `paper_figures/mct/table1.md` | x |\n"
-                                      "| F2 | mct | `paper_figures/mct/fig2.png` | x |\n")
-    pd.DataFrame({"dataset": ["mnist_10k", "mnist_10k"], "paper_dataset": ["mnist", "mnist"],
-                  "status": ["ok", "did not train (AT seed 0 clean 12% < 90%)"]}
-                 ).to_csv(figures / "mct/table1.csv", index=False)
-    pd.DataFrame({"dataset": ["digits32"], "paper_dataset": ["cifar10"], "status": ["ok"]}
-                 ).to_csv(figures / "mct/fig2.csv", index=False)
+    (figures / "index.md").write_text(
+        "| T1 | mct | `paper_figures/mct/table1.md` | x |\n"
+        "| F2 | mct | `paper_figures/mct/fig2.png` | x |\n"
+    )
+    pd.DataFrame(
+        {
+            "dataset": ["mnist_10k", "mnist_10k"],
+            "paper_dataset": ["mnist", "mnist"],
+            "status": ["ok", "did not train (AT seed 0 clean 12% < 90%)"],
+        }
+    ).to_csv(figures / "mct/table1.csv", index=False)
+    pd.DataFrame({"dataset": ["digits32"], "paper_dataset": ["cifar10"], "status": ["ok"]}).to_csv(
+        figures / "mct/fig2.csv", index=False
+    )
     text = summary.summarise(figures / "index.md", started=None)
     lines = text.splitlines()
     assert len(lines) == 3 and lines[0].startswith("Built 2 artifacts")

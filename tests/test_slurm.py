@@ -13,7 +13,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import copy_workflow, require_demo_data, run_snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -23,8 +22,11 @@ ATTACKS = ("clean", "fgsm", "bim40", "cw40", "pgd40", "pgd100", "pgd100_r20")
 # AT and standard training under every Table 1 attack: 3 training jobs (the transfer source
 # included), 1 transfer-set job (BIM-40 on the source) and 14 attack jobs reach SLURM; the
 # data rule runs locally.
-TARGETS = [f"results/mnist/records/{method}/seed0/{attack}.json"
-           for method in ("AT", "standard") for attack in ATTACKS]
+TARGETS = [
+    f"results/mnist/records/{method}/seed0/{attack}.json"
+    for method in ("AT", "standard")
+    for attack in ATTACKS
+]
 
 
 def cluster_up() -> bool:
@@ -55,7 +57,11 @@ def test_jobs_ran_as_slurm_jobs(runs):
     cluster, _, output = runs
     job_ids = set(re.findall(r"SLURM jobid (\d+)|external jobid '?(\d+)", output))
     logs = list((cluster / ".snakemake/slurm_logs").rglob("*.log"))
-    ids_in_logs = {re.search(r"(\d+)\.log$", p.name).group(1) for p in logs if re.search(r"(\d+)\.log$", p.name)}
+    ids_in_logs = {
+        re.search(r"(\d+)\.log$", p.name).group(1)
+        for p in logs
+        if re.search(r"(\d+)\.log$", p.name)
+    }
     train_logs = [p for p in logs if "rule_train" in str(p)]
     assert len(train_logs) == 3, logs  # AT and standard seed 0, transfer source seed 100
     assert len(ids_in_logs) == 18, ids_in_logs  # 3 train + 1 craft + 14 evaluate; data local
@@ -64,9 +70,14 @@ def test_jobs_ran_as_slurm_jobs(runs):
 
 def test_cluster_outputs_equal_local_outputs(runs):
     cluster, local, _ = runs
-    records = sorted(p.relative_to(cluster) for p in (cluster / "results/mnist/records").rglob("*.json"))
+    records = sorted(
+        p.relative_to(cluster) for p in (cluster / "results/mnist/records").rglob("*.json")
+    )
     assert len(records) == 14
     for path in records:
-        ours, theirs = json.loads((cluster / path).read_text()), json.loads((local / path).read_text())
+        ours, theirs = (
+            json.loads((cluster / path).read_text()),
+            json.loads((local / path).read_text()),
+        )
         assert ours["correct"] == theirs["correct"], path
         assert ours["accuracy"] == theirs["accuracy"], path

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import save_prepared
 
 from advrepro.io import load_torch
 from advrepro.methods import build_method
 from advrepro.models import build_model
 from advrepro.training import TrainSettings, fit
-
-from conftest import save_prepared
 
 
 class Killed(RuntimeError):
@@ -32,8 +31,14 @@ METHODS = {
     "alp": {"eps": 0.1, "alpha": 0.05, "steps": 2},
     "tla": {"eps": 0.1, "alpha": 0.05, "steps": 2},
     # Mao et al.'s CIFAR form: two triplet terms, negatives from a random pool, smoothing
-    "tla_both_pool": {"eps": 0.1, "alpha": 0.05, "steps": 2, "positive": "both",
-                      "negative_pool": 16, "label_smoothing": 0.1},
+    "tla_both_pool": {
+        "eps": 0.1,
+        "alpha": 0.05,
+        "steps": 2,
+        "positive": "both",
+        "negative_pool": 16,
+        "label_smoothing": 0.1,
+    },
     "mct": {"sigma": 0.1},
     "mct_noise_only": {"sigma": 0.1, "alpha": 0.0, "lam": 0.0},
     "mct_printed_norm": {"sigma": 0.1, "norm_term": "pair_distance", "positive": "other"},
@@ -54,8 +59,14 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
     settings = TrainSettings(epochs=3, batch_size=32, lr=1e-3, seed=5, lr_milestones=[2])
 
     reference = fresh_model(tiny_splits, method(method_name))
-    fit(reference, method(method_name), tiny_splits, settings,
-        tmp_path / "reference.pt", progress=False)
+    fit(
+        reference,
+        method(method_name),
+        tiny_splits,
+        settings,
+        tmp_path / "reference.pt",
+        progress=False,
+    )
 
     def kill_in_second_epoch(epoch, batch):
         if epoch == 1 and batch == 1:
@@ -63,13 +74,23 @@ def test_kill_and_resume_gives_identical_weights(method_name, tiny_splits, tmp_p
 
     interrupted = fresh_model(tiny_splits, method(method_name))
     with pytest.raises(Killed):
-        fit(interrupted, method(method_name), tiny_splits,
-            settings, tmp_path / "run.pt", progress=False, after_batch=kill_in_second_epoch)
+        fit(
+            interrupted,
+            method(method_name),
+            tiny_splits,
+            settings,
+            tmp_path / "run.pt",
+            progress=False,
+            after_batch=kill_in_second_epoch,
+        )
     assert load_torch(tmp_path / "run.pt")["epoch"] == 1
 
-    resumed = fresh_model(tiny_splits, method(method_name))  # a new process starts from scratch and finds the checkpoint
-    history = fit(resumed, method(method_name), tiny_splits,
-                  settings, tmp_path / "run.pt", progress=False)
+    resumed = fresh_model(
+        tiny_splits, method(method_name)
+    )  # a new process starts from scratch and finds the checkpoint
+    history = fit(
+        resumed, method(method_name), tiny_splits, settings, tmp_path / "run.pt", progress=False
+    )
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for name, tensor in reference.state_dict().items():
         assert torch.equal(tensor, resumed.state_dict()[name]), name
@@ -87,39 +108,70 @@ def test_kill_and_resume_with_crop_and_flip_gives_identical_weights(tiny_splits,
             raise Killed()
 
     with pytest.raises(Killed):
-        fit(fresh_model(tiny_splits), method("standard"), tiny_splits, settings,
-            tmp_path / "b.pt", progress=False, after_batch=kill)
+        fit(
+            fresh_model(tiny_splits),
+            method("standard"),
+            tiny_splits,
+            settings,
+            tmp_path / "b.pt",
+            progress=False,
+            after_batch=kill,
+        )
     resumed = fresh_model(tiny_splits)
     fit(resumed, method("standard"), tiny_splits, settings, tmp_path / "b.pt", progress=False)
     unaugmented = fresh_model(tiny_splits)
-    fit(unaugmented, method("standard"), tiny_splits,
-        TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=3), tmp_path / "c.pt", progress=False)
+    fit(
+        unaugmented,
+        method("standard"),
+        tiny_splits,
+        TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=3),
+        tmp_path / "c.pt",
+        progress=False,
+    )
     for name, tensor in reference.state_dict().items():
         assert torch.equal(tensor, resumed.state_dict()[name]), name
-    assert not all(torch.equal(t, unaugmented.state_dict()[n])
-                   for n, t in reference.state_dict().items())
+    assert not all(
+        torch.equal(t, unaugmented.state_dict()[n]) for n, t in reference.state_dict().items()
+    )
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(tiny_splits, tmp_path):
     checkpoint = tmp_path / "ckpt.pt"
-    fit(fresh_model(tiny_splits), build_method("standard"), tiny_splits,
-        TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0), checkpoint, progress=False)
-    history = fit(fresh_model(tiny_splits), build_method("standard"), tiny_splits,
-                  TrainSettings(epochs=1, batch_size=16, lr=1e-3, seed=0), checkpoint,
-                  progress=False)
+    fit(
+        fresh_model(tiny_splits),
+        build_method("standard"),
+        tiny_splits,
+        TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0),
+        checkpoint,
+        progress=False,
+    )
+    history = fit(
+        fresh_model(tiny_splits),
+        build_method("standard"),
+        tiny_splits,
+        TrainSettings(epochs=1, batch_size=16, lr=1e-3, seed=0),
+        checkpoint,
+        progress=False,
+    )
     assert len(history) == 1  # trained anew, not "already done"
     assert load_torch(checkpoint)["history"][0]["examples_per_second"] > 0
 
 
 def test_history_records_time_per_epoch(tiny_splits, tmp_path):
-    history = fit(fresh_model(tiny_splits), build_method("standard"), tiny_splits,
-                  TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=0), tmp_path / "c.pt",
-                  progress=False)
+    history = fit(
+        fresh_model(tiny_splits),
+        build_method("standard"),
+        tiny_splits,
+        TrainSettings(epochs=2, batch_size=32, lr=1e-3, seed=0),
+        tmp_path / "c.pt",
+        progress=False,
+    )
     assert all(h["seconds"] > 0 and 0 <= h["train_accuracy"] <= 1 for h in history)
 
 
 def test_every_registered_method_is_trained_here():
     from advrepro.methods import METHODS as REGISTRY
+
     assert set(REGISTRY.names()) <= {m.split("_noise")[0].split("_printed")[0] for m in METHODS}
 
 
@@ -131,16 +183,22 @@ def test_mct_norm_readings_on_flows(tmp_path):
 
     cicids.write_synthetic_day(tmp_path / "day.csv", 1500, seed=0)
     data = cicids.prepare([tmp_path / "day.csv"])
-    splits = Splits("flows", data["classes"], data["x_train"], data["y_train"],
-                    data["x_test"], data["y_test"])
+    splits = Splits(
+        "flows", data["classes"], data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    )
     predictions = {}
     for reading in ("feature_norm", "feature_decay"):
         torch.manual_seed(0)
         mean, std = splits.channel_stats()
         model = build_model("flow_mnist_cnn", 1, 2, mean, std, image_size=splits.x_train.shape[-1])
-        fit(model, build_method("mct", norm_term=reading), splits,
-            TrainSettings(epochs=2, batch_size=64, lr=1e-3, seed=0), tmp_path / f"{reading}.pt",
-            progress=False)
+        fit(
+            model,
+            build_method("mct", norm_term=reading),
+            splits,
+            TrainSettings(epochs=2, batch_size=64, lr=1e-3, seed=0),
+            tmp_path / f"{reading}.pt",
+            progress=False,
+        )
         with torch.no_grad():
             predictions[reading] = model.eval()(splits.x_test).argmax(1)
     assert build_method("mct").options["norm_term"] == "feature_norm"
@@ -155,15 +213,35 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     from advrepro import io, jobs
 
     data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
-    run = {"experiment": "tiny", "method": "Native", "dataset": "tiny", "scale": "test",
-           "method_class": "standard", "method_options": {}, "architecture": "lenet1",
-           "train_size": None, "test_size": None,
-           "train": {"epochs": 2, "batch_size": 32, "lr": 1e-3}}
-    checkpoint, model, history = tmp_path / "ckpt.pt", tmp_path / "model.pt", tmp_path / "model.json"
+    run = {
+        "experiment": "tiny",
+        "method": "Native",
+        "dataset": "tiny",
+        "scale": "test",
+        "method_class": "standard",
+        "method_options": {},
+        "architecture": "lenet1",
+        "train_size": None,
+        "test_size": None,
+        "train": {"epochs": 2, "batch_size": 32, "lr": 1e-3},
+    }
+    checkpoint, model, history = (
+        tmp_path / "ckpt.pt",
+        tmp_path / "model.pt",
+        tmp_path / "model.json",
+    )
 
     def train_job():
-        jobs.train(str(data_path), run, 0, str(checkpoint), str(model), str(history),
-                   device="cpu", progress=False)
+        jobs.train(
+            str(data_path),
+            run,
+            0,
+            str(checkpoint),
+            str(model),
+            str(history),
+            device="cpu",
+            progress=False,
+        )
         return io.read_json(history)["history"]
 
     def kill_after_first_epoch(epoch, batch):
@@ -173,9 +251,16 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     torch.manual_seed(0)
     splits_model = jobs.model_for(tiny_splits, "lenet1")
     with pytest.raises(Killed):
-        fit(splits_model, build_method("standard"), tiny_splits,
-            TrainSettings(seed=0, **run["train"]), checkpoint, run_key=run, progress=False,
-            after_batch=kill_after_first_epoch)
+        fit(
+            splits_model,
+            build_method("standard"),
+            tiny_splits,
+            TrainSettings(seed=0, **run["train"]),
+            checkpoint,
+            run_key=run,
+            progress=False,
+            after_batch=kill_after_first_epoch,
+        )
     assert checkpoint.is_file()
     resumed = train_job()
     assert [h["epoch"] for h in resumed] == [1, 2] and not checkpoint.exists()
@@ -198,9 +283,14 @@ def test_class_balanced_sampling_applies_to_every_method(tiny_splits, tmp_path):
             seen.append(torch.bincount(y, minlength=10))
             return super().loss(model, x, y)
 
-    fit(fresh_model(tiny_splits), Recording(), tiny_splits,
+    fit(
+        fresh_model(tiny_splits),
+        Recording(),
+        tiny_splits,
         TrainSettings(epochs=1, batch_size=20, lr=1e-3, seed=0, sampling="class_balanced"),
-        tmp_path / "ckpt.pt", progress=False)
+        tmp_path / "ckpt.pt",
+        progress=False,
+    )
     assert seen and all(torch.equal(counts, torch.full((10,), 2)) for counts in seen)
 
 
@@ -209,7 +299,13 @@ def test_max_batches_caps_every_epoch(tiny_splits, tmp_path):
     seen = []
     settings = TrainSettings(epochs=2, batch_size=8, lr=1e-3, seed=0, max_batches=3)
     assert len(tiny_splits.y_train) > 3 * 8  # else the cap would not cut anything
-    fit(fresh_model(tiny_splits), build_method("standard"), tiny_splits, settings,
-        tmp_path / "checkpoint.pt", progress=False,
-        after_batch=lambda epoch, batch: seen.append((epoch, batch)))
+    fit(
+        fresh_model(tiny_splits),
+        build_method("standard"),
+        tiny_splits,
+        settings,
+        tmp_path / "checkpoint.pt",
+        progress=False,
+        after_batch=lambda epoch, batch: seen.append((epoch, batch)),
+    )
     assert seen == [(e, b) for e in range(2) for b in range(3)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import save_prepared
 
 from advrepro import io, jobs
 from advrepro.attacks import BudgetViolation, build_attack
@@ -12,13 +13,23 @@ from advrepro.config import transfer_crafting
 from advrepro.evaluation import evaluate
 from advrepro.transfer import ReplayedAttack
 
-from conftest import save_prepared
-
-RUN = {"experiment": "tiny", "dataset": "tiny", "paper_dataset": "mnist", "architecture": "lenet1",
-       "scale": "test", "train_size": None, "test_size": None, "eval_batch_size": 10,
-       "failure_indicators": {"examples": 500, "probe_steps": 10}}
-IFGSM = {"id": "ifgsm_native", "class": "ifgsm", "threat": "transfer",
-         "params": {"eps": 0.2, "alpha": 0.05, "steps": 4}}
+RUN = {
+    "experiment": "tiny",
+    "dataset": "tiny",
+    "paper_dataset": "mnist",
+    "architecture": "lenet1",
+    "scale": "test",
+    "train_size": None,
+    "test_size": None,
+    "eval_batch_size": 10,
+    "failure_indicators": {"examples": 500, "probe_steps": 10},
+}
+IFGSM = {
+    "id": "ifgsm_native",
+    "class": "ifgsm",
+    "threat": "transfer",
+    "params": {"eps": 0.2, "alpha": 0.05, "steps": 4},
+}
 
 
 @pytest.fixture
@@ -34,16 +45,32 @@ def files(tiny_splits, tmp_path):
 
 def craft(files, tmp_path, spec=IFGSM, seed=0):
     out = tmp_path / f"{spec['id']}.pt"
-    jobs.craft_transfer(files["data"], files["source"], {**RUN, "method": "Native"}, spec, seed,
-                        str(out), device="cpu", progress=False)
+    jobs.craft_transfer(
+        files["data"],
+        files["source"],
+        {**RUN, "method": "Native"},
+        spec,
+        seed,
+        str(out),
+        device="cpu",
+        progress=False,
+    )
     return out
 
 
 def record(files, tmp_path, transfer_set, spec=IFGSM):
     out = tmp_path / "record.json"
-    jobs.attack_and_record(files["data"], files["target"], str(transfer_set),
-                           {**RUN, "method": "DunDi", "method_class": "dundi"}, spec, 0, str(out),
-                           device="cpu", progress=False)
+    jobs.attack_and_record(
+        files["data"],
+        files["target"],
+        str(transfer_set),
+        {**RUN, "method": "DunDi", "method_class": "dundi"},
+        spec,
+        0,
+        str(out),
+        device="cpu",
+        progress=False,
+    )
     return io.read_json(out)
 
 
@@ -51,8 +78,14 @@ def test_replayed_set_gives_the_record_of_crafting_in_the_evaluation(files, tiny
     target = jobs.load_model(files["target"], torch.device("cpu"))
     source = jobs.load_model(files["source"], torch.device("cpu"))
     torch.manual_seed(0)
-    direct = evaluate(target, build_attack("ifgsm", source, **IFGSM["params"]),
-                      tiny_splits.x_test, tiny_splits.y_test, RUN["eval_batch_size"], progress=False)
+    direct = evaluate(
+        target,
+        build_attack("ifgsm", source, **IFGSM["params"]),
+        tiny_splits.x_test,
+        tiny_splits.y_test,
+        RUN["eval_batch_size"],
+        progress=False,
+    )
     replayed = record(files, tmp_path, craft(files, tmp_path))
     assert replayed["correct"] == direct["correct"] and replayed["predicted"] == direct["predicted"]
     assert replayed["source"] == files["source"] and replayed["threat"] == "transfer"
@@ -64,7 +97,9 @@ def test_replayed_set_gives_the_record_of_crafting_in_the_evaluation(files, tiny
     source_fooled = ~io.load_torch(craft(files, tmp_path))["source_correct"]
     failure = replayed["indicators"]["transfer_failure"]
     resisted = source_fooled & torch.tensor(replayed["correct"], dtype=torch.bool)
-    assert failure["checked"] == int(source_fooled.sum()) and failure["count"] == int(resisted.sum())
+    assert failure["checked"] == int(source_fooled.sum()) and failure["count"] == int(
+        resisted.sum()
+    )
     assert replayed["family"] == "transfer"
 
 
@@ -86,8 +121,14 @@ def test_replay_checks_the_budget_again(files, tiny_splits, tmp_path):
     saved["x"] = (saved["x"] + 0.25).clamp(0, 1)  # edited after crafting: beyond eps 0.2
     replay = ReplayedAttack(saved, IFGSM, tiny_splits.x_test, torch.arange(len(tiny_splits.y_test)))
     with pytest.raises(BudgetViolation):
-        evaluate(jobs.load_model(files["target"], torch.device("cpu")), replay,
-                 tiny_splits.x_test, tiny_splits.y_test, 10, progress=False)
+        evaluate(
+            jobs.load_model(files["target"], torch.device("cpu")),
+            replay,
+            tiny_splits.x_test,
+            tiny_splits.y_test,
+            10,
+            progress=False,
+        )
 
 
 def test_only_classes_sets_hold_the_attacked_rows_in_test_order(files, tiny_splits, tmp_path):
@@ -102,14 +143,23 @@ def test_only_classes_sets_hold_the_attacked_rows_in_test_order(files, tiny_spli
 def test_attacks_crafting_the_same_examples_share_one_set():
     source = {"method": "Native", "seed": None}
     attack = {"class": "jsma", "threat": "transfer", "source": source, "params": {"gamma": 0.1}}
-    config = {"experiments": {"lenet": {"transfer_source": {"method": "standard", "seed": 100},
-                                        "attacks": {
-        "fgsm": {"class": "fgsm", "threat": "whitebox", "params": {"eps": 0.3}},
-        "jsma_native": attack,
-        "jsma_native_o1": {**attack, "classifier": {"n": 1}},     # target-side only: shared
-        "jsma_other": {**attack, "params": {"gamma": 0.2}},
-        "bim": {"class": "bim", "threat": "transfer", "params": {"eps": 0.3}},
-    }}}}
+    config = {
+        "experiments": {
+            "lenet": {
+                "transfer_source": {"method": "standard", "seed": 100},
+                "attacks": {
+                    "fgsm": {"class": "fgsm", "threat": "whitebox", "params": {"eps": 0.3}},
+                    "jsma_native": attack,
+                    "jsma_native_o1": {
+                        **attack,
+                        "classifier": {"n": 1},
+                    },  # target-side only: shared
+                    "jsma_other": {**attack, "params": {"gamma": 0.2}},
+                    "bim": {"class": "bim", "threat": "transfer", "params": {"eps": 0.3}},
+                },
+            }
+        }
+    }
     assert transfer_crafting(config, "lenet", "jsma_native_o1") == ("jsma_native", "Native", None)
     assert transfer_crafting(config, "lenet", "jsma_other") == ("jsma_other", "Native", None)
     assert transfer_crafting(config, "lenet", "bim") == ("bim", "standard", 100)
@@ -118,29 +168,67 @@ def test_attacks_crafting_the_same_examples_share_one_set():
 def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_path):
     """evaluation_jobs: per_model runs a model's attacks in one process: the same records
     (white-box with a seeded random start, and a replayed transfer set) and kept examples."""
-    pgd = {"id": "pgd", "class": "pgd", "threat": "whitebox",
-           "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True}}
+    pgd = {
+        "id": "pgd",
+        "class": "pgd",
+        "threat": "whitebox",
+        "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True},
+    }
     specs, transfer = [pgd, IFGSM], str(craft(files, tmp_path))
     run = {**RUN, "method": "DunDi", "method_class": "dundi"}
     alone = []
     for spec in specs:
         out = tmp_path / f"alone_{spec['id']}.json"
-        jobs.attack_and_record(files["data"], files["target"],
-                               transfer if spec["threat"] == "transfer" else None, run, spec, 0,
-                               str(out), device="cpu", progress=False)
+        jobs.attack_and_record(
+            files["data"],
+            files["target"],
+            transfer if spec["threat"] == "transfer" else None,
+            run,
+            spec,
+            0,
+            str(out),
+            device="cpu",
+            progress=False,
+        )
         alone.append(io.read_json(out))
     records = [str(tmp_path / f"together_{spec['id']}.json") for spec in specs]
     kept = [str(tmp_path / f"together_{spec['id']}.pt") for spec in specs]
-    jobs.attack_and_record_each(files["data"], files["target"], {IFGSM["id"]: transfer}, run,
-                                specs, 0, records, device="cpu", progress=False,
-                                out_adversarial=kept)
+    jobs.attack_and_record_each(
+        files["data"],
+        files["target"],
+        {IFGSM["id"]: transfer},
+        run,
+        specs,
+        0,
+        records,
+        device="cpu",
+        progress=False,
+        out_adversarial=kept,
+    )
     for one, path, adversarial in zip(alone, records, kept):
         together = io.read_json(path)
-        for key in ("correct", "predicted", "accuracy", "clean_accuracy", "transfer_set",
-                    "indicators", "attack", "threat"):
+        for key in (
+            "correct",
+            "predicted",
+            "accuracy",
+            "clean_accuracy",
+            "transfer_set",
+            "indicators",
+            "attack",
+            "threat",
+        ):
             assert together[key] == one[key], key
         assert io.load_torch(adversarial)["attack"] == one["attack"]
     assert 0 < alone[0]["accuracy"] < 1 or 0 < alone[1]["accuracy"] < 1
     with pytest.raises(ValueError, match="record paths"):
-        jobs.attack_and_record_each(files["data"], files["target"], {}, run, specs, 0,
-                                    records[:1], device="cpu", progress=False)
+        jobs.attack_and_record_each(
+            files["data"],
+            files["target"],
+            {},
+            run,
+            specs,
+            0,
+            records[:1],
+            device="cpu",
+            progress=False,
+        )

@@ -7,10 +7,10 @@ import json
 import re
 
 import pytest
-
 from conftest import copy_workflow, require_demo_data, run_snakemake
 
 pytestmark = pytest.mark.slow
+
 
 def snakemake(workdir, *args):
     return run_snakemake(workdir, *args, "--cores", "2")
@@ -29,6 +29,9 @@ def test_every_artifact_of_the_index_exists(tiny_run):
     index = (tiny_run / "paper_figures/index.md").read_text()
     targets = re.findall(r"\| `(paper_figures/[^`]+)` \|", index)
     assert len(targets) >= 20, index
+    # each artifact's code: the rule and where it is defined, its script, its function
+    assert "`table` (workflow/rules/aggregate.smk:" in index, index
+    assert "`advrepro.reporting.artifacts.table_artifact`" in index
     for target in targets:
         path = tiny_run / target
         assert path.is_file() and path.stat().st_size > 0, target
@@ -45,14 +48,18 @@ def test_one_table_target_plans_only_what_it_needs(tmp_path):
     result = snakemake(workdir, "-n", "paper_figures/mct/table2.md")
     assert result.returncode == 0, result.stderr[-3000:]
     planned = set(re.findall(r"results/([a-z0-9_]+)/(?:models|records)/", result.stdout))
-    assert planned == {"cifar", "cifar_mao"}, planned   # Table 2 judges the copied rows on Mao et al.'s network
+    assert planned == {"cifar", "cifar_mao"}, (
+        planned
+    )  # Table 2 judges the copied rows on Mao et al.'s network
     assert re.search(r"^table\s+1$", result.stdout, re.M)
     assert not re.search(r"^(figure|claims|index)\s", result.stdout, re.M)
 
 
 # A CIFAR-shaped stand-in job of every MCT method, and DunDi_P (which starts from the trained
 # native model) classified with the two-step oracle vote at two oracle counts.
-OTHER_TARGETS = [f"results/cifar/records/{m}/seed0/pgd7.json" for m in ("AT", "ALP", "TLA", "MCT")] + [
+OTHER_TARGETS = [
+    f"results/cifar/records/{m}/seed0/pgd7.json" for m in ("AT", "ALP", "TLA", "MCT")
+] + [
     "results/dundi_lenet1/records/DunDi_P/seed0/clean_o1.json",
     "results/dundi_lenet1/records/DunDi_P/seed0/clean_o20.json",
     "results/dundi_lenet1/records/DunDi_R/seed0/clean_o20.json",
@@ -80,8 +87,11 @@ def test_table_built_from_real_training_and_attacks(tiny_run):
     assert "config hash:" in table and "hardware: CPU" in table
     table1_attacks = ("clean", "fgsm", "bim40", "cw40", "pgd40", "pgd100", "pgd100_r20")
     table1_methods = ("AT", "ALP", "TLA", "MCT", "standard")
-    records = sorted(p for p in (tiny_run / "results/mnist/records").rglob("*.json")
-                     if p.stem in table1_attacks and p.parts[-3] in table1_methods)
+    records = sorted(
+        p
+        for p in (tiny_run / "results/mnist/records").rglob("*.json")
+        if p.stem in table1_attacks and p.parts[-3] in table1_methods
+    )
     assert len(records) == 5 * 1 * 7  # Table 1: methods x seeds x attacks
     record = json.loads(records[0].read_text())
     assert {"accuracy", "auc", "count", "seconds", "params", "seed", "correct"} <= set(record)
@@ -126,8 +136,12 @@ def test_stronger_evaluation_records(tiny_run):
     # the oracle-count variant shares the set of jsma_native, classified by other models
     shared = "results/dundi_lenet1/transfer/Native/seed0/jsma_native.pt"
     assert native["transfer_set"] == shared and (tiny_run / shared).is_file()
-    others = [json.loads((tiny_run / f"results/dundi_lenet1/records/{m}/seed0/jsma_native.json")
-                         .read_text()) for m in ("DunDi_R", "Native")]
+    others = [
+        json.loads(
+            (tiny_run / f"results/dundi_lenet1/records/{m}/seed0/jsma_native.json").read_text()
+        )
+        for m in ("DunDi_R", "Native")
+    ]
     assert {r["transfer_set"] for r in others} == {shared}
     assert white["threat"] == "whitebox" and white["source"] is None
     # a sweep's largest budget (0.5 in L-inf on [0, 1] images) leaves nothing standing
@@ -137,20 +151,39 @@ def test_stronger_evaluation_records(tiny_run):
 def test_masking_report_shows_every_check_and_indicator(tiny_run):
     report = (tiny_run / "paper_figures/ours/gradient_masking.md").read_text()
     assert "## Attack-failure indicators (Pintor et al. 2022)" in report
-    for name in ("unavailable gradients", "silent success", "incomplete optimisation",
-                 "unstable predictions", "transfer failure"):
+    for name in (
+        "unavailable gradients",
+        "silent success",
+        "incomplete optimisation",
+        "unstable predictions",
+        "transfer failure",
+    ):
         assert name in report
-    for check in ("unbounded pgd40 succeeds", "more effort on ifgsm_b_white does not help",
-                  "white-box dominates per example", "attack-failure indicators"):
+    for check in (
+        "unbounded pgd40 succeeds",
+        "more effort on ifgsm_b_white does not help",
+        "white-box dominates per example",
+        "attack-failure indicators",
+    ):
         assert check in report, check
     # the self-planned attacks ran as ordinary evaluations
-    unbounded = json.loads((tiny_run / "results/mnist/records/AT/seed0/pgd40_unbounded.json").read_text())
+    unbounded = json.loads(
+        (tiny_run / "results/mnist/records/AT/seed0/pgd40_unbounded.json").read_text()
+    )
     assert unbounded["params"]["eps"] == 1.0 and set(unbounded["indicators"]) >= {"silent_success"}
     assert 0 <= unbounded["clean_accuracy"] <= 1
 
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def test_html_report_lists_every_artifact_and_opens_in_a_headless_browser(tiny_run, tmp_path):
@@ -163,21 +196,38 @@ def test_html_report_lists_every_artifact_and_opens_in_a_headless_browser(tiny_r
     html = (tiny_run / "report.html").read_text()
     index = (tiny_run / "paper_figures/index.md").read_text()
     for target in re.findall(r"\| `(paper_figures/[^`]+)` \|", index):
-        assert Path(target).stem in html, target       # each artifact's CSV or figure is in it
+        assert Path(target).stem in html, target  # each artifact's CSV or figure is in it
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        pytest.skip("chromium not installed (apt-get install chromium; .ci/run installs it): "
-                    "the report was built and checked, not opened in a browser")
+        pytest.skip(
+            "chromium not installed (apt-get install chromium; .ci/run installs it): "
+            "the report was built and checked, not opened in a browser"
+        )
     url = (tiny_run / "report.html").as_uri()
     profile = [f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000"]
-    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", url],
-                         capture_output=True, text=True, timeout=180)
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     rendered = dom.stdout
-    for category in ("mct", "dundi", "ours"):             # the report's result categories
+    for category in ("mct", "dundi", "ours"):  # the report's result categories
         assert category in rendered, category
     shot = tmp_path / "report.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--window-size=1400,1000",
-                    f"--screenshot={shot}", url], capture_output=True, text=True, timeout=180)
+    subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            *profile,
+            "--window-size=1400,1000",
+            f"--screenshot={shot}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert shot.is_file() and shot.stat().st_size > 10_000
     print(f"report screenshot: {shot}")

@@ -11,6 +11,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from advrepro.reporting.kinds import ARTIFACT_KINDS, shape_of
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the offending key."""
@@ -46,8 +48,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         hint = f"allowed keys: {', '.join(allowed)}" if allowed else f"keys must match {patterns}"
         return f"unknown config key {', '.join(repr(e) for e in extra)} {where}; {hint}"
     if error.validator == "enum":
-        return (f"config key '{key}' is {error.instance!r}; allowed values: "
-                f"{', '.join(dict.fromkeys(map(str, error.validator_value)))}")
+        return (
+            f"config key '{key}' is {error.instance!r}; allowed values: "
+            f"{', '.join(dict.fromkeys(map(str, error.validator_value)))}"
+        )
     if error.validator == "required":
         return f"config key '{key}' is missing a required entry: {error.message}"
     return f"config key '{key}': {error.message}"
@@ -105,7 +109,10 @@ def expand_sweeps(config: dict) -> dict:
                 if alpha_per_eps is not None:
                     params["alpha"] = alpha_per_eps * eps
                 attacks[sweep_attack_id(attack_id, eps)] = {
-                    **template, "params": params, "sweep": {"attack": attack_id, "eps": eps}}
+                    **template,
+                    "params": params,
+                    "sweep": {"attack": attack_id, "eps": eps},
+                }
     return config
 
 
@@ -144,7 +151,7 @@ def expand_failure_checks(config: dict) -> dict:
     configured attack (planning, cost estimate, records). Problems are the cross-check's."""
     experiments = config.get("experiments") or {}
     for art in (config.get("artifacts") or {}).values():
-        if art.get("kind") != "masking":
+        if art.get("kind") not in ARTIFACT_KINDS or shape_of(art) != "checks":
             continue
         for name, checks in (art.get("checks") or {}).items():
             attacks = (experiments.get(name) or {}).get("attacks") or {}
@@ -165,11 +172,17 @@ def _derivable(base: dict, check: dict) -> str | None:
     return None
 
 
-REGISTRIES = {"attack": "advrepro.attacks", "method": "advrepro.methods",
-              "architecture": "advrepro.models"}
+REGISTRIES = {
+    "attack": "advrepro.attacks",
+    "method": "advrepro.methods",
+    "architecture": "advrepro.models",
+}
 # constructor parameters the builders fill themselves: never a config option
-BUILDER_ARGUMENTS = {"attack": {"model"}, "method": set(),
-                     "architecture": {"in_channels", "num_classes", "mean", "std"}}
+BUILDER_ARGUMENTS = {
+    "attack": {"model"},
+    "method": set(),
+    "architecture": {"in_channels", "num_classes", "mean", "std"},
+}
 
 
 def _cross_check(config: dict) -> None:
@@ -181,16 +194,20 @@ def _cross_check(config: dict) -> None:
 
     def known(kind, name, key, options=None, options_key=None):
         if name not in registered[kind]:
-            problems.append(f"config key '{key}' names {kind} '{name}'; known: "
-                            f"{', '.join(sorted(registered[kind]))}")
+            problems.append(
+                f"config key '{key}' names {kind} '{name}'; known: "
+                f"{', '.join(sorted(registered[kind]))}"
+            )
             return
         parameters = registered[kind][name]  # None: the class passes any option on
         if parameters is not None:
             accepted = parameters - BUILDER_ARGUMENTS[kind]
             for option in sorted(set(options or ()) - accepted):
-                problems.append(f"config key '{options_key}.{option}': {kind} '{name}' takes "
-                                f"no option '{option}'; it takes: "
-                                f"{', '.join(sorted(accepted)) or 'none'}")
+                problems.append(
+                    f"config key '{options_key}.{option}': {kind} '{name}' takes "
+                    f"no option '{option}'; it takes: "
+                    f"{', '.join(sorted(accepted)) or 'none'}"
+                )
         if kind in RULES:
             problems.extend(option_problems(kind, options, options_key))
 
@@ -200,18 +217,27 @@ def _cross_check(config: dict) -> None:
         known("architecture", exp["architecture"], f"{base}.architecture")
         for method_id, method in exp["methods"].items():
             key = f"{base}.methods.{method_id}"
-            known("method", method["class"], f"{key}.class", method.get("options"), f"{key}.options")
-        def check_method(method_id, key):
+            known(
+                "method", method["class"], f"{key}.class", method.get("options"), f"{key}.options"
+            )
+
+        def check_method(method_id, key, exp=exp):
             if method_id not in exp["methods"]:
-                problems.append(f"config key '{key}' names '{method_id}'; methods of this "
-                                f"experiment: {', '.join(exp['methods'])}")
+                problems.append(
+                    f"config key '{key}' names '{method_id}'; methods of this "
+                    f"experiment: {', '.join(exp['methods'])}"
+                )
 
         for attack_id, attack in exp["attacks"].items():
             key = f"{base}.attacks.{attack_id}"
             known("attack", attack["class"], f"{key}.class", attack.get("params"), f"{key}.params")
-            if attack.get("threat") == "transfer" and not (attack.get("source") or exp.get("transfer_source")):
-                problems.append(f"config key '{key}' is a transfer attack but neither its "
-                                f"'source' nor '{base}.transfer_source' is set")
+            if attack.get("threat") == "transfer" and not (
+                attack.get("source") or exp.get("transfer_source")
+            ):
+                problems.append(
+                    f"config key '{key}' is a transfer attack but neither its "
+                    f"'source' nor '{base}.transfer_source' is set"
+                )
             for method_id in attack.get("methods") or []:
                 check_method(method_id, f"{key}.methods")
             if attack.get("source"):
@@ -234,14 +260,25 @@ RESERVED_ITEMS = {"claims", "training_cost", "index"}
 def artifact_members(spec: dict) -> list[tuple[str, str | None]]:
     """(experiment, method) of every row of an artifact (method None: all of a masking
     report's experiment)."""
-    if spec["kind"] == "masking":
+    if shape_of(spec) == "checks":
         return [(name, None) for name in spec["checks"]]
     if spec.get("rows"):
-        return [(m["experiment"], m["method"]) for row in spec["rows"]
-                for m in row.get("members") or [{"experiment": row.get("experiment", spec.get("experiment")),
-                                                 "method": row["method"]}]]
-    return [(name, method) for name in spec.get("experiments") or [spec.get("experiment")]
-            for method in spec.get("methods", [])]
+        return [
+            (m["experiment"], m["method"])
+            for row in spec["rows"]
+            for m in row.get("members")
+            or [
+                {
+                    "experiment": row.get("experiment", spec.get("experiment")),
+                    "method": row["method"],
+                }
+            ]
+        ]
+    return [
+        (name, method)
+        for name in spec.get("experiments") or [spec.get("experiment")]
+        for method in spec.get("methods", [])
+    ]
 
 
 def _check_artifacts(config: dict, problems: list[str]) -> None:
@@ -249,64 +286,91 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
     seen = {}
     for art_id, art in config.get("artifacts", {}).items():
         key = f"artifacts.{art_id}"
-        target = (art["paper"], art["item"])
+        if art["kind"] not in ARTIFACT_KINDS:
+            problems.append(
+                f"config key '{key}.kind' is '{art['kind']}'; kinds "
+                f"(advrepro.reporting.kinds): {', '.join(sorted(ARTIFACT_KINDS))}"
+            )
+            continue
+        shape = shape_of(art)
         if art["item"] in RESERVED_ITEMS:
-            problems.append(f"config key '{key}.item' is '{art['item']}', a name the workflow "
-                            f"uses itself ({', '.join(sorted(RESERVED_ITEMS))})")
+            problems.append(
+                f"config key '{key}.item' is '{art['item']}', a name the workflow "
+                f"uses itself ({', '.join(sorted(RESERVED_ITEMS))})"
+            )
         # one rule per kind builds paper_figures/{paper}/{item}.*, told apart by item: an
         # item names one kind of artifact, and one artifact per paper
         other = seen.get(art["item"])
         if other and (other[1] == art["paper"] or other[2] != art["kind"]):
-            problems.append(f"config key '{key}.item' is '{art['item']}', also the item of "
-                            f"'artifacts.{other[0]}' ({other[2]} of {other[1]}); use another")
+            problems.append(
+                f"config key '{key}.item' is '{art['item']}', also the item of "
+                f"'artifacts.{other[0]}' ({other[2]} of {other[1]}); use another"
+            )
         seen[art["item"]] = (art_id, art["paper"], art["kind"])
         if art["kind"] == "figure" and not art.get("plot"):
             problems.append(f"config key '{key}.plot' is missing (a figure needs line or bar)")
-        if art["kind"] in ("neighbours", "confusion", "flow_validity"):
+        if shape in ("panels", "retrieval"):
             _check_one_experiment(art, key, experiments, problems)
             continue
-        if art["kind"] != "masking" and not art.get("columns"):
+        if shape == "cells" and not art.get("columns"):
             problems.append(f"config key '{key}.columns' is missing")
         members = artifact_members(art)
         if not members:
-            problems.append(f"config key '{key}' has no rows: give experiment(s) + methods, or rows")
+            problems.append(
+                f"config key '{key}' has no rows: give experiment(s) + methods, or rows"
+            )
         names = list(dict.fromkeys(name for name, _ in members))
         unknown = [n for n in names if n not in experiments]
         for name in unknown:
-            problems.append(f"config key '{key}' names experiment '{name}'; experiments: "
-                            f"{', '.join(experiments)}")
+            problems.append(
+                f"config key '{key}' names experiment '{name}'; experiments: "
+                f"{', '.join(experiments)}"
+            )
         if unknown:
             continue
         attacks = {a for n in names for a in experiments[n]["attacks"]}
-        sweeps = {(spec.get("sweep") or {}).get("attack") for n in names
-                  for spec in experiments[n]["attacks"].values()}
+        sweeps = {
+            (spec.get("sweep") or {}).get("attack")
+            for n in names
+            for spec in experiments[n]["attacks"].values()
+        }
         for i, column in enumerate(art.get("columns") or []):
             if column.get("sweep"):
                 if column["sweep"] not in sweeps:
-                    problems.append(f"config key '{key}.columns[{i}].sweep' is "
-                                    f"'{column['sweep']}', not an eps_sweep of {', '.join(names)}")
+                    problems.append(
+                        f"config key '{key}.columns[{i}].sweep' is "
+                        f"'{column['sweep']}', not an eps_sweep of {', '.join(names)}"
+                    )
                 continue
             ids = column["attack"] if isinstance(column["attack"], list) else [column["attack"]]
             for attack in ids:
                 if attack not in attacks:
-                    problems.append(f"config key '{key}.columns[{i}].attack' names '{attack}'; "
-                                    f"attacks of {', '.join(names)}: {', '.join(sorted(attacks))}")
+                    problems.append(
+                        f"config key '{key}.columns[{i}].attack' names '{attack}'; "
+                        f"attacks of {', '.join(names)}: {', '.join(sorted(attacks))}"
+                    )
         for name, checks in (art.get("checks") or {}).items():
             exp = experiments[name]
             for j, check in enumerate(checks):
                 for field in ("weaker", "stronger", "noise", "attack"):
                     if field in check and check[field] not in exp["attacks"]:
-                        problems.append(f"config key '{key}.checks.{name}[{j}].{field}' names "
-                                        f"'{check[field]}', not an attack of '{name}'")
+                        problems.append(
+                            f"config key '{key}.checks.{name}[{j}].{field}' names "
+                            f"'{check[field]}', not an attack of '{name}'"
+                        )
                 if check["kind"] in DERIVING_CHECKS:
                     if "attack" not in check:
-                        problems.append(f"config key '{key}.checks.{name}[{j}].attack' is "
-                                        f"missing (check kind {check['kind']})")
+                        problems.append(
+                            f"config key '{key}.checks.{name}[{j}].attack' is "
+                            f"missing (check kind {check['kind']})"
+                        )
                     elif check["attack"] in exp["attacks"]:
                         why = _derivable(exp["attacks"][check["attack"]], check)
                         if why:
-                            problems.append(f"config key '{key}.checks.{name}[{j}].attack': "
-                                            f"'{check['attack']}' {why}")
+                            problems.append(
+                                f"config key '{key}.checks.{name}[{j}].attack': "
+                                f"'{check['attack']}' {why}"
+                            )
 
 
 def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list[str]) -> None:
@@ -314,13 +378,21 @@ def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list
     trained (no "not yet run" in a figure of images or matrices)."""
     exp = experiments.get(art.get("experiment"))
     if exp is None:
-        problems.append(f"config key '{key}.experiment' is {art.get('experiment')!r}; "
-                        f"experiments: {', '.join(experiments)}")
+        problems.append(
+            f"config key '{key}.experiment' is {art.get('experiment')!r}; "
+            f"experiments: {', '.join(experiments)}"
+        )
         return
-    fields = ("attack", "seed", "methods", "classes") if art["kind"] == "neighbours" else ("methods", "panels")
-    if art["kind"] == "flow_validity" and not exp.get("save_adversarial"):
-        problems.append(f"config key 'experiments.{art['experiment']}.save_adversarial' must be "
-                        f"true: '{key}' (kind flow_validity) checks the kept adversarial flows")
+    fields = (
+        ("attack", "seed", "methods", "classes")
+        if shape_of(art) == "retrieval"
+        else ("methods", "panels")
+    )
+    if "flows" in ARTIFACT_KINDS[art["kind"]].inputs and not exp.get("save_adversarial"):
+        problems.append(
+            f"config key 'experiments.{art['experiment']}.save_adversarial' must be "
+            f"true: '{key}' (kind {art['kind']}) reads the kept adversarial examples"
+        )
     for field in fields:
         if art.get(field) is None:
             problems.append(f"config key '{key}.{field}' is missing (needed by kind {art['kind']})")
@@ -328,15 +400,21 @@ def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list
     attacks += [panel["attack"] for panel in art.get("panels") or []]
     for attack in attacks:
         if attack not in exp["attacks"]:
-            problems.append(f"config key '{key}' names attack '{attack}'; attacks of "
-                            f"'{art['experiment']}': {', '.join(exp['attacks'])}")
+            problems.append(
+                f"config key '{key}' names attack '{attack}'; attacks of "
+                f"'{art['experiment']}': {', '.join(exp['attacks'])}"
+            )
     for method in art.get("methods") or []:
         if method not in exp["methods"]:
-            problems.append(f"config key '{key}.methods' names '{method}'; methods of "
-                            f"'{art['experiment']}': {', '.join(exp['methods'])}")
+            problems.append(
+                f"config key '{key}.methods' names '{method}'; methods of "
+                f"'{art['experiment']}': {', '.join(exp['methods'])}"
+            )
     if art.get("seed") is not None and art["seed"] not in exp["seeds"]:
-        problems.append(f"config key '{key}.seed' is {art['seed']}; seeds of "
-                        f"'{art['experiment']}': {exp['seeds']}")
+        problems.append(
+            f"config key '{key}.seed' is {art['seed']}; seeds of "
+            f"'{art['experiment']}': {exp['seeds']}"
+        )
 
 
 def _check_claims(config: dict, problems: list[str]) -> None:
@@ -347,11 +425,14 @@ def _check_claims(config: dict, problems: list[str]) -> None:
         for i, claim in enumerate(claims):
             key = f"claims.{paper}[{i}]"
             if claim["artifact"] != "training_cost" and claim["artifact"] not in artifacts:
-                problems.append(f"config key '{key}.artifact' is '{claim['artifact']}'; "
-                                f"artifacts: training_cost, {', '.join(artifacts)}")
+                problems.append(
+                    f"config key '{key}.artifact' is '{claim['artifact']}'; "
+                    f"artifacts: training_cost, {', '.join(artifacts)}"
+                )
             if claim["check"] not in CHECKS:
-                problems.append(f"config key '{key}.check' is '{claim['check']}'; known: "
-                                f"{', '.join(CHECKS)}")
+                problems.append(
+                    f"config key '{key}.check' is '{claim['check']}'; known: {', '.join(CHECKS)}"
+                )
 
 
 def merge_override(base: dict, override: dict) -> dict:
@@ -397,10 +478,18 @@ def transfer_crafting(config: dict, experiment: str, attack: str) -> tuple[str, 
 
     def crafts(spec: dict) -> tuple:
         source = spec.get("source") or exp["transfer_source"]
-        return (spec["class"], spec["params"], source["method"], source["seed"],
-                spec.get("only_classes"))
+        return (
+            spec["class"],
+            spec["params"],
+            source["method"],
+            source["seed"],
+            spec.get("only_classes"),
+        )
 
     wanted = crafts(exp["attacks"][attack])
-    first = next(a for a, spec in exp["attacks"].items()
-                 if spec["threat"] == "transfer" and crafts(spec) == wanted)
+    first = next(
+        a
+        for a, spec in exp["attacks"].items()
+        if spec["threat"] == "transfer" and crafts(spec) == wanted
+    )
     return first, wanted[2], wanted[3]

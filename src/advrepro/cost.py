@@ -58,13 +58,13 @@ def _dataset(config: dict, name: str) -> tuple:
 
 @dataclass(frozen=True)
 class Job:
-    stage: str          # the rule: "train", "craft_transfer" or "evaluate"
+    stage: str  # the rule: "train", "craft_transfer" or "evaluate"
     experiment: str
     architecture: str
     method: str
     seed: int
     attack: str | None
-    gradient_passes: float   # forward + backward passes, summed over examples
+    gradient_passes: float  # forward + backward passes, summed over examples
     forward_passes: float
 
 
@@ -97,15 +97,20 @@ def planned_jobs(config: dict) -> list[Job]:
             epoch_n = train_n
             if settings.get("max_batches"):
                 epoch_n = min(train_n, settings["max_batches"] * settings["batch_size"])
-            passes = (settings["epochs"] * method.passes_per_epoch(epoch_n)
-                      + method.finish_passes(train_n))
+            passes = settings["epochs"] * method.passes_per_epoch(epoch_n) + method.finish_passes(
+                train_n
+            )
             jobs.append(Job("train", name, exp["architecture"], method_id, seed, None, passes, 0.0))
         crafted = set()  # (attack, source, seed) of the transfer sets already planned
         for attack_id, spec in exp["attacks"].items():
-            gradient, forward = ATTACKS.get(spec["class"]).passes(spec.get("params", {}), classes,
-                                                                  input_size)
-            targets = [(method_id, seed) for method_id in spec.get("methods") or exp["methods"]
-                       for seed in exp["seeds"]]
+            gradient, forward = ATTACKS.get(spec["class"]).passes(
+                spec.get("params", {}), classes, input_size
+            )
+            targets = [
+                (method_id, seed)
+                for method_id in spec.get("methods") or exp["methods"]
+                for seed in exp["seeds"]
+            ]
             if spec.get("threat") == "transfer":
                 # crafted once per source model (+ its own classification), replayed per target
                 crafting, source, source_seed = transfer_crafting(config, name, attack_id)
@@ -113,20 +118,43 @@ def planned_jobs(config: dict) -> list[Job]:
                 for seed in sorted(seeds):
                     if (crafting, source, seed) not in crafted:  # shared with an earlier attack
                         crafted.add((crafting, source, seed))
-                        jobs.append(Job("craft_transfer", name, exp["architecture"], source,
-                                        seed, crafting, gradient * test_n, (forward + 1) * test_n))
+                        jobs.append(
+                            Job(
+                                "craft_transfer",
+                                name,
+                                exp["architecture"],
+                                source,
+                                seed,
+                                crafting,
+                                gradient * test_n,
+                                (forward + 1) * test_n,
+                            )
+                        )
                 gradient, forward = 0, 0
             # + classifying them, the clean accuracy beside them, and the attack-failure
             # indicators on the first examples (one gradient + probe_steps; upper bound)
             checked = min(config["failure_indicators"]["examples"], test_n)
             params = spec.get("params", {})
-            probing = (ATTACKS.get(spec["class"]).family == "gradient" and "eps" in params
-                       and spec.get("threat") != "transfer"
-                       and (params.get("steps", 1) > 1 or "iterations" in params))
+            probing = (
+                ATTACKS.get(spec["class"]).family == "gradient"
+                and "eps" in params
+                and spec.get("threat") != "transfer"
+                and (params.get("steps", 1) > 1 or "iterations" in params)
+            )
             indicators = checked * (1 + probing * config["failure_indicators"]["probe_steps"])
-            jobs += [Job("evaluate", name, exp["architecture"], method_id, seed, attack_id,
-                         gradient * test_n + indicators, (forward + 2) * test_n + checked)
-                     for method_id, seed in targets]
+            jobs += [
+                Job(
+                    "evaluate",
+                    name,
+                    exp["architecture"],
+                    method_id,
+                    seed,
+                    attack_id,
+                    gradient * test_n + indicators,
+                    (forward + 2) * test_n + checked,
+                )
+                for method_id, seed in targets
+            ]
     return jobs
 
 
@@ -139,8 +167,9 @@ def passes_on_random_batch(architecture: str, dataset: str, batch_size: int, dev
     from advrepro.models import build_model
 
     shape, classes, _, _ = DATASETS[dataset]
-    model = build_model(architecture, shape[0], classes, [0.5] * shape[0], [0.25] * shape[0],
-                        image_size=shape[-1]).to(device)
+    model = build_model(
+        architecture, shape[0], classes, [0.5] * shape[0], [0.25] * shape[0], image_size=shape[-1]
+    ).to(device)
     x = torch.rand(batch_size, *shape, device=device)
     y = torch.randint(classes, (batch_size,), device=device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
@@ -157,8 +186,9 @@ def passes_on_random_batch(architecture: str, dataset: str, batch_size: int, dev
     return model, step, forward
 
 
-def measure_unit_costs(architecture: str, dataset: str, batch_size: int, device,
-                       repeats: int = 3) -> tuple[float, float]:
+def measure_unit_costs(
+    architecture: str, dataset: str, batch_size: int, device, repeats: int = 3
+) -> tuple[float, float]:
     """Seconds per example of one forward + backward pass (with an optimizer step) and of one
     forward pass of ``architecture``, median of ``repeats`` batches after a warm-up."""
     import statistics
@@ -193,48 +223,73 @@ def measure_job_startup() -> float:
     return time.perf_counter() - start
 
 
-def estimate(config: dict, device, batch_size: int | None = None,
-             job_startup: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def estimate(
+    config: dict, device, batch_size: int | None = None, job_startup: float = 0.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-job estimate, per-architecture unit costs); each job pays ``job_startup`` seconds."""
     jobs = planned_jobs(config)
     units = {}
-    for name, exp in config["experiments"].items():
+    for exp in config["experiments"].values():
         key = (exp["architecture"], DATASETS[exp["dataset"]][0])
         if key not in units:
-            batch = batch_size or (exp["train"]["batch_size"] if device.type == "cuda"
-                                   else min(exp["train"]["batch_size"], 32))
-            gradient, forward = measure_unit_costs(exp["architecture"], exp["dataset"], batch, device)
-            units[key] = {"architecture": exp["architecture"], "input": "x".join(map(str, key[1])),
-                          "batch": batch, "gradient_s_per_example": gradient,
-                          "forward_s_per_example": forward}
+            batch = batch_size or (
+                exp["train"]["batch_size"]
+                if device.type == "cuda"
+                else min(exp["train"]["batch_size"], 32)
+            )
+            gradient, forward = measure_unit_costs(
+                exp["architecture"], exp["dataset"], batch, device
+            )
+            units[key] = {
+                "architecture": exp["architecture"],
+                "input": "x".join(map(str, key[1])),
+                "batch": batch,
+                "gradient_s_per_example": gradient,
+                "forward_s_per_example": forward,
+            }
     table = pd.DataFrame([vars(job) for job in jobs])
     shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
     unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
     # evaluation_jobs: per_model runs all attacks of a model in one job: one start-up for them
     per_model = (table.stage == "evaluate") & table.experiment.map(
-        lambda e: config["experiments"][e]["evaluation_jobs"] == "per_model")
+        lambda e: config["experiments"][e]["evaluation_jobs"] == "per_model"
+    )
     shares_startup = per_model & table.duplicated(["stage", "experiment", "method", "seed"])
-    table["seconds"] = (table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
-                        + table.forward_passes * [u["forward_s_per_example"] for u in unit]
-                        + job_startup * ~shares_startup)
+    table["seconds"] = (
+        table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
+        + table.forward_passes * [u["forward_s_per_example"] for u in unit]
+        + job_startup * ~shares_startup
+    )
     return table, pd.DataFrame(units.values())
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     grouped = table.groupby(["stage", "experiment"], sort=False).agg(
-        jobs=("seconds", "size"), hours=("seconds", lambda s: s.sum() / 3600),
-        longest_job_hours=("seconds", lambda s: s.max() / 3600))
+        jobs=("seconds", "size"),
+        hours=("seconds", lambda s: s.sum() / 3600),
+        longest_job_hours=("seconds", lambda s: s.max() / 3600),
+    )
     return grouped.reset_index()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advrepro.cost", description=__doc__.split("\n")[0])
-    parser.add_argument("--configfile", nargs="+", default=[str(REPO / "config/config.yaml")],
-                        help="config files, each merged on top of the previous (as snakemake "
-                             "--configfile, but the first is the base: pass config/config.yaml first)")
+    parser = argparse.ArgumentParser(
+        prog="python -m advrepro.cost", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[str(REPO / "config/config.yaml")],
+        help="config files, each merged on top of the previous (as snakemake "
+        "--configfile, but the first is the base: pass config/config.yaml first)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--batch", type=int, default=None,
-                        help="batch of the timing runs (default: the training batch; at most 32 on a CPU)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="batch of the timing runs (default: the training batch; at most 32 on a CPU)",
+    )
     parser.add_argument("--jobs", metavar="CSV", help="also write every job's estimate to this CSV")
     args = parser.parse_args(argv)
 
@@ -253,9 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     for stage in ("train", "craft_transfer", "evaluate"):
         part = table[table.stage == stage]
         print(f"{stage:14s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
-    print(f"{'total':14s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
-          f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)")
-    print(f"\nPinned torch builds (pick the one your GPU nodes' driver runs):\n{cuda_builds.summary()}")
+    print(
+        f"{'total':14s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
+        f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)"
+    )
+    print(
+        f"\nPinned torch builds (pick the one your GPU nodes' driver runs):\n{cuda_builds.summary()}"
+    )
     if args.jobs:
         table.to_csv(args.jobs, index=False)
     return 0

@@ -30,12 +30,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-NAMES = ("unavailable_gradients", "silent_success", "incomplete_optimisation",
-         "unstable_predictions", "transfer_failure")
+NAMES = (
+    "unavailable_gradients",
+    "silent_success",
+    "incomplete_optimisation",
+    "unstable_predictions",
+    "transfer_failure",
+)
 # defaults of the masking check ``indicators`` (config key ...checks[*].thresholds overrides)
-THRESHOLDS = {"unavailable_gradients": 0.01, "silent_success": 0.01,
-              "incomplete_optimisation": 0.02, "unstable_predictions": 0.0,
-              "transfer_failure": 1.0}
+THRESHOLDS = {
+    "unavailable_gradients": 0.01,
+    "silent_success": 0.01,
+    "incomplete_optimisation": 0.02,
+    "unstable_predictions": 0.0,
+    "transfer_failure": 1.0,
+}
 
 
 def input_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -49,8 +58,15 @@ def input_gradients(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) ->
     return torch.zeros_like(x) if gradient is None else gradient
 
 
-def continue_attack(model: torch.nn.Module, x: torch.Tensor, x_adv: torch.Tensor,
-                    y: torch.Tensor, norm: str, eps: float, steps: int) -> torch.Tensor:
+def continue_attack(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    x_adv: torch.Tensor,
+    y: torch.Tensor,
+    norm: str,
+    eps: float,
+    steps: int,
+) -> torch.Tensor:
     """``steps`` projected gradient steps on the cross-entropy from ``x_adv``, inside the
     ``norm`` ball of radius ``eps`` around ``x`` and the [0, 1] box."""
     step = eps / 4
@@ -73,8 +89,7 @@ def continue_attack(model: torch.nn.Module, x: torch.Tensor, x_adv: torch.Tensor
 class IndicatorTally:
     """Counts of each indicator over the first ``examples`` attacked examples of a record."""
 
-    def __init__(self, target: torch.nn.Module, attack, examples: int = 500,
-                 probe_steps: int = 10):
+    def __init__(self, target: torch.nn.Module, attack, examples: int = 500, probe_steps: int = 10):
         self.target, self.attack = target, attack
         self.room, self.probe_steps = examples, probe_steps
         family = getattr(attack, "family", "gradient")
@@ -82,10 +97,13 @@ class IndicatorTally:
             "unavailable_gradients": True,
             "silent_success": attack.adversarial,
             # iterative attacks only: a single step (FGSM) is not meant to converge
-            "incomplete_optimisation": (family == "gradient" and attack.norm in ("linf", "l2")
-                                        and attack.eps is not None and probe_steps > 0
-                                        and (attack.params.get("steps", 1) > 1
-                                             or "iterations" in attack.params)),
+            "incomplete_optimisation": (
+                family == "gradient"
+                and attack.norm in ("linf", "l2")
+                and attack.eps is not None
+                and probe_steps > 0
+                and (attack.params.get("steps", 1) > 1 or "iterations" in attack.params)
+            ),
             "unstable_predictions": True,
             "transfer_failure": family == "transfer",
         }
@@ -97,8 +115,14 @@ class IndicatorTally:
         self.hits[name] += int((hits & of).sum())
         self.checked[name] += int(of.sum())
 
-    def update(self, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor,
-               predicted: torch.Tensor, source_correct: torch.Tensor | None = None) -> None:
+    def update(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        x_adv: torch.Tensor,
+        predicted: torch.Tensor,
+        source_correct: torch.Tensor | None = None,
+    ) -> None:
         """One batch of attacked examples: clean inputs, labels, adversarial inputs, the
         decisions scored, and (transfer) whether the source model still got each right."""
         from advrepro.attacks import decision
@@ -110,8 +134,10 @@ class IndicatorTally:
         x, y, x_adv, predicted = x[:take], y[:take], x_adv[:take], predicted[:take]
         model = self.target
         gradient = input_gradients(model, x, y).flatten(1)
-        self._count("unavailable_gradients",
-                    ~torch.isfinite(gradient).all(1) | (gradient.abs().amax(1) == 0))
+        self._count(
+            "unavailable_gradients",
+            ~torch.isfinite(gradient).all(1) | (gradient.abs().amax(1) == 0),
+        )
         with torch.no_grad():
             logits = model(x_adv)
             again = decision(model, x_adv, logits)
@@ -121,9 +147,15 @@ class IndicatorTally:
         if self.applies["incomplete_optimisation"]:
             survivors = predicted == y
             if survivors.any():
-                probed = continue_attack(model, x[survivors], x_adv[survivors], y[survivors],
-                                         self.attack.norm, float(self.attack.eps),
-                                         self.probe_steps)
+                probed = continue_attack(
+                    model,
+                    x[survivors],
+                    x_adv[survivors],
+                    y[survivors],
+                    self.attack.norm,
+                    float(self.attack.eps),
+                    self.probe_steps,
+                )
                 with torch.no_grad():
                     flipped = decision(model, probed) != y[survivors]
                 self._count("incomplete_optimisation", flipped)
@@ -132,6 +164,15 @@ class IndicatorTally:
 
     def result(self) -> dict:
         """Per indicator: share, count and examples checked; None where it does not apply."""
-        return {name: ({"share": self.hits[name] / self.checked[name] if self.checked[name] else 0.0,
-                        "count": self.hits[name], "checked": self.checked[name]}
-                       if self.applies[name] else None) for name in NAMES}
+        return {
+            name: (
+                {
+                    "share": self.hits[name] / self.checked[name] if self.checked[name] else 0.0,
+                    "count": self.hits[name],
+                    "checked": self.checked[name],
+                }
+                if self.applies[name]
+                else None
+            )
+            for name in NAMES
+        }

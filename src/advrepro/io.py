@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +63,7 @@ def save_torch(path: str | os.PathLike, obj: Any) -> None:
         torch.save(obj, tmp)
 
 
-def load_torch(path: str | os.PathLike, map_location: "str | torch.device" = "cpu") -> Any:
+def load_torch(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
     """Load a checkpoint or tensor file; only tensors and plain Python types are accepted."""
     import torch
 

@@ -24,13 +24,31 @@ from advrepro.training import TrainSettings, fit
 log = logging.getLogger("advrepro")
 
 
-def prepare_dataset(dataset: str, root: str, mirrors: list[str], download: bool,
-                    out_path: str, cicids2018: dict | None = None,
-                    day_files: list[str] | None = None) -> None:
-    prepared = data.prepare(dataset, Path(root) / dataset, mirrors, out_path, download=download,
-                            cicids2018=cicids2018, day_files=day_files)
-    log.info("%s: %d train, %d test images %s", dataset, len(prepared["x_train"]),
-             len(prepared["x_test"]), tuple(prepared["x_train"].shape[1:]))
+def prepare_dataset(
+    dataset: str,
+    root: str,
+    mirrors: list[str],
+    download: bool,
+    out_path: str,
+    cicids2018: dict | None = None,
+    day_files: list[str] | None = None,
+) -> None:
+    prepared = data.prepare(
+        dataset,
+        Path(root) / dataset,
+        mirrors,
+        out_path,
+        download=download,
+        cicids2018=cicids2018,
+        day_files=day_files,
+    )
+    log.info(
+        "%s: %d train, %d test images %s",
+        dataset,
+        len(prepared["x_train"]),
+        len(prepared["x_test"]),
+        tuple(prepared["x_train"].shape[1:]),
+    )
 
 
 def fetch_cicids_day(retrieved: list[str], out_path: str, folder: str) -> None:
@@ -40,33 +58,56 @@ def fetch_cicids_day(retrieved: list[str], out_path: str, folder: str) -> None:
 
 
 def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits:
-    return data.load_prepared(data_path, device, train_size=run["train_size"],
-                              test_size=run["test_size"])
+    return data.load_prepared(
+        data_path, device, train_size=run["train_size"], test_size=run["test_size"]
+    )
 
 
 def model_for(splits: data.Splits, architecture: str, **options) -> torch.nn.Module:
     mean, std = splits.channel_stats()
-    return build_model(architecture, splits.input_shape[0], splits.num_classes, mean, std,
-                       image_size=splits.input_shape[-1], **options)
+    return build_model(
+        architecture,
+        splits.input_shape[0],
+        splits.num_classes,
+        mean,
+        std,
+        image_size=splits.input_shape[-1],
+        **options,
+    )
 
 
 def save_model(path: str | Path, model: torch.nn.Module, training: dict | None = None) -> None:
     """``training``: how the model was trained (``training_protocol``); every evaluation record
     of the model copies it, so verdicts are judged from what was run, not from the config."""
-    io.save_torch(path, {"build_args": model.build_args, "training": training or {},
-                         "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}})
+    io.save_torch(
+        path,
+        {
+            "build_args": model.build_args,
+            "training": training or {},
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+        },
+    )
 
 
-def training_protocol(run: dict, seed: int, train_examples: int, epochs_trained: int,
-                      init_model: dict | None = None) -> dict:
+def training_protocol(
+    run: dict, seed: int, train_examples: int, epochs_trained: int, init_model: dict | None = None
+) -> dict:
     """What a verdict needs to know about how a model was trained (docs/verdicts.md)."""
-    return {"experiment": run["experiment"], "method": run["method"],
-            "method_class": run["method_class"], "method_options": run["method_options"],
-            "architecture": run["architecture"], "dataset": run["dataset"],
-            "scale": run["scale"], "train_size": run["train_size"],
-            "train_examples": train_examples, "train": run["train"],
-            "epochs_trained": epochs_trained, "seed": seed,
-            **({"init_from": init_model} if init_model else {})}
+    return {
+        "experiment": run["experiment"],
+        "method": run["method"],
+        "method_class": run["method_class"],
+        "method_options": run["method_options"],
+        "architecture": run["architecture"],
+        "dataset": run["dataset"],
+        "scale": run["scale"],
+        "train_size": run["train_size"],
+        "train_examples": train_examples,
+        "train": run["train"],
+        "epochs_trained": epochs_trained,
+        "seed": seed,
+        **({"init_from": init_model} if init_model else {}),
+    }
 
 
 def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
@@ -93,9 +134,18 @@ def _use_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
-          out_history: str, device: str = "auto", progress: bool = True,
-          threads: int | None = None, init_model_path: str | None = None) -> None:
+def train(
+    data_path: str,
+    run: dict,
+    seed: int,
+    checkpoint: str,
+    out_model: str,
+    out_history: str,
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+    init_model_path: str | None = None,
+) -> None:
     """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed.
     ``init_model_path``: the trained model a method starts from (DunDi_P's native model)."""
     _use_threads(threads)
@@ -109,19 +159,43 @@ def train(data_path: str, run: dict, seed: int, checkpoint: str, out_model: str,
     method.prepare_model(model, splits, init_model)
     settings = TrainSettings(seed=seed, **run["train"])
     perf.configure_backend(run.get("performance"))
-    history = fit(model, method, splits, settings, checkpoint, run_key=run, progress=progress,
-                  performance=run.get("performance"))
+    history = fit(
+        model,
+        method,
+        splits,
+        settings,
+        checkpoint,
+        run_key=run,
+        progress=progress,
+        performance=run.get("performance"),
+    )
     method.finish(model, splits, seed)
-    save_model(out_model, model, training_protocol(
-        run, seed, len(splits.y_train), len(history),
-        init_model.protocol if init_model is not None else None))
-    io.write_json(out_history, {
-        **run, "seed": seed, "history": history, "hardware": provenance.hardware(device),
-        "commit": provenance.git_commit(), "train_examples": len(splits.y_train),
-        "seconds_per_epoch": (sum(h["seconds"] for h in history) / len(history)
-                              if history else None),
-        **({"detector_fit": method.fit_summary} if hasattr(method, "fit_summary") else {}),
-    })
+    save_model(
+        out_model,
+        model,
+        training_protocol(
+            run,
+            seed,
+            len(splits.y_train),
+            len(history),
+            init_model.protocol if init_model is not None else None,
+        ),
+    )
+    io.write_json(
+        out_history,
+        {
+            **run,
+            "seed": seed,
+            "history": history,
+            "hardware": provenance.hardware(device),
+            "commit": provenance.git_commit(),
+            "train_examples": len(splits.y_train),
+            "seconds_per_epoch": (
+                sum(h["seconds"] for h in history) / len(history) if history else None
+            ),
+            **({"detector_fit": method.fit_summary} if hasattr(method, "fit_summary") else {}),
+        },
+    )
     # The checkpoint is for resuming a killed job. Once the outputs exist it must go: a later
     # rerun of this job (--forcerun, a changed method's code or default) would otherwise
     # "resume" after the last epoch and return the old weights without training.
@@ -134,19 +208,25 @@ def _attacked_rows(splits: data.Splits, attack_spec: dict) -> torch.Tensor | Non
         return None
     unknown = set(attack_spec["only_classes"]) - set(splits.classes)
     if unknown:
-        raise ValueError(f"attack {attack_spec['id']}: only_classes {sorted(unknown)} are not "
-                         f"classes of {splits.name} ({', '.join(splits.classes)})")
-    chosen = torch.tensor([splits.classes.index(c) for c in attack_spec["only_classes"]],
-                          device=splits.y_test.device)
+        raise ValueError(
+            f"attack {attack_spec['id']}: only_classes {sorted(unknown)} are not "
+            f"classes of {splits.name} ({', '.join(splits.classes)})"
+        )
+    chosen = torch.tensor(
+        [splits.classes.index(c) for c in attack_spec["only_classes"]], device=splits.y_test.device
+    )
     return torch.isin(splits.y_test, chosen)
 
 
 def _rows(attacked: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
-    return (torch.ones_like(y, dtype=torch.bool) if attacked is None else attacked).nonzero().flatten()
+    return (
+        (torch.ones_like(y, dtype=torch.bool) if attacked is None else attacked).nonzero().flatten()
+    )
 
 
-def _attack_job_inputs(data_path: str, model_path: str, run: dict, device: str,
-                       threads: int | None) -> tuple[torch.device, data.Splits, torch.nn.Module]:
+def _attack_job_inputs(
+    data_path: str, model_path: str, run: dict, device: str, threads: int | None
+) -> tuple[torch.device, data.Splits, torch.nn.Module]:
     """What every attack job starts from: its device, the test data and the trained model in
     the configured layout."""
     _use_threads(threads)
@@ -156,9 +236,17 @@ def _attack_job_inputs(data_path: str, model_path: str, run: dict, device: str,
     return device, splits, perf.to_layout(load_model(model_path, device), run.get("performance"))
 
 
-def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict, seed: int,
-                   out_path: str, device: str = "auto", progress: bool = True,
-                   threads: int | None = None) -> None:
+def craft_transfer(
+    data_path: str,
+    model_path: str,
+    run: dict,
+    attack_spec: dict,
+    seed: int,
+    out_path: str,
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+) -> None:
     """Craft a transfer attack's examples once on its source model (``model_path``); every
     target's evaluation replays them (advrepro.transfer)."""
     from advrepro.transfer import transfer_set
@@ -167,18 +255,46 @@ def craft_transfer(data_path: str, model_path: str, run: dict, attack_spec: dict
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
     attacked = _attacked_rows(splits, attack_spec)
-    result = evaluate(source, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
-                      progress=progress, attacked=attacked, keep_adversarial=True)
+    result = evaluate(
+        source,
+        attack,
+        splits.x_test,
+        splits.y_test,
+        run["eval_batch_size"],
+        progress=progress,
+        attacked=attacked,
+        keep_adversarial=True,
+    )
     rows = _rows(attacked, splits.y_test)
-    io.save_torch(out_path, transfer_set(
-        attack, attack_spec, splits.x_test[rows], result["adversarial_examples"], rows,
-        source=model_path, source_method=run["method"], source_training=source.protocol,
-        seed=seed, source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
-        source_accuracy=result["accuracy"], seconds=result["seconds"],
-        hardware=provenance.hardware(device), commit=provenance.git_commit()))
-    log.info("%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
-             run["experiment"], run["method"], seed, attack_spec["id"], len(rows),
-             result["seconds"], result["accuracy"])
+    io.save_torch(
+        out_path,
+        transfer_set(
+            attack,
+            attack_spec,
+            splits.x_test[rows],
+            result["adversarial_examples"],
+            rows,
+            source=model_path,
+            source_method=run["method"],
+            source_training=source.protocol,
+            seed=seed,
+            source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
+            source_accuracy=result["accuracy"],
+            seconds=result["seconds"],
+            hardware=provenance.hardware(device),
+            commit=provenance.git_commit(),
+        ),
+    )
+    log.info(
+        "%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
+        run["experiment"],
+        run["method"],
+        seed,
+        attack_spec["id"],
+        len(rows),
+        result["seconds"],
+        result["accuracy"],
+    )
 
 
 def clean_accuracy_of(model: torch.nn.Module, splits: data.Splits, batch_size: int) -> float:
@@ -189,29 +305,56 @@ def clean_accuracy_of(model: torch.nn.Module, splits: data.Splits, batch_size: i
     right = 0
     with torch.no_grad():
         for start in range(0, len(splits.y_test), batch_size):
-            xb = splits.x_test[start:start + batch_size]
-            right += int((decision(model, xb) == splits.y_test[start:start + batch_size]).sum())
+            xb = splits.x_test[start : start + batch_size]
+            right += int((decision(model, xb) == splits.y_test[start : start + batch_size]).sum())
     return right / len(splits.y_test)
 
 
-def attack_and_record(data_path: str, model_path: str, transfer_set_path: str | None, run: dict,
-                      attack_spec: dict, seed: int, out_record: str, device: str = "auto",
-                      progress: bool = True, threads: int | None = None,
-                      out_adversarial: str | None = None) -> None:
+def attack_and_record(
+    data_path: str,
+    model_path: str,
+    transfer_set_path: str | None,
+    run: dict,
+    attack_spec: dict,
+    seed: int,
+    out_record: str,
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+    out_adversarial: str | None = None,
+) -> None:
     """Evaluate one trained model under one attack and write its tidy record; with
     ``out_adversarial`` also the attacked examples (the experiment's save_adversarial).
     A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
     a white-box attack is crafted here, on the model itself."""
     device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
-    _attack_and_record_loaded(device, splits, target, transfer_set_path, run, attack_spec, seed,
-                              out_record, progress, out_adversarial)
+    _attack_and_record_loaded(
+        device,
+        splits,
+        target,
+        transfer_set_path,
+        run,
+        attack_spec,
+        seed,
+        out_record,
+        progress,
+        out_adversarial,
+    )
 
 
-def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
-                              target: torch.nn.Module, transfer_set_path: str | None, run: dict,
-                              attack_spec: dict, seed: int, out_record: str, progress: bool,
-                              out_adversarial: str | None,
-                              clean_accuracies: dict | None = None) -> None:
+def _attack_and_record_loaded(
+    device: torch.device,
+    splits: data.Splits,
+    target: torch.nn.Module,
+    transfer_set_path: str | None,
+    run: dict,
+    attack_spec: dict,
+    seed: int,
+    out_record: str,
+    progress: bool,
+    out_adversarial: str | None,
+    clean_accuracies: dict | None = None,
+) -> None:
     """attack_and_record once its device, test data and model are loaded. ``clean_accuracies``
     keeps the model's clean accuracy per classifier setting across the attacks of one job."""
     attacked = _attacked_rows(splits, attack_spec)
@@ -228,9 +371,17 @@ def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
         source, source_training = None, None
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
-    result = evaluate(target, attack, splits.x_test, splits.y_test, run["eval_batch_size"],
-                      progress=progress, attacked=attacked, keep_adversarial=bool(out_adversarial),
-                      indicators=run.get("failure_indicators"))
+    result = evaluate(
+        target,
+        attack,
+        splits.x_test,
+        splits.y_test,
+        run["eval_batch_size"],
+        progress=progress,
+        attacked=attacked,
+        keep_adversarial=bool(out_adversarial),
+        indicators=run.get("failure_indicators"),
+    )
     # the model's clean accuracy beside every attack's: a table withholds the numbers of a
     # model below its experiment's clean_floor ("did not train")
     clean_accuracies = {} if clean_accuracies is None else clean_accuracies
@@ -238,40 +389,85 @@ def _attack_and_record_loaded(device: torch.device, splits: data.Splits,
     if setting not in clean_accuracies:
         clean_accuracies[setting] = clean_accuracy_of(target, splits, run["eval_batch_size"])
     clean_accuracy = clean_accuracies[setting]
-    about = {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "architecture",
-                                 "method", "method_class", "scale")}
+    about = {
+        k: run[k]
+        for k in (
+            "experiment",
+            "dataset",
+            "paper_dataset",
+            "architecture",
+            "method",
+            "method_class",
+            "scale",
+        )
+    }
     if out_adversarial:
-        io.save_torch(out_adversarial, {
-            **about, "seed": seed, "attack": attack_spec["id"], "classes": splits.classes,
-            "x": result.pop("adversarial_examples"), "index": rows.cpu(),
-            "x_original": splits.x_test[rows].cpu(),
-            "y": splits.y_test[rows].cpu(), "hardware": provenance.hardware(device),
-            "commit": provenance.git_commit(),
-            "predicted": torch.tensor(result["predicted"])[rows.cpu()]})
+        io.save_torch(
+            out_adversarial,
+            {
+                **about,
+                "seed": seed,
+                "attack": attack_spec["id"],
+                "classes": splits.classes,
+                "x": result.pop("adversarial_examples"),
+                "index": rows.cpu(),
+                "x_original": splits.x_test[rows].cpu(),
+                "y": splits.y_test[rows].cpu(),
+                "hardware": provenance.hardware(device),
+                "commit": provenance.git_commit(),
+                "predicted": torch.tensor(result["predicted"])[rows.cpu()],
+            },
+        )
     record = {
         **about,
-        "seed": seed, "attack": attack_spec["id"], "attack_class": attack_spec["class"],
-        "threat": attack_spec["threat"], "norm": attack.norm, "family": attack.family,
+        "seed": seed,
+        "attack": attack_spec["id"],
+        "attack_class": attack_spec["class"],
+        "threat": attack_spec["threat"],
+        "norm": attack.norm,
+        "family": attack.family,
         "eps": attack.eps,
-        "params": attack_spec["params"], "source": source, "transfer_set": transfer_set_path,
+        "params": attack_spec["params"],
+        "source": source,
+        "transfer_set": transfer_set_path,
         # the full protocol behind the number, for the verdict rule (docs/verdicts.md)
-        "training": target.protocol, "source_training": source_training,
-        "classifier": target.classifier_settings(), "test_size": run["test_size"],
-        "labels": splits.y_test.cpu().tolist(), "classes": splits.classes,
-        "hardware": provenance.hardware(device), "commit": provenance.git_commit(),
-        "clean_accuracy": clean_accuracy, **result,
+        "training": target.protocol,
+        "source_training": source_training,
+        "classifier": target.classifier_settings(),
+        "test_size": run["test_size"],
+        "labels": splits.y_test.cpu().tolist(),
+        "classes": splits.classes,
+        "hardware": provenance.hardware(device),
+        "commit": provenance.git_commit(),
+        "clean_accuracy": clean_accuracy,
+        **result,
     }
     io.write_json(out_record, record)
-    log.info("%s/%s seed %d %s: accuracy %.4f on %d examples (%.1f ex/s)", run["experiment"],
-             run["method"], seed, attack_spec["id"], result["accuracy"], result["count"],
-             result["examples_per_second"])
+    log.info(
+        "%s/%s seed %d %s: accuracy %.4f on %d examples (%.1f ex/s)",
+        run["experiment"],
+        run["method"],
+        seed,
+        attack_spec["id"],
+        result["accuracy"],
+        result["count"],
+        result["examples_per_second"],
+    )
 
 
-def attack_and_record_each(data_path: str, model_path: str, transfer_sets: dict[str, str],
-                           run: dict, attack_specs: list[dict], seed: int, out_records: list[str],
-                           device: str = "auto", progress: bool = True,
-                           threads: int | None = None,
-                           out_adversarial: list[str] | None = None) -> None:
+def attack_and_record_each(
+    data_path: str,
+    model_path: str,
+    transfer_sets: dict[str, str],
+    run: dict,
+    attack_specs: list[dict],
+    seed: int,
+    out_records: list[str],
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+    out_adversarial: list[str] | None = None,
+) -> None:
     """One model under each of its attacks in one process (evaluation_jobs: per_model): the
     records attack_and_record writes one job per attack. Data and model are loaded once; the
     model's classifier settings are reset before each attack, and it is reloaded should an
@@ -287,14 +483,32 @@ def attack_and_record_each(data_path: str, model_path: str, transfer_sets: dict[
             target = perf.to_layout(load_model(model_path, device), run.get("performance"))
             version = weights_version(target)
         target.configure(**settings)  # one attack's classifier settings never reach the next
-        _attack_and_record_loaded(device, splits, target, transfer_sets.get(attack_spec["id"]),
-                                  run, attack_spec, seed, out_record, progress,
-                                  out_adversarial[i] if out_adversarial else None,
-                                  clean_accuracies)
+        _attack_and_record_loaded(
+            device,
+            splits,
+            target,
+            transfer_sets.get(attack_spec["id"]),
+            run,
+            attack_spec,
+            seed,
+            out_record,
+            progress,
+            out_adversarial[i] if out_adversarial else None,
+            clean_accuracies,
+        )
 
 
-def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, spec: dict,
-               seed: int, out_path: str, device: str = "auto", threads: int | None = None) -> None:
+def neighbours(
+    data_path: str,
+    model_path: str,
+    run: dict,
+    attack_spec: dict,
+    spec: dict,
+    seed: int,
+    out_path: str,
+    device: str = "auto",
+    threads: int | None = None,
+) -> None:
     """MCT Fig. 2's compute: nearest training images of attacked test images (one model)."""
     from advrepro.neighbours import nearest_neighbours
 
@@ -304,12 +518,30 @@ def neighbours(data_path: str, model_path: str, run: dict, attack_spec: dict, sp
     model = load_model(model_path, device)
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], model, **attack_spec["params"])
-    result = nearest_neighbours(model, splits, attack, spec["classes"], spec["shown_per_class"],
-                                spec["eval_per_class"], spec["neighbours"], run["eval_batch_size"])
-    result.update({k: run[k] for k in ("experiment", "dataset", "paper_dataset", "method", "scale")},
-                  seed=seed, attack=attack_spec["id"], hardware=provenance.hardware(device),
-                  commit=provenance.git_commit())
+    result = nearest_neighbours(
+        model,
+        splits,
+        attack,
+        spec["classes"],
+        spec["shown_per_class"],
+        spec["eval_per_class"],
+        spec["neighbours"],
+        run["eval_batch_size"],
+    )
+    result.update(
+        {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "method", "scale")},
+        seed=seed,
+        attack=attack_spec["id"],
+        hardware=provenance.hardware(device),
+        commit=provenance.git_commit(),
+    )
     io.save_torch(out_path, result)
-    log.info("%s/%s: precision@%d %.3f, adversarial accuracy %.3f over %d queries",
-             run["experiment"], run["method"], spec["neighbours"], result["precision_at_k"],
-             result["adversarial_accuracy"], result["queries"])
+    log.info(
+        "%s/%s: precision@%d %.3f, adversarial accuracy %.3f over %d queries",
+        run["experiment"],
+        run["method"],
+        spec["neighbours"],
+        result["precision_at_k"],
+        result["adversarial_accuracy"],
+        result["queries"],
+    )

@@ -17,8 +17,12 @@ def logging_to(path: str | Path | None):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
         old_stderr, sys.stderr = sys.stderr, handle
-        logging.basicConfig(stream=handle, level=logging.INFO, force=True,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.basicConfig(
+            stream=handle,
+            level=logging.INFO,
+            force=True,
+            format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        )
         try:
             yield
         except BaseException:

@@ -59,8 +59,11 @@ class TripletMarginLoss:
         return (a - b).norm(dim=1)
 
     def __call__(self, anchor, positive, negative) -> torch.Tensor:
-        violation = (self.pair_distance(anchor, positive) - self.pair_distance(anchor, negative)
-                     + self.margin)
+        violation = (
+            self.pair_distance(anchor, positive)
+            - self.pair_distance(anchor, negative)
+            + self.margin
+        )
         return F.relu(violation).mean()
 
 
@@ -77,10 +80,12 @@ class MultiClassNPairLoss:
     def __init__(self, margin: float = 0.0):
         self.margin = margin
 
-    def __call__(self, anchor, positive, negatives, valid: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(
+        self, anchor, positive, negatives, valid: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``valid`` (B, C-1) masks out negatives that do not exist (a class absent from the batch)."""
         anchor_unit = F.normalize(anchor, dim=1)
-        s_pos = (anchor_unit * F.normalize(positive, dim=1)).sum(1)                  # (B,)
+        s_pos = (anchor_unit * F.normalize(positive, dim=1)).sum(1)  # (B,)
         s_neg = torch.einsum("bd,bkd->bk", anchor_unit, F.normalize(negatives, dim=2))  # (B, C-1)
         logits = s_neg - s_pos[:, None] + self.margin
         if valid is not None:

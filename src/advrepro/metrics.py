@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: reporting jobs need mean_std only, not torch
     import torch
@@ -20,7 +21,7 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
-def _average_ranks(values: "torch.Tensor") -> "torch.Tensor":
+def _average_ranks(values: torch.Tensor) -> torch.Tensor:
     """1-based ranks of ``values``, ties sharing their average rank."""
     import torch
 
@@ -29,7 +30,7 @@ def _average_ranks(values: "torch.Tensor") -> "torch.Tensor":
     return ((last - counts.double() + 1 + last) / 2)[inverse]
 
 
-def macro_ovr_auc(scores: "torch.Tensor", labels: "torch.Tensor") -> float:
+def macro_ovr_auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
     """Macro average over classes of the one-vs-rest ROC AUC of each class's score (the
     Mann-Whitney statistic, ties counted half): MCT Tables 3-4's "AUC score" as we read it
     (docs/decisions.md, A15). Classes without positives or negatives among ``labels`` are left

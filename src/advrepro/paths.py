@@ -36,8 +36,15 @@ def transfer_set_file(experiment: str, source_method: str, source_seed, attack: 
     return f"results/{experiment}/transfer/{source_method}/seed{source_seed}/{attack}.pt"
 
 
-def job_file(kind: str, stage: str, experiment: str, method: str, seed,
-             attack: str | None = None, suffix: str = "log") -> str:
+def job_file(
+    kind: str,
+    stage: str,
+    experiment: str,
+    method: str,
+    seed,
+    attack: str | None = None,
+    suffix: str = "log",
+) -> str:
     """A compute job's log (kind "logs") or Snakemake benchmark TSV (kind "benchmarks": wall
     time, peak memory): per (model, attack), or per model for training and for evaluation
     jobs that run all of a model's attacks (evaluation_jobs: per_model)."""
@@ -45,7 +52,9 @@ def job_file(kind: str, stage: str, experiment: str, method: str, seed,
     return f"results/{experiment}/{kind}/{stage}/{method}/{tail}.{suffix}"
 
 
-def benchmark_file(stage: str, experiment: str, method: str, seed, attack: str | None = None) -> str:
+def benchmark_file(
+    stage: str, experiment: str, method: str, seed, attack: str | None = None
+) -> str:
     return job_file("benchmarks", stage, experiment, method, seed, attack, suffix="tsv")
 
 

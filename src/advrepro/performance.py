@@ -18,8 +18,12 @@ import contextlib
 import torch
 from torch import nn
 
-DEFAULTS = {"cudnn_benchmark": False, "channels_last": False, "autocast_bf16": False,
-            "compile": False}
+DEFAULTS = {
+    "cudnn_benchmark": False,
+    "channels_last": False,
+    "autocast_bf16": False,
+    "compile": False,
+}
 
 
 def settings(performance: dict | None) -> dict:

@@ -47,12 +47,14 @@ def step_peak_bytes(architecture: str, dataset: str, batch: int, device) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m advrepro.preflight",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m advrepro.preflight", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--configfile", nargs="+", default=["config/config.yaml"])
     parser.add_argument("--device", default=None, help="default: the config's device")
-    parser.add_argument("--cpu-batch", type=int, default=4,
-                        help="batch of the passes on a machine without a GPU")
+    parser.add_argument(
+        "--cpu-batch", type=int, default=4, help="batch of the passes on a machine without a GPU"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -60,27 +62,34 @@ def main(argv: list[str] | None = None) -> int:
     from advrepro import cuda_builds, provenance
 
     config = load_layers(args.configfile, SCHEMA)
-    print(f"torch {torch.__version__}, built for CUDA {torch.version.cuda}; "
-          f"torch.cuda.is_available(): {torch.cuda.is_available()}; "
-          f"GPUs present: {provenance.present_gpus() or 'none'}")
+    print(
+        f"torch {torch.__version__}, built for CUDA {torch.version.cuda}; "
+        f"torch.cuda.is_available(): {torch.cuda.is_available()}; "
+        f"GPUs present: {provenance.present_gpus() or 'none'}"
+    )
     print(f"pinned torch builds:\n{cuda_builds.summary()}")
     device = provenance.pick_device(args.device or config["device"])  # refuses an unusable GPU
     print(f"device: {provenance.hardware(device)}")
     needs = {}
     for (architecture, dataset), batch in sorted(planned_architectures(config).items()):
         run_batch = batch if device.type == "cuda" else min(batch, args.cpu_batch)
-        needs[(architecture, dataset)] = peak = step_peak_bytes(architecture, dataset,
-                                                                run_batch, device)
-        print(f"  {architecture:18s} {dataset:16s} batch {run_batch:5d}: forward + backward ok"
-              + (f", peak {peak / 2**30:.2f} GiB" if device.type == "cuda" else ""))
+        needs[(architecture, dataset)] = peak = step_peak_bytes(
+            architecture, dataset, run_batch, device
+        )
+        print(
+            f"  {architecture:18s} {dataset:16s} batch {run_batch:5d}: forward + backward ok"
+            + (f", peak {peak / 2**30:.2f} GiB" if device.type == "cuda" else "")
+        )
     if device.type != "cuda":
         print("no GPU in use: memory not checked")
         return 0
     free, total = torch.cuda.mem_get_info(device)
     (architecture, dataset), largest = max(needs.items(), key=lambda item: item[1])
     verdict = "fits" if largest <= free else "DOES NOT FIT"
-    print(f"largest need {largest / 2**30:.2f} GiB ({architecture}, {dataset}) vs free "
-          f"{free / 2**30:.2f} of {total / 2**30:.2f} GiB: {verdict}")
+    print(
+        f"largest need {largest / 2**30:.2f} GiB ({architecture}, {dataset}) vs free "
+        f"{free / 2**30:.2f} of {total / 2**30:.2f} GiB: {verdict}"
+    )
     return 0 if largest <= free else 1
 
 

@@ -24,17 +24,23 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-@functools.lru_cache(maxsize=None)  # once per job: a per-model job writes dozens of records
+@functools.cache  # once per job: a per-model job writes dozens of records
 def git_commit(repo_dir: str | Path = ".") -> str:
     """The checked-out commit, with '+dirty' when tracked files differ; 'unknown' outside git."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=repo_dir,
-            capture_output=True, text=True, check=True,
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=repo_dir,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_dir,
-            capture_output=True, text=True, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo_dir,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -48,13 +54,20 @@ class DeviceError(RuntimeError):
 def _nvidia_smi() -> list[tuple[str, str]]:
     """(GPU name, driver version) of each GPU ``nvidia-smi`` lists; [] without one."""
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version",
-                              "--format=csv,noheader"], capture_output=True, text=True,
-                             timeout=20, check=True).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
-    return [tuple(part.strip() for part in line.split(",", 1)) for line in out.splitlines()
-            if line.count(",") == 1]
+    return [
+        tuple(part.strip() for part in line.split(",", 1))
+        for line in out.splitlines()
+        if line.count(",") == 1
+    ]
 
 
 def present_gpus() -> str | None:
@@ -77,9 +90,11 @@ def hardware(device: torch.device | str | None = None) -> str:
     device = torch.device(device or "cpu")
     if device.type == "cuda":
         drivers = {driver for _, driver in _nvidia_smi()}
-        return (f"GPU {torch.cuda.get_device_name(device)} (driver "
-                f"{', '.join(sorted(drivers)) or 'unknown'}, CUDA {torch.version.cuda}, "
-                f"torch {torch.__version__})")
+        return (
+            f"GPU {torch.cuda.get_device_name(device)} (driver "
+            f"{', '.join(sorted(drivers)) or 'unknown'}, CUDA {torch.version.cuda}, "
+            f"torch {torch.__version__})"
+        )
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -105,12 +120,16 @@ def pick_device(requested: str = "auto") -> torch.device:
     gpus = present_gpus()
     if gpus is None and requested == "auto":
         return torch.device("cpu")
-    build = (f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
-             if torch.version.cuda else f"torch {torch.__version__} without CUDA")
+    build = (
+        f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
+        if torch.version.cuda
+        else f"torch {torch.__version__} without CUDA"
+    )
     from advrepro.cuda_builds import advice
 
     drivers = {driver for _, driver in _nvidia_smi()}
     raise DeviceError(
         f"device '{requested}': {'a GPU is present: ' + gpus if gpus else 'no GPU found'}, but "
         f"{build} cannot use it (torch.cuda.is_available() is False). Fix: {advice(drivers)} "
-        "(docs/usage.md, 'GPU nodes'); or set the config key device: cpu to run on the CPU on purpose.")
+        "(docs/usage.md, 'GPU nodes'); or set the config key device: cpu to run on the CPU on purpose."
+    )

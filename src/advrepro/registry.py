@@ -11,8 +11,9 @@ import ast
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -72,19 +73,29 @@ def declared_names(package: str) -> dict[str, frozenset[str] | None]:
                     continue
                 classes[node.name] = node
                 for decorator in node.decorator_list:
-                    if (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
-                            and decorator.func.attr == "register" and decorator.args
-                            and isinstance(decorator.args[0], ast.Constant)):
+                    if (
+                        isinstance(decorator, ast.Call)
+                        and isinstance(decorator.func, ast.Attribute)
+                        and decorator.func.attr == "register"
+                        and decorator.args
+                        and isinstance(decorator.args[0], ast.Constant)
+                    ):
                         registered[decorator.args[0].value] = node.name
-    return {name: _constructor_parameters(classes, class_name)
-            for name, class_name in registered.items()}
+    return {
+        name: _constructor_parameters(classes, class_name)
+        for name, class_name in registered.items()
+    }
 
 
-def _constructor_parameters(classes: dict[str, ast.ClassDef], class_name: str) -> frozenset[str] | None:
+def _constructor_parameters(
+    classes: dict[str, ast.ClassDef], class_name: str
+) -> frozenset[str] | None:
     node = classes.get(class_name)
     if node is None:
         return None  # a base class outside the package: not known here
-    init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    init = next(
+        (f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+    )
     if init is None:
         bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
         return _constructor_parameters(classes, bases[0]) if bases else None
@@ -92,19 +103,27 @@ def _constructor_parameters(classes: dict[str, ast.ClassDef], class_name: str) -
     if init.args.kwarg is None:
         return named
     # a constructor taking **options declares them in a class-level ``extra_options`` tuple
-    extra = next((statement.value for statement in node.body
-                  if isinstance(statement, ast.Assign)
-                  and any(getattr(t, "id", None) == "extra_options" for t in statement.targets)),
-                 None)
+    extra = next(
+        (
+            statement.value
+            for statement in node.body
+            if isinstance(statement, ast.Assign)
+            and any(getattr(t, "id", None) == "extra_options" for t in statement.targets)
+        ),
+        None,
+    )
     return None if extra is None else named | frozenset(ast.literal_eval(extra))
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:
     """A decorator factory for registries of plain functions (plot kinds, check kinds):
     ``kind = function_registry(TABLE)``, then ``@kind("name")`` stores the function in TABLE."""
+
     def kind(name: str) -> Callable:
         def register(function: Callable) -> Callable:
             table[name] = function
             return function
+
         return register
+
     return kind

@@ -13,9 +13,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -58,11 +58,12 @@ def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     top = torch.randint(0, 2 * pad + 1, (batch, 1, 1), device=x.device)
     left = torch.randint(0, 2 * pad + 1, (batch, 1, 1), device=x.device)
-    rows = top + torch.arange(height, device=x.device)[None, :, None]        # (B, H, 1)
-    cols = left + torch.arange(width, device=x.device)[None, None, :]        # (B, 1, W)
+    rows = top + torch.arange(height, device=x.device)[None, :, None]  # (B, H, 1)
+    cols = left + torch.arange(width, device=x.device)[None, None, :]  # (B, 1, W)
     flip = torch.rand(batch, 1, 1, device=x.device) < 0.5
-    cols = torch.where(flip, left + width - 1 - torch.arange(width, device=x.device)[None, None, :],
-                       cols)
+    cols = torch.where(
+        flip, left + width - 1 - torch.arange(width, device=x.device)[None, None, :], cols
+    )
     batch_index = torch.arange(batch, device=x.device)[:, None, None]
     return padded.permute(0, 2, 3, 1)[batch_index, rows, cols].permute(0, 3, 1, 2).contiguous()
 
@@ -72,11 +73,16 @@ AUGMENTATIONS = {"none": lambda x: x, "crop_flip": crop_flip}
 
 def _optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=settings.lr,
-                                weight_decay=settings.weight_decay)
+        return torch.optim.Adam(
+            model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+        )
     if settings.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                               weight_decay=settings.weight_decay)
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=settings.lr,
+            momentum=settings.momentum,
+            weight_decay=settings.weight_decay,
+        )
     raise ValueError(f"unknown optimizer '{settings.optimizer}' (adam, sgd)")
 
 
@@ -105,15 +111,27 @@ def _readable_checkpoint(path: Path, device: torch.device) -> dict | None:
     except Exception as error:  # torch raises several types for a damaged file
         aside = path.with_name(path.name + ".corrupt")
         os.replace(path, aside)
-        log.warning("checkpoint %s cannot be read (%s: %s); moved to %s, training from "
-                    "scratch", path, type(error).__name__, error, aside)
+        log.warning(
+            "checkpoint %s cannot be read (%s: %s); moved to %s, training from scratch",
+            path,
+            type(error).__name__,
+            error,
+            aside,
+        )
         return None
 
 
-def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSettings,
-        checkpoint_path: str | Path, run_key: dict | None = None, progress: bool = True,
-        after_batch: Callable[[int, int], None] | None = None,
-        performance: dict | None = None) -> list[dict]:
+def fit(
+    model: nn.Module,
+    method: Method,
+    splits: Splits,
+    settings: TrainSettings,
+    checkpoint_path: str | Path,
+    run_key: dict | None = None,
+    progress: bool = True,
+    after_batch: Callable[[int, int], None] | None = None,
+    performance: dict | None = None,
+) -> list[dict]:
     """Train ``model`` with ``method``; return the per-epoch history.
 
     ``run_key`` identifies the run (method, model, data, settings); a checkpoint written under
@@ -124,8 +142,9 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
     device = splits.x_train.device
     key = config_hash({"settings": asdict(settings), "run": run_key or {}})
     optimizer = _optimizer(model, settings)
-    schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, settings.lr_milestones,
-                                                    settings.lr_gamma)
+    schedule = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, settings.lr_milestones, settings.lr_gamma
+    )
     history: list[dict] = []
     start_epoch = 0
     torch.manual_seed(settings.seed)
@@ -142,12 +161,14 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
             start_epoch = state["epoch"]
             log.info("resuming from %s after epoch %d", checkpoint_path, start_epoch)
         else:
-            log.warning("ignoring checkpoint %s: written by a different configuration",
-                        checkpoint_path)
+            log.warning(
+                "ignoring checkpoint %s: written by a different configuration", checkpoint_path
+            )
 
     if settings.augmentation not in AUGMENTATIONS:
-        raise ValueError(f"unknown augmentation '{settings.augmentation}' "
-                         f"({', '.join(AUGMENTATIONS)})")
+        raise ValueError(
+            f"unknown augmentation '{settings.augmentation}' ({', '.join(AUGMENTATIONS)})"
+        )
     augment = AUGMENTATIONS[settings.augmentation]
     if settings.sampling not in ("method", "class_balanced"):
         raise ValueError(f"unknown sampling '{settings.sampling}' (method, class_balanced)")
@@ -163,17 +184,25 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
         correct = torch.zeros((), device=device, dtype=torch.long)
         seen = 0
         started = time.perf_counter()
-        batches = (class_balanced_batches(splits.y_train, settings.batch_size,
-                                          splits.num_classes, order_rng)
-                   if settings.sampling == "class_balanced"
-                   else method.batches(splits.y_train, settings.batch_size, order_rng))
+        batches = (
+            class_balanced_batches(
+                splits.y_train, settings.batch_size, splits.num_classes, order_rng
+            )
+            if settings.sampling == "class_balanced"
+            else method.batches(splits.y_train, settings.batch_size, order_rng)
+        )
         total = -(-n // settings.batch_size)
         if settings.max_batches is not None:
             batches = itertools.islice(batches, settings.max_batches)
             total = min(total, settings.max_batches)
-        bar = tqdm(batches,
-                   total=total, desc=f"epoch {epoch + 1}/{settings.epochs}",
-                   file=sys.stderr, disable=not progress, mininterval=2.0)
+        bar = tqdm(
+            batches,
+            total=total,
+            desc=f"epoch {epoch + 1}/{settings.epochs}",
+            file=sys.stderr,
+            disable=not progress,
+            mininterval=2.0,
+        )
         for batch_index, index in enumerate(bar):
             x = perf.to_layout(augment(splits.x_train[index]), performance)
             y = splits.y_train[index]
@@ -186,23 +215,36 @@ def fit(model: nn.Module, method: Method, splits: Splits, settings: TrainSetting
             correct += batch_correct.detach().sum()
             seen += len(y)
             if progress and batch_index % 20 == 0:
-                bar.set_postfix(loss=f"{total_loss.item() / seen:.4f}",
-                                acc=f"{correct.item() / seen:.4f}")
+                bar.set_postfix(
+                    loss=f"{total_loss.item() / seen:.4f}", acc=f"{correct.item() / seen:.4f}"
+                )
             if after_batch is not None:
                 after_batch(epoch, batch_index)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - started
         schedule.step()
-        history.append({
-            "epoch": epoch + 1, "loss": total_loss.item() / seen, "train_accuracy": correct.item() / seen,
-            "seconds": seconds, "examples_per_second": seen / seconds,
-            "lr": optimizer.param_groups[0]["lr"],
-        })
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": total_loss.item() / seen,
+                "train_accuracy": correct.item() / seen,
+                "seconds": seconds,
+                "examples_per_second": seen / seconds,
+                "lr": optimizer.param_groups[0]["lr"],
+            }
+        )
         log.info("epoch %d: %s", epoch + 1, history[-1])
-        save_torch(checkpoint_path, {
-            "key": key, "epoch": epoch + 1, "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-            "rng": _rng_state(device), "history": history,
-        })
+        save_torch(
+            checkpoint_path,
+            {
+                "key": key,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "rng": _rng_state(device),
+                "history": history,
+            },
+        )
     return history

@@ -24,14 +24,28 @@ def fingerprint(x: torch.Tensor) -> str:
     return hashlib.sha256(x.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()
 
 
-def transfer_set(attack: Attack, attack_spec: dict, x_clean: torch.Tensor, x_adv: torch.Tensor,
-                 index: torch.Tensor, **about) -> dict:
+def transfer_set(
+    attack: Attack,
+    attack_spec: dict,
+    x_clean: torch.Tensor,
+    x_adv: torch.Tensor,
+    index: torch.Tensor,
+    **about,
+) -> dict:
     """What rule craft_transfer saves: the examples (rows ``index`` of the test set, in that
     order), the attack that made them and its budget, and a fingerprint of the clean inputs."""
-    return {"x": x_adv.cpu(), "index": index.cpu(), "attack": attack_spec["id"],
-            "attack_class": attack_spec["class"], "params": attack_spec["params"],
-            "norm": attack.norm, "eps": attack.eps, "adversarial": attack.adversarial,
-            "clean_sha256": fingerprint(x_clean), **about}
+    return {
+        "x": x_adv.cpu(),
+        "index": index.cpu(),
+        "attack": attack_spec["id"],
+        "attack_class": attack_spec["class"],
+        "params": attack_spec["params"],
+        "norm": attack.norm,
+        "eps": attack.eps,
+        "adversarial": attack.adversarial,
+        "clean_sha256": fingerprint(x_clean),
+        **about,
+    }
 
 
 class ReplayedAttack(Attack):
@@ -43,26 +57,35 @@ class ReplayedAttack(Attack):
 
     def __init__(self, saved: dict, attack_spec: dict, x_clean: torch.Tensor, index: torch.Tensor):
         # the attack id may differ: attacks crafting the same examples share one set
-        for key, expected in (("attack_class", attack_spec["class"]),
-                              ("params", attack_spec["params"])):
+        for key, expected in (
+            ("attack_class", attack_spec["class"]),
+            ("params", attack_spec["params"]),
+        ):
             if saved[key] != expected:
-                raise ValueError(f"transfer set {saved['attack']} was crafted with {key} "
-                                 f"{saved[key]!r}, attack {attack_spec['id']} asks for "
-                                 f"{expected!r}: rerun craft_transfer")
+                raise ValueError(
+                    f"transfer set {saved['attack']} was crafted with {key} "
+                    f"{saved[key]!r}, attack {attack_spec['id']} asks for "
+                    f"{expected!r}: rerun craft_transfer"
+                )
         if not torch.equal(saved["index"].cpu(), index.cpu()):
-            raise ValueError("transfer set attacked other test rows than this evaluation "
-                             "(test_size or only_classes changed): rerun craft_transfer")
+            raise ValueError(
+                "transfer set attacked other test rows than this evaluation "
+                "(test_size or only_classes changed): rerun craft_transfer"
+            )
         if saved["clean_sha256"] != fingerprint(x_clean):
-            raise ValueError("transfer set was crafted on other clean inputs (the dataset "
-                             "changed): rerun craft_transfer")
+            raise ValueError(
+                "transfer set was crafted on other clean inputs (the dataset "
+                "changed): rerun craft_transfer"
+            )
         super().__init__(model=None, eps=saved["eps"])
         self.norm = saved["norm"]
         self.adversarial = saved["adversarial"]
         self.registry_name = saved["attack_class"]
         self.examples = saved["x"].to(x_clean.device)
         # per example: did the source model still classify it correctly (transfer failure)
-        self.source_correct = (saved["source_correct"].to(x_clean.device)
-                               if "source_correct" in saved else None)
+        self.source_correct = (
+            saved["source_correct"].to(x_clean.device) if "source_correct" in saved else None
+        )
         self.last_source_correct = None
         self.handed_out = 0
 

@@ -15,7 +15,7 @@ from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
 from advrepro.paths import adversarial_file, model_file, record_file, transfer_set_file
 from advrepro.provenance import config_hash
 from advrepro.reporting import cells, masking
-
+from advrepro.reporting.kinds import ARTIFACT_KINDS, FIXED_ARTIFACTS, shape_of
 
 try:
     config_checks.validate(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
@@ -50,8 +50,10 @@ def cicids_day_files(wildcards):
     mirror first), else the one rule fetch_cicids_day fetches."""
     if wildcards.dataset != "cicids2018":
         return []
-    return [str(CICIDS_FOLDER / day) if (CICIDS_FOLDER / day).is_file() else f"{CICIDS_FETCHED}/{day}"
-            for day in CICIDS["days"]]
+    return [
+        str(CICIDS_FOLDER / day) if (CICIDS_FOLDER / day).is_file() else f"{CICIDS_FETCHED}/{day}"
+        for day in CICIDS["days"]
+    ]
 
 
 def cicids_bucket_object(wildcards):
@@ -65,24 +67,34 @@ def cicids_bucket_object(wildcards):
 def experiments_evaluated(per, saving=None):
     """Wildcard pattern of the experiments whose evaluations run as jobs `per` (evaluation_jobs:
     per_attack or per_model) and, unless None, keep (or not) their adversarial examples."""
-    names = [n for n, e in EXPERIMENTS.items() if e["evaluation_jobs"] == per
-             and (saving is None or e["save_adversarial"] == saving)]
+    names = [
+        n
+        for n, e in EXPERIMENTS.items()
+        if e["evaluation_jobs"] == per and (saving is None or e["save_adversarial"] == saving)
+    ]
     return "|".join(names) or "(?!)"
 
 
 def models_evaluated_per_model():
     """(experiment, method) of every model whose attacks run in one job (evaluation_jobs:
     per_model), each with the attacks its experiment evaluates on it."""
-    return [(experiment, method, model_attacks(experiment, method))
-            for experiment, exp in EXPERIMENTS.items() if exp["evaluation_jobs"] == "per_model"
-            for method in exp["methods"] if model_attacks(experiment, method)]
+    return [
+        (experiment, method, model_attacks(experiment, method))
+        for experiment, exp in EXPERIMENTS.items()
+        if exp["evaluation_jobs"] == "per_model"
+        for method in exp["methods"]
+        if model_attacks(experiment, method)
+    ]
 
 
 def model_attacks(experiment, method):
     """The attacks an experiment evaluates on one of its methods (an attack's `methods`, or all)."""
     exp = EXPERIMENTS[experiment]
-    return [attack for attack, spec in exp["attacks"].items()
-            if method in (spec.get("methods") or exp["methods"])]
+    return [
+        attack
+        for attack, spec in exp["attacks"].items()
+        if method in (spec.get("methods") or exp["methods"])
+    ]
 
 
 def dataset_file(experiment):
@@ -126,8 +138,9 @@ def transfer_set_of(experiment, attack, seed):
         return None
     crafted, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
     # seed None: the source model of the target's own seed (e.g. DunDi's native model)
-    return transfer_set_file(experiment, source, seed if source_seed is None else source_seed,
-                             crafted)
+    return transfer_set_file(
+        experiment, source, seed if source_seed is None else source_seed, crafted
+    )
 
 
 def transfer_set_input(wildcards):
@@ -137,8 +150,10 @@ def transfer_set_input(wildcards):
 
 def model_transfer_sets(experiment, method, wildcards):
     """Attack id -> transfer set of every transfer attack of one model (rule evaluate_model_*)."""
-    sets = {attack: transfer_set_of(experiment, attack, wildcards.seed)
-            for attack in model_attacks(experiment, method)}
+    sets = {
+        attack: transfer_set_of(experiment, attack, wildcards.seed)
+        for attack in model_attacks(experiment, method)
+    }
     return {attack: path for attack, path in sets.items() if path}
 
 
@@ -158,10 +173,14 @@ def panel_members(spec):
     """(method, seed, attack) of MCT Fig. 3-like artifacts: each model of the experiment under
     each panel's attack, where the config evaluates that pair."""
     exp = EXPERIMENTS[spec["experiment"]]
-    return [(method, seed, panel["attack"])
-            for method in spec["methods"] for panel in spec["panels"] for seed in exp["seeds"]
-            if method in exp["methods"]
-            and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])]
+    return [
+        (method, seed, panel["attack"])
+        for method in spec["methods"]
+        for panel in spec["panels"]
+        for seed in exp["seeds"]
+        if method in exp["methods"]
+        and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])
+    ]
 
 
 def artifact_flow_sets(artifact):
@@ -174,11 +193,12 @@ def artifact_records(artifact):
     """Every evaluation record an artifact is built from (only (model, attack) pairs the config
     evaluates: a disabled or method-limited attack shows as "not evaluated")."""
     spec = ARTIFACTS[artifact]
-    if spec["kind"] == "neighbours":
+    shape = shape_of(spec)
+    if shape == "retrieval":
         return []
-    if spec["kind"] == "confusion":
+    if shape == "panels":
         return [record_file(spec["experiment"], *member) for member in panel_members(spec)]
-    needed = (masking if spec["kind"] == "masking" else cells).required_records(spec, EXPERIMENTS)
+    needed = (masking if shape == "checks" else cells).required_records(spec, EXPERIMENTS)
     return [record_file(*key) for key in needed]
 
 
@@ -187,15 +207,21 @@ def masking_checks_of(artifact):
     them): a table runs them on its own models and marks every row of a flagged model, without
     waiting for the masking reports of other experiments."""
     names = {name for name, *_ in config_checks.artifact_members(ARTIFACTS[artifact])}
-    return [{**spec, "checks": {n: c for n, c in spec["checks"].items() if n in names}}
-            for spec in ARTIFACTS.values()
-            if spec["kind"] == "masking" and names & set(spec["checks"])]
+    return [
+        {**spec, "checks": {n: c for n, c in spec["checks"].items() if n in names}}
+        for spec in ARTIFACTS.values()
+        if shape_of(spec) == "checks" and names & set(spec["checks"])
+    ]
 
 
 def masking_records_of(artifact):
-    return list(dict.fromkeys(
-        record_file(*key) for spec in masking_checks_of(artifact)
-        for key in masking.required_records(spec, EXPERIMENTS)))
+    return list(
+        dict.fromkeys(
+            record_file(*key)
+            for spec in masking_checks_of(artifact)
+            for key in masking.required_records(spec, EXPERIMENTS)
+        )
+    )
 
 
 def artifact_experiments(artifact):
@@ -204,20 +230,51 @@ def artifact_experiments(artifact):
     return {name: EXPERIMENTS[name] for name, *_ in config_checks.artifact_members(spec)}
 
 
-ARTIFACT_SUFFIXES = {"table": ("md", "csv", "tex"), "figure": ("png", "pdf", "csv"),
-                     "masking": ("md", "csv"), "neighbours": ("png", "pdf", "csv"),
-                     "confusion": ("png", "pdf", "csv"), "flow_validity": ("md", "csv")}
-
-
 def neighbour_files(artifact):
     """MCT Fig. 2's per-model retrieval results (rule neighbours)."""
-    return [f"results/neighbours/{artifact}/{method}.pt" for method in ARTIFACTS[artifact]["methods"]]
+    return [
+        f"results/neighbours/{artifact}/{method}.pt" for method in ARTIFACTS[artifact]["methods"]
+    ]
 
 
 def artifact_outputs(artifact):
     spec = ARTIFACTS[artifact]
     stem = f"paper_figures/{spec['paper']}/{spec['item']}"
-    return [f"{stem}.{suffix}" for suffix in ARTIFACT_SUFFIXES[spec["kind"]]]
+    return [f"{stem}.{suffix}" for suffix in ARTIFACT_KINDS[spec["kind"]].outputs]
+
+
+# What each input name of an artifact kind (advrepro.reporting.kinds.INPUTS) is, per artifact.
+ARTIFACT_INPUTS = {
+    "records": artifact_records,
+    "reported": lambda artifact: config["reported_results"],
+    "masking": lambda artifact: masking_records_of(artifact),
+    "neighbours": neighbour_files,
+    "flows": artifact_flow_sets,
+    "data": lambda artifact: dataset_file(ARTIFACTS[artifact]["experiment"]),
+}
+
+
+def kind_inputs(kind, wildcards):
+    """Input function of an artifact kind's rule; its named inputs for this target."""
+    artifact = artifact_by_target(wildcards)
+    return {name: ARTIFACT_INPUTS[name](artifact) for name in ARTIFACT_KINDS[kind].inputs}
+
+
+def kind_outputs(kind):
+    """The rule's named outputs, paper_figures/{paper}/{item}.<suffix>; the report one marked."""
+    spec = ARTIFACT_KINDS[kind]
+    outputs = {suffix: f"paper_figures/{{paper}}/{{item}}.{suffix}" for suffix in spec.outputs}
+    in_report = report(
+        outputs[spec.report], caption=f"../report/{spec.caption}", category="{paper}"
+    )
+    return {**outputs, spec.report: in_report}
+
+
+def kind_masking_checks(kind, wildcards):
+    """The masking checks a kind with input 'masking' (tables) runs on its own rows."""
+    if "masking" not in ARTIFACT_KINDS[kind].inputs:
+        return []
+    return masking_checks_of(artifact_by_target(wildcards))
 
 
 def artifact_csv(artifact):
@@ -243,26 +300,79 @@ TRAINING_COST_CSV = "paper_figures/ours/training_cost.csv"
 
 def claim_tables(paper):
     """The CSV of every artifact a paper's claims read, by artifact id."""
-    return {claim["artifact"]: (TRAINING_COST_CSV if claim["artifact"] == "training_cost"
-                                else artifact_csv(claim["artifact"]))
-            for claim in config["claims"][paper]}
+    return {
+        claim["artifact"]: (
+            TRAINING_COST_CSV
+            if claim["artifact"] == "training_cost"
+            else artifact_csv(claim["artifact"])
+        )
+        for claim in config["claims"][paper]
+    }
+
+
+def rule_location(name):
+    """'workflow/rules/<file>.smk:<line>' of a rule already defined (the index's first step)."""
+    defined = workflow.get_rule(name)
+    line = workflow.linemaps[defined.snakefile].get(defined.lineno, defined.lineno)
+    return f"{Path(defined.snakefile).relative_to(workflow.basedir)}:{line}"
 
 
 def index_entries():
-    entries = [{"title": spec.get("title", name), "paper": spec["paper"], "kind": spec["kind"],
-                "target": artifact_outputs(name)[0], "csv": artifact_csv(name)}
-               for name, spec in ARTIFACTS.items()]
-    entries.append({"title": "Training cost per epoch (ours)", "paper": "ours",
-                    "kind": "training_cost", "target": "paper_figures/ours/training_cost.md",
-                    "csv": TRAINING_COST_CSV})
-    entries += [{"title": f"{paper.upper()} headline claims", "paper": paper, "kind": "claims",
-                 "target": f"paper_figures/{paper}/claims.md",
-                 "csv": f"paper_figures/{paper}/claims.csv"} for paper in config["claims"]]
+    """One entry per artifact: its target, CSV and the code that builds it (its rule and
+    where that is defined, script, library function). Evaluated in rule index, after every
+    artifact rule is defined."""
+
+    def code(kind):
+        spec = {**ARTIFACT_KINDS, **FIXED_ARTIFACTS}[kind]
+        return {
+            "rule": spec.rule,
+            "rule_at": rule_location(spec.rule),
+            "script": f"workflow/scripts/{spec.script}",
+            "build": spec.build,
+            "library": spec.library,
+        }
+
+    entries = [
+        {
+            "title": spec.get("title", name),
+            "paper": spec["paper"],
+            "kind": spec["kind"],
+            "target": artifact_outputs(name)[0],
+            "csv": artifact_csv(name),
+            **code(spec["kind"]),
+        }
+        for name, spec in ARTIFACTS.items()
+    ]
+    entries.append(
+        {
+            "title": "Training cost per epoch (ours)",
+            "paper": "ours",
+            "kind": "training_cost",
+            "target": "paper_figures/ours/training_cost.md",
+            "csv": TRAINING_COST_CSV,
+            **code("training_cost"),
+        }
+    )
+    entries += [
+        {
+            "title": f"{paper.upper()} headline claims",
+            "paper": paper,
+            "kind": "claims",
+            "target": f"paper_figures/{paper}/claims.md",
+            "csv": f"paper_figures/{paper}/claims.csv",
+            **code("claims"),
+        }
+        for paper in config["claims"]
+    ]
     return entries
 
 
 def index_inputs():
-    return [entry["csv"] for entry in index_entries()]
+    return (
+        [artifact_csv(name) for name in ARTIFACTS]
+        + [TRAINING_COST_CSV]
+        + [f"paper_figures/{paper}/claims.csv" for paper in config["claims"]]
+    )
 
 
 def gpu_slots(wildcards):
@@ -285,7 +395,9 @@ def job_resources(kind):
         # on one machine, jobs share a GPU by their experiments' gpu_share (100 slots per GPU)
         resources["gpu_slots"] = gpu_slots
     cluster = config["cluster"]
-    partition = (cluster["gpu_partition"] or cluster["partition"]) if spec["gpus"] else cluster["partition"]
+    partition = (
+        (cluster["gpu_partition"] or cluster["partition"]) if spec["gpus"] else cluster["partition"]
+    )
     if partition:
         resources["slurm_partition"] = partition
     if cluster["account"]:

@@ -9,16 +9,16 @@ rule prepare_dataset:
         paths.dataset_file("{dataset}"),
     log:
         "results/logs/data/{dataset}.log",
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
     params:
         root=config["data"]["root"],
         mirrors=config["data"]["mirrors"],
         download=config["data"]["download"],
         cicids2018=lambda w: config["data"]["cicids2018"] if w.dataset.startswith("cicids") else {},
-    threads: config["resources"]["cpu"]["cpus"]
-    resources:
-        **job_resources("cpu"),
-    conda:
-        TORCH_ENV
     script:
         "../scripts/prepare_dataset.py"
 
@@ -34,9 +34,9 @@ rule fetch_cicids_day:
         f"{CICIDS_FETCHED}/{{day}}",
     log:
         "results/logs/data/fetch/{day}.log",
-    params:
-        folder=CICIDS["folder"],
     conda:
         TORCH_ENV
+    params:
+        folder=CICIDS["folder"],
     script:
         "../scripts/fetch_cicids_day.py"

@@ -15,22 +15,22 @@ rule evaluate:
         transfer_set=transfer_set_input,
     output:
         record=paths.record_file("{experiment}", "{method}", "{seed}", "{attack}"),
-    wildcard_constraints:
-        experiment=experiments_evaluated("per_attack", saving=False),
     log:
         paths.log_file("evaluate", "{experiment}", "{method}", "{seed}", "{attack}"),
     benchmark:
         paths.benchmark_file("evaluate", "{experiment}", "{method}", "{seed}", "{attack}")
+    wildcard_constraints:
+        experiment=experiments_evaluated("per_attack", saving=False),
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["evaluate"]["cpus"]
+    resources:
+        **job_resources("evaluate"),
     params:
         run=lambda w: run_params(w.experiment, w.method),
         attack=lambda w: attack_spec(w.experiment, w.attack),
         device=config["device"],
         progress=config["progress"],
-    threads: config["resources"]["evaluate"]["cpus"]
-    resources:
-        **job_resources("evaluate"),
-    conda:
-        TORCH_ENV
     script:
         "../scripts/evaluate.py"
 
@@ -56,23 +56,26 @@ for _experiment, _method, _attacks in models_evaluated_per_model():
             transfer_sets=partial(model_transfer_set_files, _experiment, _method),
         output:
             records=[record_file(_experiment, _method, "{seed}", a) for a in _attacks],
-            adversarial=[adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
-            if EXPERIMENTS[_experiment]["save_adversarial"] else [],
+            adversarial=(
+                [adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
+                if EXPERIMENTS[_experiment]["save_adversarial"]
+                else []
+            ),
         log:
             paths.log_file("evaluate", _experiment, _method, "{seed}"),
         benchmark:
             paths.benchmark_file("evaluate", _experiment, _method, "{seed}")
+        conda:
+            TORCH_ENV
+        threads: config["resources"]["evaluate"]["cpus"]
+        resources:
+            **job_resources("evaluate"),
         params:
             run=run_params(_experiment, _method),
             attacks=[attack_spec(_experiment, a) for a in _attacks],
             transfer_sets=partial(model_transfer_sets, _experiment, _method),
             device=config["device"],
             progress=config["progress"],
-        threads: config["resources"]["evaluate"]["cpus"]
-        resources:
-            **job_resources("evaluate"),
-        conda:
-            TORCH_ENV
         script:
             "../scripts/evaluate_model.py"
 
@@ -89,16 +92,16 @@ rule craft_transfer:
         paths.log_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}"),
     benchmark:
         paths.benchmark_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}")
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["evaluate"]["cpus"]
+    resources:
+        **job_resources("evaluate"),
     params:
         run=lambda w: run_params(w.experiment, w.method),
         attack=lambda w: attack_spec(w.experiment, w.attack),
         device=config["device"],
         progress=config["progress"],
-    threads: config["resources"]["evaluate"]["cpus"]
-    resources:
-        **job_resources("evaluate"),
-    conda:
-        TORCH_ENV
     script:
         "../scripts/craft_transfer.py"
 
@@ -108,20 +111,24 @@ rule craft_transfer:
 rule neighbours:
     input:
         data=lambda w: dataset_file(ARTIFACTS[w.artifact]["experiment"]),
-        model=lambda w: model_file(ARTIFACTS[w.artifact]["experiment"], w.method, ARTIFACTS[w.artifact]["seed"]),
+        model=lambda w: model_file(
+            ARTIFACTS[w.artifact]["experiment"], w.method, ARTIFACTS[w.artifact]["seed"]
+        ),
     output:
         "results/neighbours/{artifact}/{method}.pt",
     log:
         "results/logs/neighbours/{artifact}/{method}.log",
-    params:
-        run=lambda w: run_params(ARTIFACTS[w.artifact]["experiment"], w.method),
-        attack=lambda w: attack_spec(ARTIFACTS[w.artifact]["experiment"], ARTIFACTS[w.artifact]["attack"]),
-        spec=lambda w: ARTIFACTS[w.artifact],
-        device=config["device"],
+    conda:
+        TORCH_ENV
     threads: config["resources"]["evaluate"]["cpus"]
     resources:
         **job_resources("evaluate"),
-    conda:
-        TORCH_ENV
+    params:
+        run=lambda w: run_params(ARTIFACTS[w.artifact]["experiment"], w.method),
+        attack=lambda w: attack_spec(
+            ARTIFACTS[w.artifact]["experiment"], ARTIFACTS[w.artifact]["attack"]
+        ),
+        spec=lambda w: ARTIFACTS[w.artifact],
+        device=config["device"],
     script:
         "../scripts/neighbours.py"

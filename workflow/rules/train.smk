@@ -15,15 +15,15 @@ rule train:
         paths.log_file("train", "{experiment}", "{method}", "{seed}"),
     benchmark:
         paths.benchmark_file("train", "{experiment}", "{method}", "{seed}")
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["train"]["cpus"]
+    resources:
+        **job_resources("train"),
     params:
         run=lambda w: run_params(w.experiment, w.method),
         checkpoint=paths.checkpoint_file("{experiment}", "{method}", "{seed}"),
         device=config["device"],
         progress=config["progress"],
-    threads: config["resources"]["train"]["cpus"]
-    resources:
-        **job_resources("train"),
-    conda:
-        TORCH_ENV
     script:
         "../scripts/train.py"

@@ -1,4 +1,5 @@
 """Rule fetch_cicids_day: the bucket's day file (retrieved by Snakemake) -> fetched copy."""
+
 from advrepro import jobs
 from advrepro.logs import logging_to
 

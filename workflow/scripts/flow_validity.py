@@ -1,10 +1,16 @@
 """Rule flow_validity: kept adversarial flows -> paper_figures/<paper>/<item>.{md,csv}."""
+
 from advrepro.logs import logging_to
 from advrepro.reporting import artifacts
 
 with logging_to(snakemake.log[0]):
-    artifacts.flow_validity(list(snakemake.input.flows), snakemake.input.data,
-                            dict(snakemake.params.spec), dict(snakemake.params.experiments),
-                            snakemake.params.provenance["scale"],
-                            snakemake.params.provenance["config_hash"], snakemake.output.md,
-                            snakemake.output.csv)
+    artifacts.flow_validity(
+        list(snakemake.input.flows),
+        snakemake.input.data,
+        dict(snakemake.params.spec),
+        dict(snakemake.params.experiments),
+        snakemake.params.provenance["scale"],
+        snakemake.params.provenance["config_hash"],
+        snakemake.output.md,
+        snakemake.output.csv,
+    )

@@ -1,4 +1,5 @@
 """Rule index: every artifact's CSV -> paper_figures/index.md."""
+
 from advrepro.logs import logging_to
 from advrepro.reporting import artifacts
 

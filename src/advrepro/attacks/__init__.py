@@ -18,7 +18,7 @@ from torch import nn
 
 from advrepro.registry import Registry
 
-ATTACKS: Registry["Attack"] = Registry("attack", "advrepro.attacks")
+ATTACKS: Registry[Attack] = Registry("attack", "advrepro.attacks")
 
 # float32 rounding in x + clamp(x_adv - x, -eps, eps) may overshoot the bound by ~1 ulp
 BUDGET_TOLERANCE = 1e-5
@@ -40,7 +40,7 @@ def import_torchattacks():
             sys.modules["scipy.stats"] = module
             spec.loader.exec_module(module)
             # `from scipy import stats` looks the attribute up on the package first
-            setattr(importlib.import_module("scipy"), "stats", module)
+            importlib.import_module("scipy").stats = module
     import torchattacks
 
     return torchattacks
@@ -62,11 +62,17 @@ def perturbation_norm(delta: torch.Tensor, norm: str) -> torch.Tensor:
     raise ValueError(f"unknown norm '{norm}'")
 
 
-def check_budget(x: torch.Tensor, x_adv: torch.Tensor, norm: str | None, eps: float | None,
-                 tolerance: float = BUDGET_TOLERANCE) -> None:
+def check_budget(
+    x: torch.Tensor,
+    x_adv: torch.Tensor,
+    norm: str | None,
+    eps: float | None,
+    tolerance: float = BUDGET_TOLERANCE,
+) -> None:
     if x_adv.shape != x.shape:
-        raise BudgetViolation(f"adversarial batch has shape {tuple(x_adv.shape)}, "
-                              f"inputs {tuple(x.shape)}")
+        raise BudgetViolation(
+            f"adversarial batch has shape {tuple(x_adv.shape)}, inputs {tuple(x.shape)}"
+        )
     if not torch.isfinite(x_adv).all():
         raise BudgetViolation("adversarial examples contain NaN or inf")
     low, high = x_adv.min().item(), x_adv.max().item()
@@ -78,8 +84,9 @@ def check_budget(x: torch.Tensor, x_adv: torch.Tensor, norm: str | None, eps: fl
     worst = sizes.max().item()
     if worst > eps + tolerance:
         count = int((sizes > eps + tolerance).sum())
-        raise BudgetViolation(f"{count} adversarial examples exceed the {norm} budget "
-                              f"{eps:.6g} (largest {worst:.6g})")
+        raise BudgetViolation(
+            f"{count} adversarial examples exceed the {norm} budget {eps:.6g} (largest {worst:.6g})"
+        )
 
 
 def decision(model: nn.Module, x: torch.Tensor, logits: torch.Tensor | None = None) -> torch.Tensor:

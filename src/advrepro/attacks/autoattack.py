@@ -23,20 +23,40 @@ NORM_NAMES = {"linf": "Linf", "l2": "L2"}
 
 @ATTACKS.register("autoattack")
 class AutoAttack(Attack):
-    def __init__(self, model, eps, norm="linf", iterations=None, square_queries=None,
-                 target_classes=None, restarts=1):
+    def __init__(
+        self,
+        model,
+        eps,
+        norm="linf",
+        iterations=None,
+        square_queries=None,
+        target_classes=None,
+        restarts=1,
+    ):
         if norm not in NORM_NAMES:
             raise ValueError(f"autoattack norm must be one of {sorted(NORM_NAMES)}")
-        super().__init__(model, eps=eps, restarts=restarts, iterations=iterations,
-                         square_queries=square_queries, target_classes=target_classes)
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            iterations=iterations,
+            square_queries=square_queries,
+            target_classes=target_classes,
+        )
         self.norm = norm  # per instance: one class serves both norms
 
     def configured(self, device, seed: int = 0):
         """The authors' AutoAttack object with the standard settings (and any demo overrides)."""
         import pyautoattack  # imported on use
 
-        runner = pyautoattack.AutoAttack(self.model, eps=self.eps, norm=NORM_NAMES[self.norm],
-                                         version="standard", seed=seed, device=device)
+        runner = pyautoattack.AutoAttack(
+            self.model,
+            eps=self.eps,
+            norm=NORM_NAMES[self.norm],
+            version="standard",
+            seed=seed,
+            device=device,
+        )
         runner.verbose = False
         p = self.params
         if p["iterations"] is not None:

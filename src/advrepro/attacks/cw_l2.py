@@ -25,10 +25,27 @@ from advrepro.attacks.deepfool import project_l2
 class CWL2(Attack):
     norm = "l2"
 
-    def __init__(self, model, steps=30, lr=0.01, c=1.0, kappa=0.0, binary_search_steps=1,
-                 eps=None, restarts=1):
-        super().__init__(model, eps=eps, restarts=restarts, steps=steps, lr=lr, c=c,
-                         kappa=kappa, binary_search_steps=binary_search_steps)
+    def __init__(
+        self,
+        model,
+        steps=30,
+        lr=0.01,
+        c=1.0,
+        kappa=0.0,
+        binary_search_steps=1,
+        eps=None,
+        restarts=1,
+    ):
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            steps=steps,
+            lr=lr,
+            c=c,
+            kappa=kappa,
+            binary_search_steps=binary_search_steps,
+        )
 
     @classmethod
     def passes(cls, params, num_classes, input_size):

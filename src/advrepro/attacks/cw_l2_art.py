@@ -26,11 +26,32 @@ from advrepro.attacks.deepfool import project_l2
 class CWL2Art(Attack):
     norm = "l2"
 
-    def __init__(self, model, steps=10, lr=0.01, c=0.01, kappa=0.0, binary_search_steps=10,
-                 max_halving=5, max_doubling=5, batch_size=128, eps=None, restarts=1):
-        super().__init__(model, eps=eps, restarts=restarts, steps=steps, lr=lr, c=c, kappa=kappa,
-                         binary_search_steps=binary_search_steps, max_halving=max_halving,
-                         max_doubling=max_doubling)
+    def __init__(
+        self,
+        model,
+        steps=10,
+        lr=0.01,
+        c=0.01,
+        kappa=0.0,
+        binary_search_steps=10,
+        max_halving=5,
+        max_doubling=5,
+        batch_size=128,
+        eps=None,
+        restarts=1,
+    ):
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            steps=steps,
+            lr=lr,
+            c=c,
+            kappa=kappa,
+            binary_search_steps=binary_search_steps,
+            max_halving=max_halving,
+            max_doubling=max_doubling,
+        )
         self.batch_size = batch_size
 
     @classmethod
@@ -46,15 +67,27 @@ class CWL2Art(Attack):
         with torch.no_grad():
             num_classes = int(self.model(x[:1]).shape[1])
         classifier = PyTorchClassifier(
-            self.model, loss=torch.nn.CrossEntropyLoss(), input_shape=tuple(x.shape[1:]),
-            nb_classes=num_classes, clip_values=(0.0, 1.0),
-            device_type="gpu" if x.is_cuda else "cpu")
+            self.model,
+            loss=torch.nn.CrossEntropyLoss(),
+            input_shape=tuple(x.shape[1:]),
+            nb_classes=num_classes,
+            clip_values=(0.0, 1.0),
+            device_type="gpu" if x.is_cuda else "cpu",
+        )
         p = self.params
         attack = CarliniL2Method(
-            classifier, confidence=p["kappa"], targeted=False, learning_rate=p["lr"],
-            binary_search_steps=p["binary_search_steps"], max_iter=p["steps"],
-            initial_const=p["c"], max_halving=p["max_halving"], max_doubling=p["max_doubling"],
-            batch_size=self.batch_size, verbose=False)
+            classifier,
+            confidence=p["kappa"],
+            targeted=False,
+            learning_rate=p["lr"],
+            binary_search_steps=p["binary_search_steps"],
+            max_iter=p["steps"],
+            initial_const=p["c"],
+            max_halving=p["max_halving"],
+            max_doubling=p["max_doubling"],
+            batch_size=self.batch_size,
+            verbose=False,
+        )
         labels = torch.nn.functional.one_hot(y.cpu(), num_classes).numpy()
         x_adv = torch.from_numpy(attack.generate(x.cpu().numpy(), y=labels)).to(x.device)
         return (x + project_l2(x_adv - x, self.eps)).clamp(0, 1)

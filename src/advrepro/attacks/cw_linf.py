@@ -31,8 +31,15 @@ class CWLinf(Attack):
     randomised = True
 
     def __init__(self, model, eps, alpha, steps, kappa=50.0, random_start=True, restarts=1):
-        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
-                         kappa=kappa, random_start=random_start)
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            alpha=alpha,
+            steps=steps,
+            kappa=kappa,
+            random_start=random_start,
+        )
 
     def generate(self, x, y):
         # the base class has put the model in eval mode and verifies the result

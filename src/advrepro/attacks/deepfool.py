@@ -39,8 +39,10 @@ class DeepFool(Attack):
         """Logits (B, C) and their gradients (B, C, *input) by one backward pass per class."""
         x = x.detach().requires_grad_(True)
         logits = self.model(x)
-        grads = [torch.autograd.grad(logits[:, k].sum(), x, retain_graph=k < logits.shape[1] - 1)[0]
-                 for k in range(logits.shape[1])]
+        grads = [
+            torch.autograd.grad(logits[:, k].sum(), x, retain_graph=k < logits.shape[1] - 1)[0]
+            for k in range(logits.shape[1])
+        ]
         return logits.detach(), torch.stack(grads, 1)
 
     @classmethod
@@ -58,11 +60,11 @@ class DeepFool(Attack):
             active = logits.argmax(1) == y
             if not active.any():
                 break
-            f = logits - logits.gather(1, y[:, None])                     # (B, C), 0 at y
-            w = jacobian - jacobian[torch.arange(len(y)), y][:, None]     # (B, C, ...)
-            w_norm = w.flatten(2).norm(dim=2).clamp_min(1e-12)            # (B, C)
+            f = logits - logits.gather(1, y[:, None])  # (B, C), 0 at y
+            w = jacobian - jacobian[torch.arange(len(y)), y][:, None]  # (B, C, ...)
+            w_norm = w.flatten(2).norm(dim=2).clamp_min(1e-12)  # (B, C)
             distance = f.abs() / w_norm
-            distance.scatter_(1, y[:, None], float("inf"))                # never the true class
+            distance.scatter_(1, y[:, None], float("inf"))  # never the true class
             k = distance.argmin(1)
             rows = torch.arange(len(y))
             step = ((f[rows, k].abs() + 1e-4) / w_norm[rows, k] ** 2).view(shape) * w[rows, k]

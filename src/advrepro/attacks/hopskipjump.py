@@ -27,12 +27,29 @@ class HopSkipJump(Attack):
     family = "decision"
     randomised = True
 
-    def __init__(self, model, eps=None, norm="l2", max_iter=50, max_eval=10000, init_eval=100,
-                 init_size=100, query_batch=1000, restarts=1):
+    def __init__(
+        self,
+        model,
+        eps=None,
+        norm="l2",
+        max_iter=50,
+        max_eval=10000,
+        init_eval=100,
+        init_size=100,
+        query_batch=1000,
+        restarts=1,
+    ):
         if norm not in ("l2", "linf"):
             raise ValueError("hopskipjump norm must be 'l2' or 'linf'")
-        super().__init__(model, eps=eps, restarts=restarts, max_iter=max_iter,
-                         max_eval=max_eval, init_eval=init_eval, init_size=init_size)
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            max_iter=max_iter,
+            max_eval=max_eval,
+            init_eval=init_eval,
+            init_size=init_size,
+        )
         self.norm = norm  # per instance: one class serves both norms
         self.query_batch = query_batch
 
@@ -41,14 +58,18 @@ class HopSkipJump(Attack):
         labels = []
         with torch.no_grad():
             for start in range(0, len(x), self.query_batch):
-                batch = torch.from_numpy(x[start:start + self.query_batch]).to(device)
+                batch = torch.from_numpy(x[start : start + self.query_batch]).to(device)
                 labels.append(self.model.classify(batch).cpu())
-        return torch.nn.functional.one_hot(torch.cat(labels), num_classes).numpy().astype(np.float32)
+        return (
+            torch.nn.functional.one_hot(torch.cat(labels), num_classes).numpy().astype(np.float32)
+        )
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
         # decision-based: queries only, at most max_eval per iteration plus the start
-        queries = params.get("max_iter", 50) * params.get("max_eval", 10000) + params.get("init_size", 100)
+        queries = params.get("max_iter", 50) * params.get("max_eval", 10000) + params.get(
+            "init_size", 100
+        )
         return 0, queries * params.get("restarts", 1)
 
     def generate(self, x, y):
@@ -59,16 +80,28 @@ class HopSkipJump(Attack):
             num_classes = int(self.model(x[:1]).shape[1])
         classifier = BlackBoxClassifier(
             lambda batch: self._labels_one_hot(batch.astype(np.float32), x.device, num_classes),
-            input_shape=tuple(x.shape[1:]), nb_classes=num_classes, clip_values=(0.0, 1.0))
+            input_shape=tuple(x.shape[1:]),
+            nb_classes=num_classes,
+            clip_values=(0.0, 1.0),
+        )
         # ART draws from numpy's global generator: seed it from torch's, so that a job's seed
         # makes the run reproducible
         np.random.seed(int(torch.randint(0, 2**31 - 1, (1,)).item()))
-        attack = ArtHopSkipJump(classifier, batch_size=self.query_batch, targeted=False,
-                                norm=2 if self.norm == "l2" else np.inf, verbose=False,
-                                **self.params)
+        attack = ArtHopSkipJump(
+            classifier,
+            batch_size=self.query_batch,
+            targeted=False,
+            norm=2 if self.norm == "l2" else np.inf,
+            verbose=False,
+            **self.params,
+        )
         labels = torch.nn.functional.one_hot(y.cpu(), num_classes).numpy()
         x_adv = torch.from_numpy(attack.generate(x.cpu().numpy(), y=labels)).to(x.device)
         delta = x_adv - x
         if self.eps is not None:
-            delta = project_l2(delta, self.eps) if self.norm == "l2" else delta.clamp(-self.eps, self.eps)
+            delta = (
+                project_l2(delta, self.eps)
+                if self.norm == "l2"
+                else delta.clamp(-self.eps, self.eps)
+            )
         return (x + delta).clamp(0, 1)

@@ -26,8 +26,14 @@ class IterativeFGSM(Attack):
     norm = "linf"
 
     def __init__(self, model, eps, alpha, steps, stop_at_misclassification=False, restarts=1):
-        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
-                         stop_at_misclassification=stop_at_misclassification)
+        super().__init__(
+            model,
+            eps=eps,
+            restarts=restarts,
+            alpha=alpha,
+            steps=steps,
+            stop_at_misclassification=stop_at_misclassification,
+        )
 
     def generate(self, x, y):
         eps, alpha = self.eps, self.params["alpha"]

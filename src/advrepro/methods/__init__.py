@@ -8,14 +8,15 @@ entry under ``methods:``.
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from advrepro.registry import Registry
 
-METHODS: Registry["Method"] = Registry("method", "advrepro.methods")
+METHODS: Registry[Method] = Registry("method", "advrepro.methods")
 
 
 class Method:
@@ -28,14 +29,16 @@ class Method:
         """Called once before training, e.g. to build the attack a method trains against;
         ``splits`` is the training data on the device (for methods that sample from it)."""
 
-    def batches(self, labels: torch.Tensor, batch_size: int,
-                generator: torch.Generator) -> Iterator[torch.Tensor]:
+    def batches(
+        self, labels: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> Iterator[torch.Tensor]:
         """Index tensors of one epoch's batches; default: a seeded random permutation."""
         order = torch.randperm(len(labels), generator=generator).to(labels.device)
         yield from order.split(batch_size)
 
-    def loss(self, model: nn.Module, x: torch.Tensor,
-             y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (loss to minimise, per-example bool tensor: correct, for the running
         training accuracy)."""
         raise NotImplementedError

@@ -26,7 +26,6 @@ class AdversarialLogitPairing(Method):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
         self.adv_weight, self.pairing_weight = adv_weight, pairing_weight
 
-
     def passes_per_epoch(self, train_size):
         return train_size * (self.options["steps"] + 2)  # the PGD steps, clean and adversarial
 
@@ -37,7 +36,8 @@ class AdversarialLogitPairing(Method):
         x_adv = self.attack(x, y)
         # one forward pass over the mixed batch, as in Kannan et al.'s mixed minibatches
         logits_clean, logits_adv = model(torch.cat([x, x_adv])).split(len(y))
-        ce = ((1 - self.adv_weight) * F.cross_entropy(logits_clean, y)
-              + self.adv_weight * F.cross_entropy(logits_adv, y))
+        ce = (1 - self.adv_weight) * F.cross_entropy(
+            logits_clean, y
+        ) + self.adv_weight * F.cross_entropy(logits_adv, y)
         pairing = (logits_clean - logits_adv).pow(2).mean()  # over examples and classes
         return ce + self.pairing_weight * pairing, logits_adv.argmax(1) == y

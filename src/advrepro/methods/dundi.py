@@ -19,20 +19,32 @@ import torch
 
 from advrepro.methods import METHODS, Method
 
+
 @METHODS.register("dundi")
 class DunDi(Method):
     # the Distance NN's options, passed on to the model (read by config validation too)
-    extra_options = ("backbone_output", "embedding_dim", "hidden_dim", "oracles_per_class", "m",
-                     "k", "n", "aggregate", "tau", "freeze_backbone")
+    extra_options = (
+        "backbone_output",
+        "embedding_dim",
+        "hidden_dim",
+        "oracles_per_class",
+        "m",
+        "k",
+        "n",
+        "aggregate",
+        "tau",
+        "freeze_backbone",
+    )
 
     def __init__(self, tuples=360_000, init_from=None, **model_options):
         unknown = set(model_options) - set(self.extra_options)
         if unknown:
-            raise ValueError(f"unknown dundi options {sorted(unknown)}; known: tuples, init_from, "
-                             + ", ".join(self.extra_options))
+            raise ValueError(
+                f"unknown dundi options {sorted(unknown)}; known: tuples, init_from, "
+                + ", ".join(self.extra_options)
+            )
         super().__init__(tuples=tuples, init_from=init_from, **model_options)
         self.tuples, self.init_from, self.model_options = tuples, init_from, model_options
-
 
     def passes_per_epoch(self, train_size):
         return self.tuples * 3  # anchor, positive and negative of each tuple
@@ -66,7 +78,8 @@ class DunDi(Method):
         shift = torch.randint(1, self.num_classes, y.shape, device=y.device)
         negative = self._random_member((y + shift) % self.num_classes)
         anchor_emb, positive_emb, negative_emb = model.embed(
-            torch.cat([x, self.x_train[positive], self.x_train[negative]])).split(len(y))
+            torch.cat([x, self.x_train[positive], self.x_train[negative]])
+        ).split(len(y))
         d_ap = (anchor_emb - positive_emb).norm(dim=1)
         d_an = (anchor_emb - negative_emb).norm(dim=1)
         loss = (1 - torch.sigmoid(d_an - d_ap)).mean()
@@ -82,7 +95,9 @@ class DunDi(Method):
             members = (labels == c).nonzero(as_tuple=True)[0]
             pick = members[torch.randperm(len(members), generator=generator)[:per_class]]
             if len(pick) < per_class:
-                raise ValueError(f"class {c} has {len(pick)} training images, fewer than "
-                                 f"oracles_per_class={per_class}")
+                raise ValueError(
+                    f"class {c} has {len(pick)} training images, fewer than "
+                    f"oracles_per_class={per_class}"
+                )
             chosen.append(pick)
         model.set_oracles(splits.x_train[torch.stack(chosen).to(splits.x_train.device)])

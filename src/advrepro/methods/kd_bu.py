@@ -22,28 +22,38 @@ from advrepro.attacks import build_attack
 from advrepro.methods import METHODS, Method
 
 
-
 @METHODS.register("kd_bu")
 class KDBU(Method):
     # the detector's options, passed on to the model (read by config validation too)
     extra_options = ("bandwidth", "dropout", "mc_samples", "fpr")
 
-    def __init__(self, init_from=None, fit_attack=None, fit_examples=1000,
-                 reference_per_class=1000, **detector_options):
+    def __init__(
+        self,
+        init_from=None,
+        fit_attack=None,
+        fit_examples=1000,
+        reference_per_class=1000,
+        **detector_options,
+    ):
         unknown = set(detector_options) - set(self.extra_options)
         if unknown:
-            raise ValueError(f"unknown kd_bu options {sorted(unknown)}; known: init_from, "
-                             "fit_attack, fit_examples, reference_per_class, "
-                             + ", ".join(self.extra_options))
+            raise ValueError(
+                f"unknown kd_bu options {sorted(unknown)}; known: init_from, "
+                "fit_attack, fit_examples, reference_per_class, " + ", ".join(self.extra_options)
+            )
         if init_from is None:
             raise ValueError("kd_bu wraps a trained classifier: set init_from (e.g. Native)")
         fit_attack = fit_attack or {"class": "fgsm", "params": {"eps": 0.3}}
-        super().__init__(init_from=init_from, fit_attack=fit_attack, fit_examples=fit_examples,
-                         reference_per_class=reference_per_class, **detector_options)
+        super().__init__(
+            init_from=init_from,
+            fit_attack=fit_attack,
+            fit_examples=fit_examples,
+            reference_per_class=reference_per_class,
+            **detector_options,
+        )
         self.init_from, self.fit_attack = init_from, fit_attack
         self.fit_examples, self.reference_per_class = fit_examples, reference_per_class
         self.detector_options = detector_options
-
 
     def passes_per_epoch(self, train_size):
         return train_size  # only if a config fine-tunes the backbone
@@ -70,21 +80,27 @@ class KDBU(Method):
     def finish(self, model, splits, seed):
         model.eval()
         if self.fit_examples >= len(splits.y_train):
-            raise ValueError(f"kd_bu fit_examples ({self.fit_examples}) leaves no training image "
-                             f"for the kernel-density reference ({len(splits.y_train)} training "
-                             "images): lower fit_examples")
+            raise ValueError(
+                f"kd_bu fit_examples ({self.fit_examples}) leaves no training image "
+                f"for the kernel-density reference ({len(splits.y_train)} training "
+                "images): lower fit_examples"
+            )
         order = torch.randperm(len(splits.y_train), generator=torch.Generator().manual_seed(seed))
         order = order.to(splits.y_train.device)
-        fit, rest = order[:self.fit_examples], order[self.fit_examples:]
+        fit, rest = order[: self.fit_examples], order[self.fit_examples :]
         labels = splits.y_train[rest]
         rank = _rank_within_class(labels, splits.num_classes)
         reference = rest[rank < self.reference_per_class]
         with torch.no_grad():
-            features = torch.cat([model.embed(batch) for batch in splits.x_train[reference].split(1000)])
+            features = torch.cat(
+                [model.embed(batch) for batch in splits.x_train[reference].split(1000)]
+            )
         model.set_reference(features, splits.y_train[reference])
 
         clean, y = splits.x_train[fit], splits.y_train[fit]
-        attack = build_attack(self.fit_attack["class"], model.backbone, **self.fit_attack.get("params", {}))
+        attack = build_attack(
+            self.fit_attack["class"], model.backbone, **self.fit_attack.get("params", {})
+        )
         adversarial = torch.cat([attack(xb, yb) for xb, yb in zip(clean.split(500), y.split(500))])
         size = (adversarial - clean).flatten(1).norm(dim=1).view(-1, *[1] * (clean.dim() - 1))
         noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed)).to(clean)

@@ -34,28 +34,43 @@ from advrepro.losses import MultiClassNPairLoss, feature_norm, feature_norm_deca
 from advrepro.methods import METHODS, Method
 from advrepro.methods.mining import class_balanced_batches, nearest_per_class, same_class_partner
 
-
 # Eq. 4's readings (module docstring), each f(anchor embeddings, positive embeddings)
 NORM_TERMS = {
     "feature_norm": feature_norm,
     "feature_decay": feature_norm_decay,
-    "pair_distance": lambda anchor, positive: torch.linalg.vector_norm(anchor - positive, dim=1).mean(),
+    "pair_distance": lambda anchor, positive: torch.linalg.vector_norm(
+        anchor - positive, dim=1
+    ).mean(),
 }
 
 
 @METHODS.register("mct")
 class MultiClassTripletGaussian(Method):
-    def __init__(self, sigma=0.02, alpha=0.2, lam=0.03, margin=0.0, positive="twin",
-                 norm_term="feature_norm", balanced=True):
-        super().__init__(sigma=sigma, alpha=alpha, lam=lam, margin=margin, positive=positive,
-                         norm_term=norm_term, balanced=balanced)
+    def __init__(
+        self,
+        sigma=0.02,
+        alpha=0.2,
+        lam=0.03,
+        margin=0.0,
+        positive="twin",
+        norm_term="feature_norm",
+        balanced=True,
+    ):
+        super().__init__(
+            sigma=sigma,
+            alpha=alpha,
+            lam=lam,
+            margin=margin,
+            positive=positive,
+            norm_term=norm_term,
+            balanced=balanced,
+        )
         if positive not in ("twin", "other"):
             raise ValueError("positive must be 'twin' or 'other'")
         if norm_term not in NORM_TERMS:
             raise ValueError(f"norm_term must be one of {sorted(NORM_TERMS)}, not {norm_term!r}")
         self.npair = MultiClassNPairLoss(margin)
         self.num_classes = None
-
 
     def passes_per_epoch(self, train_size):
         return train_size * 2  # noisy and clean images, no attack: the paper's cheapness claim

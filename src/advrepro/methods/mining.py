@@ -11,7 +11,9 @@ from advrepro.losses import cosine_similarity_matrix
 
 
 @torch.no_grad()
-def same_class_partner(labels: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def same_class_partner(
+    labels: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """For each example, a random *other* example of its class in the batch (itself if none)."""
     same = labels[:, None] == labels[None, :]
     same.fill_diagonal_(False)
@@ -23,34 +25,46 @@ def same_class_partner(labels: torch.Tensor, generator: torch.Generator | None =
 
 
 @torch.no_grad()
-def hardest_negative(anchor_emb: torch.Tensor, pool_emb: torch.Tensor, anchor_labels: torch.Tensor,
-                     pool_labels: torch.Tensor) -> torch.Tensor:
+def hardest_negative(
+    anchor_emb: torch.Tensor,
+    pool_emb: torch.Tensor,
+    anchor_labels: torch.Tensor,
+    pool_labels: torch.Tensor,
+) -> torch.Tensor:
     """Index into the pool of the most similar (cosine) example of another class, per anchor."""
     similarity = cosine_similarity_matrix(anchor_emb, pool_emb)
-    similarity = similarity.masked_fill(anchor_labels[:, None] == pool_labels[None, :], float("-inf"))
+    similarity = similarity.masked_fill(
+        anchor_labels[:, None] == pool_labels[None, :], float("-inf")
+    )
     return similarity.argmax(1)
 
 
 @torch.no_grad()
-def nearest_per_class(anchor_emb: torch.Tensor, pool_emb: torch.Tensor, anchor_labels: torch.Tensor,
-                      pool_labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_per_class(
+    anchor_emb: torch.Tensor,
+    pool_emb: torch.Tensor,
+    anchor_labels: torch.Tensor,
+    pool_labels: torch.Tensor,
+    num_classes: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """For each anchor and each *other* class, the pool index of that class's example nearest
     to the anchor (cosine). Returns (indices (B, C-1), valid (B, C-1)); valid is False where
     the class is absent from the pool."""
-    similarity = cosine_similarity_matrix(anchor_emb, pool_emb)                      # (B, P)
+    similarity = cosine_similarity_matrix(anchor_emb, pool_emb)  # (B, P)
     classes = torch.arange(num_classes, device=pool_labels.device)
-    in_class = pool_labels[None, :] == classes[:, None]                              # (C, P)
-    per_class = similarity[:, None, :].masked_fill(~in_class[None], float("-inf"))   # (B, C, P)
-    nearest = per_class.argmax(2)                                                    # (B, C)
-    present = in_class.any(1)[None, :].expand(len(anchor_labels), -1)                # (B, C)
-    others = classes[None, :] != anchor_labels[:, None]                              # (B, C)
+    in_class = pool_labels[None, :] == classes[:, None]  # (C, P)
+    per_class = similarity[:, None, :].masked_fill(~in_class[None], float("-inf"))  # (B, C, P)
+    nearest = per_class.argmax(2)  # (B, C)
+    present = in_class.any(1)[None, :].expand(len(anchor_labels), -1)  # (B, C)
+    others = classes[None, :] != anchor_labels[:, None]  # (B, C)
     keep = others.nonzero(as_tuple=True)
     shape = (len(anchor_labels), num_classes - 1)
     return nearest[keep].view(shape), present[keep].view(shape)
 
 
-def class_balanced_batches(labels: torch.Tensor, batch_size: int, num_classes: int,
-                           generator: torch.Generator):
+def class_balanced_batches(
+    labels: torch.Tensor, batch_size: int, num_classes: int, generator: torch.Generator
+):
     """Batches with ``batch_size // num_classes`` examples of every class, so every anchor has a
     positive and a negative of each other class. One epoch = ``len(labels) // batch_size``
     batches; each class is drawn from its own reshuffled stream (small classes repeat). A class
@@ -66,9 +80,9 @@ def class_balanced_batches(labels: torch.Tensor, batch_size: int, num_classes: i
         if len(members) == 0:
             continue
         repeats = -(-need // len(members))
-        order = torch.cat([members[torch.randperm(len(members), generator=generator)]
-                           for _ in range(repeats)])[:need]
+        order = torch.cat(
+            [members[torch.randperm(len(members), generator=generator)] for _ in range(repeats)]
+        )[:need]
         streams.append(order.view(num_batches, per_class))
     batches = torch.stack(streams, 1).view(num_batches, per_class * len(streams))
-    for batch in batches.to(labels.device):
-        yield batch
+    yield from batches.to(labels.device)

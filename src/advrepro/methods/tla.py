@@ -38,9 +38,21 @@ POSITIVES = ("other", "twin", "both")
 
 @METHODS.register("tla")
 class TripletLossAdversarialTraining(Method):
-    def __init__(self, eps, alpha, steps, margin=0.05, triplet_weight=0.5, norm_weight=1e-4,
-                 distance="abs_cosine", positive="other", negative_pool=0, label_smoothing=0.0,
-                 random_start=True, init_from=None):
+    def __init__(
+        self,
+        eps,
+        alpha,
+        steps,
+        margin=0.05,
+        triplet_weight=0.5,
+        norm_weight=1e-4,
+        distance="abs_cosine",
+        positive="other",
+        negative_pool=0,
+        label_smoothing=0.0,
+        random_start=True,
+        init_from=None,
+    ):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
         if positive not in POSITIVES:
             raise ValueError(f"positive must be one of {', '.join(POSITIVES)}")
@@ -85,5 +97,6 @@ class TripletLossAdversarialTraining(Method):
         for positive in positives:
             loss = loss + self.triplet_weight * (
                 self.triplet(anchor, positive, negative)
-                + self.norm_weight * mean_squared_feature(anchor, positive, negative))
+                + self.norm_weight * mean_squared_feature(anchor, positive, negative)
+            )
         return loss, logits.argmax(1) == y

@@ -10,7 +10,7 @@ from torch import nn
 
 from advrepro.registry import Registry
 
-ARCHITECTURES: Registry["Classifier"] = Registry("architecture", "advrepro.models")
+ARCHITECTURES: Registry[Classifier] = Registry("architecture", "advrepro.models")
 
 
 class Normalize(nn.Module):
@@ -62,13 +62,33 @@ def weights_version(model: nn.Module) -> tuple:
     return tuple((t.data_ptr(), t._version) for t in (*model.parameters(), *model.buffers()))
 
 
-def build_model(name: str, in_channels: int, num_classes: int, mean: list[float],
-                std: list[float], image_size: int = 28, **options) -> Classifier:
+def build_model(
+    name: str,
+    in_channels: int,
+    num_classes: int,
+    mean: list[float],
+    std: list[float],
+    image_size: int = 28,
+    **options,
+) -> Classifier:
     """Build a registered architecture; ``model.build_args`` records how, so that a saved
     model can be rebuilt from its file alone."""
-    build_args = dict(name=name, in_channels=in_channels, num_classes=num_classes,
-                      mean=list(mean), std=list(std), image_size=image_size, **options)
-    model = ARCHITECTURES.get(name)(in_channels=in_channels, num_classes=num_classes,
-                                    mean=mean, std=std, image_size=image_size, **options)
+    build_args = dict(
+        name=name,
+        in_channels=in_channels,
+        num_classes=num_classes,
+        mean=list(mean),
+        std=list(std),
+        image_size=image_size,
+        **options,
+    )
+    model = ARCHITECTURES.get(name)(
+        in_channels=in_channels,
+        num_classes=num_classes,
+        mean=mean,
+        std=std,
+        image_size=image_size,
+        **options,
+    )
     model.build_args = build_args
     return model

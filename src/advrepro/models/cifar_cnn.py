@@ -22,11 +22,23 @@ def _conv(c_in: int, c_out: int) -> list[nn.Module]:
 class CifarCNN(Classifier):
     def __init__(self, in_channels, num_classes, mean, std, image_size=32, embedding_dim=1024):
         super().__init__(mean, std)
-        side = -(-(-(-(-(-image_size // 2)) // 2)) // 2)  # three ceil-mode halvings
+        side = image_size
+        for _ in range(3):  # three ceil-mode poolings
+            side = -(-side // 2)
         self.features = nn.Sequential(
-            *_conv(in_channels, 32), *_conv(32, 64), nn.MaxPool2d(2, ceil_mode=True), nn.Dropout(0.2),
-            *_conv(64, 64), nn.MaxPool2d(2, ceil_mode=True), nn.Dropout(0.3),
-            *_conv(64, 128), *_conv(128, 128), nn.MaxPool2d(2, ceil_mode=True), nn.Dropout(0.4),
-            nn.Flatten(), nn.Linear(128 * side * side, embedding_dim), nn.ReLU(),
+            *_conv(in_channels, 32),
+            *_conv(32, 64),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Dropout(0.2),
+            *_conv(64, 64),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Dropout(0.3),
+            *_conv(64, 128),
+            *_conv(128, 128),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Dropout(0.4),
+            nn.Flatten(),
+            nn.Linear(128 * side * side, embedding_dim),
+            nn.ReLU(),
         )
         self.head = nn.Linear(embedding_dim, num_classes)

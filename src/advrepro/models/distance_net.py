@@ -24,27 +24,47 @@ from advrepro.models import ARCHITECTURES, Classifier, build_model, weights_vers
 
 @ARCHITECTURES.register("distance_net")
 class DistanceNet(Classifier):
-    def __init__(self, in_channels, num_classes, mean, std, image_size=28, backbone="lenet1",
-                 backbone_output="logits", embedding_dim=128, hidden_dim=128,
-                 oracles_per_class=20, m=3, k=5, n=20, aggregate="sum", tau=1.0,
-                 freeze_backbone=False):
+    def __init__(
+        self,
+        in_channels,
+        num_classes,
+        mean,
+        std,
+        image_size=28,
+        backbone="lenet1",
+        backbone_output="logits",
+        embedding_dim=128,
+        hidden_dim=128,
+        oracles_per_class=20,
+        m=3,
+        k=5,
+        n=20,
+        aggregate="sum",
+        tau=1.0,
+        freeze_backbone=False,
+    ):
         super().__init__(mean, std)
         if backbone_output not in ("logits", "embedding"):
             raise ValueError("backbone_output must be 'logits' or 'embedding'")
         if aggregate not in ("sum", "min"):
             raise ValueError("aggregate must be 'sum' or 'min'")
-        self.backbone = build_model(backbone, in_channels, num_classes, mean, std, image_size=image_size)
+        self.backbone = build_model(
+            backbone, in_channels, num_classes, mean, std, image_size=image_size
+        )
         self.backbone_output = backbone_output
         with torch.no_grad():
             probe = torch.zeros(1, in_channels, image_size, image_size)
             width = self._backbone_features(probe).shape[1]
-        self.embedding = nn.Sequential(nn.Linear(width, hidden_dim), nn.ReLU(),
-                                       nn.Linear(hidden_dim, embedding_dim))
+        self.embedding = nn.Sequential(
+            nn.Linear(width, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, embedding_dim)
+        )
         self.num_classes, self.m, self.k, self.n = num_classes, m, k, n
         self.aggregate, self.tau = aggregate, tau
         self.freeze_backbone = freeze_backbone
-        self.register_buffer("oracle_images", torch.zeros(num_classes, oracles_per_class, in_channels,
-                                                          image_size, image_size))
+        self.register_buffer(
+            "oracle_images",
+            torch.zeros(num_classes, oracles_per_class, in_channels, image_size, image_size),
+        )
         self.register_buffer("oracles_set", torch.zeros((), dtype=torch.bool))
         # (weights version, embeddings): see _oracle_embeddings
         self._oracle_cache: tuple[tuple, torch.Tensor] | None = None
@@ -119,8 +139,8 @@ class DistanceNet(Classifier):
         """Algorithm 1 (two-step classification), vectorised over the batch."""
         n = min(self.n, self.oracle_images.shape[1])
         m, k = min(self.m, n), min(self.k, self.num_classes)
-        similarity = -self.oracle_distances(x, n)                       # (B, classes, n)
-        first = similarity[:, :, :m].sum(2)                             # step 1: m oracles
-        candidates = first.topk(k, dim=1).indices                       # (B, k)
-        second = similarity.sum(2).gather(1, candidates)                # step 2: all n oracles
+        similarity = -self.oracle_distances(x, n)  # (B, classes, n)
+        first = similarity[:, :, :m].sum(2)  # step 1: m oracles
+        candidates = first.topk(k, dim=1).indices  # (B, k)
+        second = similarity.sum(2).gather(1, candidates)  # step 2: all n oracles
         return candidates.gather(1, second.argmax(1, keepdim=True)).squeeze(1)

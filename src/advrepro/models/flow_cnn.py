@@ -16,18 +16,23 @@ from advrepro.models.mnist_cnn import MnistCNN
 
 @ARCHITECTURES.register("flow_mnist_cnn")
 class FlowMnistCNN(Classifier):
-    def __init__(self, in_channels, num_classes, mean, std, image_size=78, side=28,
-                 embedding_dim=1024):
+    def __init__(
+        self, in_channels, num_classes, mean, std, image_size=78, side=28, embedding_dim=1024
+    ):
         super().__init__(mean, std)
         if image_size > side * side:
             raise ValueError(f"{image_size} flow features do not fit a {side}x{side} grid")
         self.side = side
-        self.cnn = MnistCNN(1, num_classes, [0.0], [1.0], image_size=side, embedding_dim=embedding_dim)
+        self.cnn = MnistCNN(
+            1, num_classes, [0.0], [1.0], image_size=side, embedding_dim=embedding_dim
+        )
         self.head = self.cnn.head
 
     def _grid(self, x: torch.Tensor) -> torch.Tensor:
         flat = self.normalize(x).flatten(1)
-        return F.pad(flat, (0, self.side * self.side - flat.shape[1])).view(-1, 1, self.side, self.side)
+        return F.pad(flat, (0, self.side * self.side - flat.shape[1])).view(
+            -1, 1, self.side, self.side
+        )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.cnn.features(self._grid(x))

@@ -31,16 +31,34 @@ def mc_uncertainty(probabilities: torch.Tensor) -> torch.Tensor:
 
 @ARCHITECTURES.register("kd_bu_detector")
 class KDBUDetector(Classifier):
-    def __init__(self, in_channels, num_classes, mean, std, image_size=28, backbone="lenet1",
-                 bandwidth=None, dropout=0.5, mc_samples=50, fpr=0.05):
+    def __init__(
+        self,
+        in_channels,
+        num_classes,
+        mean,
+        std,
+        image_size=28,
+        backbone="lenet1",
+        bandwidth=None,
+        dropout=0.5,
+        mc_samples=50,
+        fpr=0.05,
+    ):
         super().__init__(mean, std)
         if not 0 < dropout < 1:
             raise ValueError("kd_bu dropout must lie in (0, 1)")
         if not 0 < fpr < 1:
             raise ValueError("kd_bu fpr must lie in (0, 1)")
-        self.backbone = build_model(backbone, in_channels, num_classes, mean, std, image_size=image_size)
+        self.backbone = build_model(
+            backbone, in_channels, num_classes, mean, std, image_size=image_size
+        )
         self.num_classes = self.reject_label = num_classes
-        self.bandwidth_option, self.dropout, self.mc_samples, self.fpr = bandwidth, dropout, mc_samples, fpr
+        self.bandwidth_option, self.dropout, self.mc_samples, self.fpr = (
+            bandwidth,
+            dropout,
+            mc_samples,
+            fpr,
+        )
         # data-sized buffers: resized when a saved detector is loaded
         self.register_buffer("reference_features", torch.zeros(0))
         self.register_buffer("reference_labels", torch.zeros(0, dtype=torch.long))
@@ -66,9 +84,10 @@ class KDBUDetector(Classifier):
     def kernel_density(self, features: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
         """Mean Gaussian kernel between each input and the reference features of its predicted
         class, all classes in one distance matrix."""
-        kernel = torch.exp(-torch.cdist(features, self.reference_features).square()
-                           / self.bandwidth.square())                             # (B, N)
-        same_class = self.reference_labels[None, :] == predicted[:, None]         # (B, N)
+        kernel = torch.exp(
+            -torch.cdist(features, self.reference_features).square() / self.bandwidth.square()
+        )  # (B, N)
+        same_class = self.reference_labels[None, :] == predicted[:, None]  # (B, N)
         return (kernel * same_class).sum(1) / same_class.sum(1).clamp(min=1)
 
     def bayesian_uncertainty(self, features: torch.Tensor) -> torch.Tensor:
@@ -76,15 +95,18 @@ class KDBUDetector(Classifier):
         minus the squared norm of their mean; the samples run as one batch."""
         repeated = features.repeat(self.mc_samples, *[1] * (features.dim() - 1))
         dropped = F.dropout(repeated, self.dropout, training=True)
-        probabilities = self.backbone.head(dropped).softmax(1).view(self.mc_samples, len(features), -1)
+        probabilities = (
+            self.backbone.head(dropped).softmax(1).view(self.mc_samples, len(features), -1)
+        )
         return mc_uncertainty(probabilities)
 
     def artefacts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(predicted labels, (B, 2) z-scored [KD, BU])."""
         features = self.embed(x)
         predicted = self.backbone.head(features).argmax(1)
-        raw = torch.stack([self.kernel_density(features, predicted),
-                           self.bayesian_uncertainty(features)], 1)
+        raw = torch.stack(
+            [self.kernel_density(features, predicted), self.bayesian_uncertainty(features)], 1
+        )
         return predicted, (raw - self.score_mean) / self.score_std
 
     def score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,8 +124,9 @@ class KDBUDetector(Classifier):
             sample = features[:1000]
             self.bandwidth.fill_(torch.pdist(sample).median().item())
 
-    def fit_detector(self, clean: torch.Tensor, adversarial: torch.Tensor,
-                     noisy: torch.Tensor, steps: int = 500) -> dict:
+    def fit_detector(
+        self, clean: torch.Tensor, adversarial: torch.Tensor, noisy: torch.Tensor, steps: int = 500
+    ) -> dict:
         """Logistic regression: adversarial (1) against clean and noisy (0) inputs, as in
         Feinman et al.; then the threshold that rejects ``fpr`` of the clean inputs."""
         self.eval()
@@ -113,7 +136,9 @@ class KDBUDetector(Classifier):
             self.score_mean.copy_(raw.mean(0))
             self.score_std.copy_(raw.std(0).clamp(min=1e-12))
             z = (raw - self.score_mean) / self.score_std
-        target = torch.cat([torch.zeros(len(clean) + len(noisy)), torch.ones(len(adversarial))]).to(z)
+        target = torch.cat([torch.zeros(len(clean) + len(noisy)), torch.ones(len(adversarial))]).to(
+            z
+        )
         weights = torch.zeros(3, device=z.device, requires_grad=True)
         optimizer = torch.optim.LBFGS([weights], max_iter=steps, line_search_fn="strong_wolfe")
 
@@ -127,15 +152,18 @@ class KDBUDetector(Classifier):
         self.weights.copy_(weights.detach())
         with torch.no_grad():
             logits = z @ self.weights[:2] + self.weights[2]
-            clean_logits = logits[:len(clean)]
+            clean_logits = logits[: len(clean)]
             self.threshold.fill_(torch.quantile(clean_logits, 1 - self.fpr).item())
             flagged = logits > self.threshold
-        return {"detected_adversarial": flagged[len(clean) + len(noisy):].float().mean().item(),
-                "flagged_clean": flagged[:len(clean)].float().mean().item(),
-                "flagged_noisy": flagged[len(clean):len(clean) + len(noisy)].float().mean().item()}
+        return {
+            "detected_adversarial": flagged[len(clean) + len(noisy) :].float().mean().item(),
+            "flagged_clean": flagged[: len(clean)].float().mean().item(),
+            "flagged_noisy": flagged[len(clean) : len(clean) + len(noisy)].float().mean().item(),
+        }
 
     @torch.no_grad()
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         predicted, logits = self.score(x)
-        return torch.where(logits > self.threshold, torch.full_like(predicted, self.reject_label),
-                           predicted)
+        return torch.where(
+            logits > self.threshold, torch.full_like(predicted, self.reject_label), predicted
+        )

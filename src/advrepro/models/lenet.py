@@ -24,8 +24,13 @@ class _LeNet(Classifier):
         super().__init__(mean, std)
         c1, c2 = self.conv_channels
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Conv2d(in_channels, c1, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
         ]
         width = c2 * (image_size // 4) ** 2
         for units in self.hidden:

@@ -16,15 +16,30 @@ from advrepro.models import ARCHITECTURES, Classifier
 
 @ARCHITECTURES.register("mnist_cnn")
 class MnistCNN(Classifier):
-    def __init__(self, in_channels: int, num_classes: int, mean, std, image_size: int = 28,
-                 embedding_dim: int = 1024):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        mean,
+        std,
+        image_size: int = 28,
+        embedding_dim: int = 1024,
+    ):
         super().__init__(mean, std)
         side = image_size // 4  # two 2x2 poolings
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.BatchNorm2d(32), nn.Dropout(0.2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.BatchNorm2d(64), nn.Dropout(0.3),
-            nn.Flatten(), nn.Linear(64 * side * side, embedding_dim), nn.ReLU(),
+            nn.Conv2d(in_channels, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(32),
+            nn.Dropout(0.2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(64),
+            nn.Dropout(0.3),
+            nn.Flatten(),
+            nn.Linear(64 * side * side, embedding_dim),
+            nn.ReLU(),
         )
         self.head = nn.Linear(embedding_dim, num_classes)

@@ -5,6 +5,7 @@ ImageNet stem (7x7 stride-2 conv and 3x3 max-pool) is replaced by one 3x3 stride
 from __future__ import annotations
 
 from torch import nn
+
 from advrepro.models import ARCHITECTURES, Classifier
 
 
@@ -12,7 +13,9 @@ from advrepro.models import ARCHITECTURES, Classifier
 class ResNet50(Classifier):
     def __init__(self, in_channels, num_classes, mean, std, image_size=32):
         super().__init__(mean, std)
-        from torchvision.models import resnet50  # imported here: torchvision takes seconds to import
+        from torchvision.models import (
+            resnet50,  # imported here: torchvision takes seconds to import
+        )
 
         net = resnet50(weights=None, num_classes=num_classes)
         net.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
@@ -26,7 +29,9 @@ class ResNet50(Classifier):
 class DenseNet121(Classifier):
     def __init__(self, in_channels, num_classes, mean, std, image_size=32):
         super().__init__(mean, std)
-        from torchvision.models import densenet121  # imported here: torchvision takes seconds to import
+        from torchvision.models import (
+            densenet121,  # imported here: torchvision takes seconds to import
+        )
 
         net = densenet121(weights=None, num_classes=num_classes)
         net.features.conv0 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)

@@ -5,6 +5,7 @@ place of the ImageNet 4096-4096 head. Pooling uses ceil mode so 28x28 inputs als
 from __future__ import annotations
 
 from torch import nn
+
 from advrepro.models import ARCHITECTURES, Classifier
 
 
@@ -12,7 +13,9 @@ from advrepro.models import ARCHITECTURES, Classifier
 class VGG16(Classifier):
     def __init__(self, in_channels, num_classes, mean, std, image_size=32):
         super().__init__(mean, std)
-        from torchvision.models import vgg16_bn  # imported here: torchvision takes seconds to import
+        from torchvision.models import (
+            vgg16_bn,  # imported here: torchvision takes seconds to import
+        )
 
         convs = vgg16_bn(weights=None).features
         convs[0] = nn.Conv2d(in_channels, 64, 3, padding=1)

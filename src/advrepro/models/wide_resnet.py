@@ -20,8 +20,9 @@ from advrepro.models import ARCHITECTURES, Classifier
 
 
 class _PreActUnit(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, stride: int,
-                 activate_before_shortcut: bool):
+    def __init__(
+        self, in_channels: int, out_channels: int, stride: int, activate_before_shortcut: bool
+    ):
         super().__init__()
         self.bn1, self.bn2 = nn.BatchNorm2d(in_channels), nn.BatchNorm2d(out_channels)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
@@ -43,17 +44,34 @@ class _PreActUnit(nn.Module):
 
 @ARCHITECTURES.register("wrn34_10")
 class WideResNet(Classifier):
-    def __init__(self, in_channels: int, num_classes: int, mean, std, image_size: int = 32,
-                 widths: tuple[int, ...] = (16, 160, 320, 640), units_per_stage: int = 5):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        mean,
+        std,
+        image_size: int = 32,
+        widths: tuple[int, ...] = (16, 160, 320, 640),
+        units_per_stage: int = 5,
+    ):
         super().__init__(mean, std)
         layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)]
         for stage, width in enumerate(widths[1:]):
             previous = widths[stage]
             for unit in range(units_per_stage):
-                layers.append(_PreActUnit(previous if unit == 0 else width, width,
-                                          (1 if stage == 0 else 2) if unit == 0 else 1,
-                                          activate_before_shortcut=stage == 0 and unit == 0))
-        layers += [nn.BatchNorm2d(widths[-1]), nn.LeakyReLU(0.1), nn.AdaptiveAvgPool2d(1),
-                   nn.Flatten()]
+                layers.append(
+                    _PreActUnit(
+                        previous if unit == 0 else width,
+                        width,
+                        (1 if stage == 0 else 2) if unit == 0 else 1,
+                        activate_before_shortcut=stage == 0 and unit == 0,
+                    )
+                )
+        layers += [
+            nn.BatchNorm2d(widths[-1]),
+            nn.LeakyReLU(0.1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        ]
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(widths[-1], num_classes)

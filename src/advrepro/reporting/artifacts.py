@@ -11,8 +11,13 @@ from advrepro import io, provenance
 from advrepro.reporting import cells, masking, reported, tables
 
 
-def artifact_stamp(scale: str, config_hash: str, experiments: dict[str, dict],
-                   sources: list[dict], sizes: bool = False) -> dict:
+def artifact_stamp(
+    scale: str,
+    config_hash: str,
+    experiments: dict[str, dict],
+    sources: list[dict],
+    sizes: bool = False,
+) -> dict:
     """The provenance every artifact states: scale, data, experiments, seeds (and with
     ``sizes`` architecture and example counts), config hash, commit and the hardware its
     ``sources`` (records, histories, result files) name."""
@@ -21,114 +26,187 @@ def artifact_stamp(scale: str, config_hash: str, experiments: dict[str, dict],
     def joined(values):
         return ", ".join(dict.fromkeys(str(v) for v in values))
 
-    stamp = {"scale": scale,
-             "dataset": joined(e["dataset"] for e in exps),
-             "paper_dataset": joined(e["paper_dataset"] for e in exps),
-             "experiments": ", ".join(experiments)}
+    stamp = {
+        "scale": scale,
+        "dataset": joined(e["dataset"] for e in exps),
+        "paper_dataset": joined(e["paper_dataset"] for e in exps),
+        "experiments": ", ".join(experiments),
+    }
     if sizes:
         stamp["architecture"] = joined(e["architecture"] for e in exps)
     stamp["seeds"] = joined(" ".join(str(s) for s in e["seeds"]) for e in exps)
     if sizes:
         stamp["train examples"] = joined(e.get("train_size") or "all" for e in exps)
         stamp["test examples"] = joined(e.get("test_size") or "all" for e in exps)
-    return {**stamp, "config hash": config_hash, "commit": provenance.git_commit(),
-            "hardware": "; ".join(sorted({s["hardware"] for s in sources})) or "n/a"}
+    return {
+        **stamp,
+        "config hash": config_hash,
+        "commit": provenance.git_commit(),
+        "hardware": "; ".join(sorted({s["hardware"] for s in sources})) or "n/a",
+    }
 
 
 def write_csv(table: pd.DataFrame, stamp: dict, out_csv: str) -> None:
     """Tidy CSV with the provenance stamp on every row (so a copied CSV keeps it)."""
     columns = {k.replace(" ", "_"): str(v) for k, v in stamp.items()}
     with io.atomic_path(out_csv) as tmp:  # a per-row column (hardware) wins over the stamp's
-        table.assign(**{k: v for k, v in columns.items() if k not in table.columns}).to_csv(tmp, index=False)
+        table.assign(**{k: v for k, v in columns.items() if k not in table.columns}).to_csv(
+            tmp, index=False
+        )
 
 
-def _artifact_cells(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                    scale: str, config_hash: str):
+def artifact_cells(
+    record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    reported_csv: str,
+    scale: str,
+    config_hash: str,
+):
     """The cell table of one artifact and its provenance stamp, from its records only."""
     records = [io.read_json(path) for path in record_paths]
     table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv))
     names = cells.experiments_of(spec, experiments)
-    stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in names}, records,
-                           sizes=True)
+    stamp = artifact_stamp(
+        scale, config_hash, {n: experiments[n] for n in names}, records, sizes=True
+    )
     return table, stamp
 
 
-def table_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                   scale: str, config_hash: str, out_md: str, out_csv: str, out_tex: str,
-                   masking_records: list[str] = (), masking_checks: list[dict] = ()) -> None:
+def table_artifact(
+    record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    reported_csv: str,
+    scale: str,
+    config_hash: str,
+    out_md: str,
+    out_csv: str,
+    out_tex: str,
+    masking_records: list[str] = (),
+    masking_checks: list[dict] = (),
+) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
     numbers come from a model that the masking checks flag (``masking_checks``, the masking
     artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
-    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
-                                   config_hash)
+    table, stamp = artifact_cells(
+        record_paths, spec, experiments, reported_csv, scale, config_hash
+    )
     checked = [io.read_json(path) for path in masking_records]
-    flags = masking.flags_by_model([masking.run_checks(checked, checks, experiments)
-                                    for checks in masking_checks])
+    flags = masking.flags_by_model(
+        [masking.run_checks(checked, checks, experiments) for checks in masking_checks]
+    )
     table = masking.mark_flagged_rows(table, flags)
     io.write_text(out_md, tables.render_markdown(table, spec, stamp))
     io.write_text(out_tex, tables.render_latex(table, spec, stamp))
     write_csv(table, stamp, out_csv)
 
 
-def figure_artifact(record_paths: list[str], spec: dict, experiments: dict, reported_csv: str,
-                    scale: str, config_hash: str, out_png: str, out_pdf: str,
-                    out_csv: str) -> None:
+def figure_artifact(
+    record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    reported_csv: str,
+    scale: str,
+    config_hash: str,
+    out_png: str,
+    out_pdf: str,
+    out_csv: str,
+) -> None:
     """One figure (line or grouped bars) as PNG and PDF, with its numbers as tidy CSV."""
     from advrepro.reporting import figures  # matplotlib: only the figure rules pay for it
 
-    table, stamp = _artifact_cells(record_paths, spec, experiments, reported_csv, scale,
-                                   config_hash)
+    table, stamp = artifact_cells(
+        record_paths, spec, experiments, reported_csv, scale, config_hash
+    )
     figures.plot(table, spec, stamp, [out_png, out_pdf])
     write_csv(table, stamp, out_csv)
 
 
-def neighbours_figure(paths: list[str], spec: dict, config_hash: str, out_png: str,
-                      out_pdf: str, out_csv: str) -> None:
+def neighbours_figure(
+    paths: list[str], spec: dict, config_hash: str, out_png: str, out_pdf: str, out_csv: str
+) -> None:
     """MCT Fig. 2's plot: query and neighbours per model, with precision@k in a CSV."""
     from advrepro.reporting import figures
 
     results = [io.load_torch(path) for path in paths]
     first = results[0]
-    experiment = {"dataset": first["dataset"], "paper_dataset": first["paper_dataset"],
-                  "seeds": sorted({r["seed"] for r in results})}
-    stamp = artifact_stamp(first["scale"], config_hash,
-                           {first.get("experiment", spec.get("experiment", "")): experiment},
-                           results)
+    experiment = {
+        "dataset": first["dataset"],
+        "paper_dataset": first["paper_dataset"],
+        "seeds": sorted({r["seed"] for r in results}),
+    }
+    stamp = artifact_stamp(
+        first["scale"],
+        config_hash,
+        {first.get("experiment", spec.get("experiment", "")): experiment},
+        results,
+    )
     figures.plot_neighbours(results, spec, stamp, [out_png, out_pdf])
-    table = pd.DataFrame([{"method": r["method"], "attack": r["attack"], "seed": r["seed"],
-                           "queries": r["queries"], "k": r["k"],
-                           "precision_at_k": r["precision_at_k"],
-                           "adversarial_accuracy": r["adversarial_accuracy"]} for r in results])
+    table = pd.DataFrame(
+        [
+            {
+                "method": r["method"],
+                "attack": r["attack"],
+                "seed": r["seed"],
+                "queries": r["queries"],
+                "k": r["k"],
+                "precision_at_k": r["precision_at_k"],
+                "adversarial_accuracy": r["adversarial_accuracy"],
+            }
+            for r in results
+        ]
+    )
     write_csv(table, stamp, out_csv)
 
 
-def confusion_figure(record_paths: list[str], spec: dict, experiments: dict, scale: str,
-                     config_hash: str, out_png: str, out_pdf: str, out_csv: str) -> None:
+def confusion_figure(
+    record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    scale: str,
+    config_hash: str,
+    out_png: str,
+    out_pdf: str,
+    out_csv: str,
+) -> None:
     """MCT Fig. 3: row-normalised confusion matrices per model and attack, from records."""
     from advrepro.reporting import figures
 
     records = [io.read_json(path) for path in record_paths]
     table = figures.confusion_table(records, spec)
-    stamp = artifact_stamp(scale, config_hash,
-                           {spec["experiment"]: experiments[spec["experiment"]]}, records)
+    stamp = artifact_stamp(
+        scale, config_hash, {spec["experiment"]: experiments[spec["experiment"]]}, records
+    )
     figures.plot_confusion(table, spec, stamp, [out_png, out_pdf])
     write_csv(table, stamp, out_csv)
 
 
-def masking_report(record_paths: list[str], spec: dict, experiments: dict, scale: str,
-                   config_hash: str, out_md: str, out_csv: str) -> None:
+def masking_report(
+    record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    scale: str,
+    config_hash: str,
+    out_md: str,
+    out_csv: str,
+) -> None:
     """Gradient-masking checks (pass / flag per model) from evaluation records."""
     records = [io.read_json(path) for path in record_paths]
     table = masking.run_checks(records, spec, experiments)
-    stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in spec["checks"]},
-                           records)
-    io.write_text(out_md, masking.render_markdown(
-        table, spec, stamp, masking.indicator_table(records, spec, experiments)))
+    stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in spec["checks"]}, records)
+    io.write_text(
+        out_md,
+        masking.render_markdown(
+            table, spec, stamp, masking.indicator_table(records, spec, experiments)
+        ),
+    )
     write_csv(table, stamp, out_csv)
 
 
-def claims_report(claims: list[dict], artifact_csvs: dict, paper: str, out_md: str,
-                  out_csv: str) -> None:
+def claims_report(
+    claims: list[dict], artifact_csvs: dict, paper: str, out_md: str, out_csv: str
+) -> None:
     """Each headline claim of a paper checked on the artifacts that were built."""
     from advrepro.reporting import claims as claim_checks
 
@@ -139,17 +217,27 @@ def claims_report(claims: list[dict], artifact_csvs: dict, paper: str, out_md: s
         table.to_csv(tmp, index=False)
 
 
-def flow_validity(flow_set_paths: list[str], data_path: str, spec: dict, experiments: dict,
-                  scale: str, config_hash: str, out_md: str, out_csv: str) -> None:
+def flow_validity(
+    flow_set_paths: list[str],
+    data_path: str,
+    spec: dict,
+    experiments: dict,
+    scale: str,
+    config_hash: str,
+    out_md: str,
+    out_csv: str,
+) -> None:
     """Beside MCT Fig. 3: the share of adversarial flows that are not valid flows."""
     from advrepro.reporting import flow_validity as validity
 
     prepared = io.load_torch(data_path)
     flow_sets = [io.load_torch(path) for path in flow_set_paths]
-    table = validity.summarise(validity.validity_rows(flow_sets, prepared["scaler"],
-                                                      prepared["features"]), spec)
-    stamp = artifact_stamp(scale, config_hash,
-                           {spec["experiment"]: experiments[spec["experiment"]]}, flow_sets)
+    table = validity.summarise(
+        validity.validity_rows(flow_sets, prepared["scaler"], prepared["features"]), spec
+    )
+    stamp = artifact_stamp(
+        scale, config_hash, {spec["experiment"]: experiments[spec["experiment"]]}, flow_sets
+    )
     io.write_text(out_md, validity.render_markdown(table, spec, stamp))
     write_csv(table, stamp, out_csv)
 
@@ -161,8 +249,9 @@ def artifact_index(entries: list[dict], out_md: str) -> None:
     io.write_text(out_md, index.render(entries, provenance.git_commit()))
 
 
-def training_cost(history_paths: list[str], scale: str, config_hash: str, out_md: str,
-                  out_csv: str) -> None:
+def training_cost(
+    history_paths: list[str], scale: str, config_hash: str, out_md: str, out_csv: str
+) -> None:
     """Training-cost table from every model's history file."""
     histories = [io.read_json(path) for path in history_paths]
     table = tables.training_cost_table(histories)

@@ -26,7 +26,7 @@ from advrepro.metrics import mean_std
 from advrepro.reporting.reported import find_reported
 from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
 
-NOT_RUN = "not yet run"          # the config does not train this method
+NOT_RUN = "not yet run"  # the config does not train this method
 NOT_EVALUATED = "not evaluated"  # the attack is not configured for this model
 MISSING = "missing records"
 
@@ -67,20 +67,36 @@ def expand_rows(spec: dict, experiments: dict) -> list[Row]:
         rows = []
         for row in spec["rows"]:
             members = [Member(m["experiment"], m["method"]) for m in row.get("members", [])] or [
-                Member(row.get("experiment", spec.get("experiment")), row["method"])]
-            rows.append(Row(row.get("label", members[0].method), members,
-                            dict(row.get("reported", {})), row.get("x"), row.get("not_comparable")))
+                Member(row.get("experiment", spec.get("experiment")), row["method"])
+            ]
+            rows.append(
+                Row(
+                    row.get("label", members[0].method),
+                    members,
+                    dict(row.get("reported", {})),
+                    row.get("x"),
+                    row.get("not_comparable"),
+                )
+            )
         return rows
     names = spec.get("experiments") or [spec["experiment"]]
-    return [Row(method if len(names) == 1 else f"{_short(experiments[name])} {method}",
-                [Member(name, method)])
-            for name in names for method in spec["methods"]]
+    return [
+        Row(
+            method if len(names) == 1 else f"{_short(experiments[name])} {method}",
+            [Member(name, method)],
+        )
+        for name in names
+        for method in spec["methods"]
+    ]
 
 
 def sweep_points(experiment: dict, sweep: str) -> list[tuple[str, float]]:
     """(attack id, eps) of each budget of an expanded eps sweep, by budget."""
-    points = [(attack_id, attack["sweep"]["eps"]) for attack_id, attack in
-              experiment["attacks"].items() if (attack.get("sweep") or {}).get("attack") == sweep]
+    points = [
+        (attack_id, attack["sweep"]["eps"])
+        for attack_id, attack in experiment["attacks"].items()
+        if (attack.get("sweep") or {}).get("attack") == sweep
+    ]
     return sorted(points, key=lambda point: point[1])
 
 
@@ -95,14 +111,30 @@ def expand_columns(spec: dict, experiments: dict) -> list[Column]:
             if "clean" in first["attacks"] and points:
                 points = [("clean", 0.0), *points]
             for attack_id, eps in points:
-                columns.append(Column(f"{column['label']} ε={eps:g}", [attack_id], "mean",
-                                      dict(column.get("reported", {})), eps, column.get("series")))
+                columns.append(
+                    Column(
+                        f"{column['label']} ε={eps:g}",
+                        [attack_id],
+                        "mean",
+                        dict(column.get("reported", {})),
+                        eps,
+                        column.get("series"),
+                    )
+                )
             continue
         attacks = column["attack"] if isinstance(column["attack"], list) else [column["attack"]]
-        columns.append(Column(column["label"], attacks, column.get("combine", "mean"),
-                              dict(column.get("reported", {})), column.get("x"),
-                              column.get("series"), column.get("reported_eps_scale"),
-                              column.get("metric", "accuracy")))
+        columns.append(
+            Column(
+                column["label"],
+                attacks,
+                column.get("combine", "mean"),
+                dict(column.get("reported", {})),
+                column.get("x"),
+                column.get("series"),
+                column.get("reported_eps_scale"),
+                column.get("metric", "accuracy"),
+            )
+        )
     return columns
 
 
@@ -129,19 +161,24 @@ def required_records(spec: dict, experiments: dict) -> list[tuple[str, str, int,
     return list(needed)
 
 
-def _cell_records(records: dict, members: list[Member], column: Column,
-                  seed: int) -> list[dict] | None:
+def _cell_records(
+    records: dict, members: list[Member], column: Column, seed: int
+) -> list[dict] | None:
     """Every record behind one seed of a cell; None if one is missing."""
-    found = [records.get((member.experiment, member.method, seed, attack))
-             for member in members for attack in column.attacks]
+    found = [
+        records.get((member.experiment, member.method, seed, attack))
+        for member in members
+        for attack in column.attacks
+    ]
     return None if any(r is None for r in found) else found
 
 
 def _seed_value(found: list[dict], column: Column) -> float:
     """The cell's metric (%) for one seed from its records (members x attacks, in order)."""
     if column.combine == "worst":  # per member: an example counts if it survives every attack
-        per_member = [found[i:i + len(column.attacks)]
-                      for i in range(0, len(found), len(column.attacks))]
+        per_member = [
+            found[i : i + len(column.attacks)] for i in range(0, len(found), len(column.attacks))
+        ]
         values = []
         for group in per_member:
             survived = [all(flags) for flags in zip(*(r["correct"] for r in group))]
@@ -173,8 +210,7 @@ def _untrained(records: list[dict], experiments: dict) -> str | None:
     return f"did not train ({'; '.join(dict.fromkeys(low))})" if low else None
 
 
-def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Row,
-                  column: Column):
+def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Row, column: Column):
     if not column.reported:  # a column of ours (Clean, AutoAttack): nothing printed to compare
         return None
     selector = {**column.reported, **row.reported}
@@ -186,8 +222,9 @@ def _reported_row(reported: pd.DataFrame, spec: dict, experiments: dict, row: Ro
     return find_reported(reported, spec["paper"], spec["item"], method, selector, prefer)
 
 
-def reported_coverage(artifacts: dict, experiments: dict,
-                      reported: pd.DataFrame) -> dict[int, list[tuple[str, str, str]]]:
+def reported_coverage(
+    artifacts: dict, experiments: dict, reported: pd.DataFrame
+) -> dict[int, list[tuple[str, str, str]]]:
     """Which cells (artifact, row, column) each reported-CSV row is shown in: the check that
     every printed number has its place in an artifact and every selector finds one row."""
     covered: dict[int, list[tuple[str, str, str]]] = {}
@@ -202,18 +239,22 @@ def reported_coverage(artifacts: dict, experiments: dict,
     return covered
 
 
-def build_cells(records: list[dict], spec: dict, experiments: dict,
-                reported: pd.DataFrame) -> pd.DataFrame:
+def build_cells(
+    records: list[dict], spec: dict, experiments: dict, reported: pd.DataFrame
+) -> pd.DataFrame:
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
     verdict, status, and what was run."""
     by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
     table = []
     for row in expand_rows(spec, experiments):
-        seeds = sorted(set.intersection(*(set(experiments[m.experiment]["seeds"])
-                                           for m in row.members)))
+        seeds = sorted(
+            set.intersection(*(set(experiments[m.experiment]["seeds"]) for m in row.members))
+        )
         protocol = list(spec.get("protocol", [])) + [
-            entry for name in dict.fromkeys(m.experiment for m in row.members)
-            for entry in experiments[name].get("protocol", [])]
+            entry
+            for name in dict.fromkeys(m.experiment for m in row.members)
+            for entry in experiments[name].get("protocol", [])
+        ]
         for column in expand_columns(spec, experiments):
             found = {s: _cell_records(by_key, row.members, column, s) for s in seeds}
             found = {s: f for s, f in found.items() if f is not None}
@@ -221,9 +262,11 @@ def build_cells(records: list[dict], spec: dict, experiments: dict,
             mean, std = mean_std(list(values.values()))
             paper_row = _reported_row(reported, spec, experiments, row, column)
             reported_value = float(paper_row["value"]) if paper_row is not None else math.nan
-            status = (_status(experiments, row, column)
-                      or _untrained([r for f in found.values() for r in f], experiments)
-                      or ("ok" if values else MISSING))
+            status = (
+                _status(experiments, row, column)
+                or _untrained([r for f in found.values() for r in f], experiments)
+                or ("ok" if values else MISSING)
+            )
             if status != "ok":
                 judgement = ""
             elif paper_row is None:
@@ -232,34 +275,61 @@ def build_cells(records: list[dict], spec: dict, experiments: dict,
                 judgement = f"not comparable: {row.not_comparable}"
             else:
                 reason, assumptions = judge_protocol(
-                    [r for f in found.values() for r in f], paper_row, protocol,
-                    column.metric, column.reported_eps_scale)
-                judgement = (f"not comparable: {reason}" if reason
-                             else verdict(mean, std, reported_value, assumptions))
+                    [r for f in found.values() for r in f],
+                    paper_row,
+                    protocol,
+                    column.metric,
+                    column.reported_eps_scale,
+                )
+                judgement = (
+                    f"not comparable: {reason}"
+                    if reason
+                    else verdict(mean, std, reported_value, assumptions)
+                )
             # the attack as run: from a record where there is one, else as configured
             ran = next(iter(found.values()), None)
-            first = ({"class": ran[0].get("attack_class"), "threat": ran[0].get("threat"),
-                      "params": ran[0].get("params") or {}} if ran else
-                     experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {}))
+            first = (
+                {
+                    "class": ran[0].get("attack_class"),
+                    "threat": ran[0].get("threat"),
+                    "params": ran[0].get("params") or {},
+                }
+                if ran
+                else experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {})
+            )
             params = first.get("params", {})
-            table.append({
-                "row": row.label, "column": column.label, "x_row": row.x, "x": column.x,
-                "series": column.series,
-                "members": " ".join(f"{m.experiment}/{m.method}" for m in row.members),
-                "attacks": " ".join(column.attacks), "combine": column.combine,
-                "attack_class": first.get("class"), "threat": first.get("threat") or "whitebox",
-                "eps": params.get("eps"), "steps": params.get("steps"),
-                "restarts": params.get("restarts", 1),
-                "n_seeds": len(values), "seeds": " ".join(str(s) for s in values),
-                "ours_mean": mean, "ours_std": std, "reported": reported_value,
-                "difference": mean - reported_value, "metric": column.metric,
-                "reported_metric": paper_row["metric"] if paper_row is not None else "",
-                "verdict": judgement, "status": status,
-            })
+            table.append(
+                {
+                    "row": row.label,
+                    "column": column.label,
+                    "x_row": row.x,
+                    "x": column.x,
+                    "series": column.series,
+                    "members": " ".join(f"{m.experiment}/{m.method}" for m in row.members),
+                    "attacks": " ".join(column.attacks),
+                    "combine": column.combine,
+                    "attack_class": first.get("class"),
+                    "threat": first.get("threat") or "whitebox",
+                    "eps": params.get("eps"),
+                    "steps": params.get("steps"),
+                    "restarts": params.get("restarts", 1),
+                    "n_seeds": len(values),
+                    "seeds": " ".join(str(s) for s in values),
+                    "ours_mean": mean,
+                    "ours_std": std,
+                    "reported": reported_value,
+                    "difference": mean - reported_value,
+                    "metric": column.metric,
+                    "reported_metric": paper_row["metric"] if paper_row is not None else "",
+                    "verdict": judgement,
+                    "status": status,
+                }
+            )
     return pd.DataFrame(table)
 
 
 def experiments_of(spec: dict, experiments: dict) -> list[str]:
     """The experiments an artifact's rows draw on, in row order."""
-    return list(dict.fromkeys(m.experiment for row in expand_rows(spec, experiments)
-                              for m in row.members))
+    return list(
+        dict.fromkeys(m.experiment for row in expand_rows(spec, experiments) for m in row.members)
+    )

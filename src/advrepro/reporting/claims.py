@@ -58,9 +58,13 @@ def _cost_below(table: pd.DataFrame, claim: dict) -> tuple[bool, str]:
     part = table[table.experiment == claim["experiment"]].set_index("method")
     if claim["method"] not in part.index or claim["other"] not in part.index:
         raise NotRun(f"no training history for {claim['method']} or {claim['other']}")
-    mine, other = (float(part.loc[m, "seconds_per_epoch"]) for m in (claim["method"], claim["other"]))
-    return mine < other, (f"{claim['method']} {mine:.2f} s/epoch, {claim['other']} "
-                          f"{other:.2f} s/epoch (ratio {mine / other:.3f})")
+    mine, other = (
+        float(part.loc[m, "seconds_per_epoch"]) for m in (claim["method"], claim["other"])
+    )
+    return mine < other, (
+        f"{claim['method']} {mine:.2f} s/epoch, {claim['other']} "
+        f"{other:.2f} s/epoch (ratio {mine / other:.3f})"
+    )
 
 
 @check_kind("peak_below")
@@ -72,7 +76,8 @@ def _peak_below(table: pd.DataFrame, claim: dict) -> tuple[bool, str]:
     best = part.loc[part.ours_mean.idxmax()]
     return float(best.x_row) < claim["threshold"], (
         f"highest {best.ours_mean:.2f} at {best.row} (x = {best.x_row:g}); threshold "
-        f"{claim['threshold']:g}")
+        f"{claim['threshold']:g}"
+    )
 
 
 @check_kind("increasing")
@@ -81,8 +86,11 @@ def _increasing(table: pd.DataFrame, claim: dict) -> tuple[bool, str]:
     for each column) and ends above where it starts."""
     rows = claim.get("rows") or list(dict.fromkeys(table.row))
     columns = claim.get("columns") or list(dict.fromkeys(table.column))
-    lines = ([(c, [(r, c) for r in rows]) for c in columns] if claim.get("along") == "rows"
-             else [(r, [(r, c) for c in columns]) for r in rows])
+    lines = (
+        [(c, [(r, c) for r in rows]) for c in columns]
+        if claim.get("along") == "rows"
+        else [(r, [(r, c) for c in columns]) for r in rows]
+    )
     failures, curves = [], []
     for name, cells in lines:
         values = [_value(table, r, c) for r, c in cells]
@@ -90,7 +98,8 @@ def _increasing(table: pd.DataFrame, claim: dict) -> tuple[bool, str]:
         if any(b < a for a, b in zip(values, values[1:])) or values[-1] <= values[0]:
             failures.append(name)
     return not failures, "; ".join(curves) + (
-        "" if not failures else f" — not rising: {', '.join(failures)}")
+        "" if not failures else f" — not rising: {', '.join(failures)}"
+    )
 
 
 @check_kind("at_least")
@@ -110,8 +119,10 @@ def _matches_reported(table: pd.DataFrame, claim: dict) -> tuple[bool | None, st
     if cell.empty or cell.iloc[0].status != "ok":
         raise NotRun(f"no value for {claim['row']} / {claim['column']}")
     cell = cell.iloc[0]
-    evidence = (f"ours {cell.ours_mean:.2f} ± {cell.ours_std:.2f}, reported {cell.reported:.2f}: "
-                f"{cell.verdict}")
+    evidence = (
+        f"ours {cell.ours_mean:.2f} ± {cell.ours_std:.2f}, reported {cell.reported:.2f}: "
+        f"{cell.verdict}"
+    )
     if str(cell.verdict).startswith("not comparable") or cell.verdict == "no reported value":
         return None, evidence
     return outcome(cell.verdict) in claim.get("accept", ["reproduced"]), evidence
@@ -123,8 +134,11 @@ def scope(table: pd.DataFrame) -> str:
     first = table.iloc[0]
     if first.scale == "paper" and first.dataset == first.paper_dataset:
         return "paper setting"
-    return f"{first.scale} scale on {first.dataset} (stand-in for {first.paper_dataset})" \
-        if first.dataset != first.paper_dataset else f"{first.scale} scale"
+    return (
+        f"{first.scale} scale on {first.dataset} (stand-in for {first.paper_dataset})"
+        if first.dataset != first.paper_dataset
+        else f"{first.scale} scale"
+    )
 
 
 def evaluate_claims(claims: list[dict], tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -136,27 +150,50 @@ def evaluate_claims(claims: list[dict], tables: dict[str, pd.DataFrame]) -> pd.D
             status = "not comparable" if result is None else ("holds" if result else "fails")
         except NotRun as missing:
             status, evidence = "not run", str(missing)
-        rows.append({"claim": claim["statement"], "source": claim.get("source", ""),
-                     "check": claim["check"], "artifact": claim["artifact"], "status": status,
-                     "scope": scope(table), "evidence": evidence})
+        rows.append(
+            {
+                "claim": claim["statement"],
+                "source": claim.get("source", ""),
+                "check": claim["check"],
+                "artifact": claim["artifact"],
+                "status": status,
+                "scope": scope(table),
+                "evidence": evidence,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def render_markdown(table: pd.DataFrame, paper: str, tables: dict[str, pd.DataFrame]) -> str:
     lines = [f"# {paper.upper()}: headline claims checked on this run", ""]
     if (table.scope != "paper setting").any():
-        lines += ["> Some claims below were evaluated on stand-in data or at reduced scale "
-                  "(column *Scope*). There they show that the check runs, not whether the paper "
-                  "is right; claims about a reported number say *not comparable*.", ""]
+        lines += [
+            "> Some claims below were evaluated on stand-in data or at reduced scale "
+            "(column *Scope*). There they show that the check runs, not whether the paper "
+            "is right; claims about a reported number say *not comparable*.",
+            "",
+        ]
     first = next(iter(tables.values()))
-    stamp = [f"{k}: {first.iloc[0][k]}" for k in ("config_hash", "commit") if k in first.columns
-             and not first.empty]
+    stamp = [
+        f"{k}: {first.iloc[0][k]}"
+        for k in ("config_hash", "commit")
+        if k in first.columns and not first.empty
+    ]
     if stamp:
         lines += ["Provenance: " + " · ".join(stamp), ""]
-    lines += ["| Claim | Source | Status | Scope | Evidence | Artifact |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| Claim | Source | Status | Scope | Evidence | Artifact |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
-        lines.append(f"| {row.claim} | {row.source or '—'} | **{row.status}** | {row.scope} | "
-                     f"{row.evidence} | {row.artifact} |")
-    lines += ["", "Check kinds (advrepro/reporting/claims.py): " + ", ".join(
-        f"`{name}`: {(fn.__doc__ or '').strip()}" for name, fn in CHECKS.items()), ""]
+        lines.append(
+            f"| {row.claim} | {row.source or '—'} | **{row.status}** | {row.scope} | "
+            f"{row.evidence} | {row.artifact} |"
+        )
+    lines += [
+        "",
+        "Check kinds (advrepro/reporting/claims.py): "
+        + ", ".join(f"`{name}`: {(fn.__doc__ or '').strip()}" for name, fn in CHECKS.items()),
+        "",
+    ]
     return "\n".join(lines)

@@ -36,7 +36,6 @@ import pandas as pd
 
 from advrepro.config import derived_attack_id
 from advrepro.registry import function_registry
-
 from advrepro.reporting.cells import attack_applies, sweep_points
 from advrepro.reporting.tables import stamp_lines, standin_banner
 
@@ -52,6 +51,7 @@ ALL_ATTACKS = ("dominance", "indicators")
 class ModelEvidence:
     """What the checks of one model read: its experiment, its records, and the mean accuracy
     (%) over seeds per attack."""
+
     experiment: dict
     records: list[dict] = field(default_factory=list)
 
@@ -82,8 +82,10 @@ def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     accuracy = model.accuracy
     weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
     tolerance = check.get("tolerance", 1.0)
-    return (strong <= weak + tolerance,
-            f"{check['stronger']} {strong:.1f} vs {check['weaker']} {weak:.1f}")
+    return (
+        strong <= weak + tolerance,
+        f"{check['stronger']} {strong:.1f} vs {check['weaker']} {weak:.1f}",
+    )
 
 
 @check_kind("noise")
@@ -103,7 +105,10 @@ def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     final_max = check.get("final_max", 10.0)
     curve = ", ".join(f"{eps:g}: {v:.1f}" for (_, eps), v in zip(points, values))
     problems = ([] if monotone else ["rises with eps"]) + (
-        [] if values[-1] <= final_max else [f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}"])
+        []
+        if values[-1] <= final_max
+        else [f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}"]
+    )
     return not problems, curve + ("" if not problems else " — " + "; ".join(problems))
 
 
@@ -111,8 +116,9 @@ def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
 def _unbounded(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     attack = derived_attack_id(check)
     accuracy, allowed = model.accuracy[attack], check.get("max_accuracy", 1.0)
-    return accuracy <= allowed, (f"{attack} (eps {check.get('eps', 1.0):g}) leaves "
-                                 f"{accuracy:.1f} % (allowed {allowed:g})")
+    return accuracy <= allowed, (
+        f"{attack} (eps {check.get('eps', 1.0):g}) leaves {accuracy:.1f} % (allowed {allowed:g})"
+    )
 
 
 @check_kind("effort")
@@ -120,13 +126,18 @@ def _effort(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     base, more = check["attack"], derived_attack_id(check)
     drop = model.accuracy[base] - model.accuracy[more]
     tolerance = check.get("tolerance", 1.0)
-    return drop <= tolerance, (f"{more} {model.accuracy[more]:.1f} vs {base} "
-                               f"{model.accuracy[base]:.1f} (drop {drop:.1f}, allowed {tolerance:g})")
+    return drop <= tolerance, (
+        f"{more} {model.accuracy[more]:.1f} vs {base} "
+        f"{model.accuracy[base]:.1f} (drop {drop:.1f}, allowed {tolerance:g})"
+    )
 
 
 def _comparable(record: dict) -> tuple:
-    return (record["seed"], json.dumps(record.get("classifier") or {}, sort_keys=True),
-            record.get("count"))
+    return (
+        record["seed"],
+        json.dumps(record.get("classifier") or {}, sort_keys=True),
+        record.get("count"),
+    )
 
 
 def _white_box_gradient(record: dict) -> bool:
@@ -147,8 +158,13 @@ def white_box_misses(records: list[dict]) -> dict[str, tuple[int, int]]:
     for other in records:
         if _white_box_gradient(other) or other.get("family") == "clean" or _budget(other) is None:
             continue
-        rivals = [w for w in white if _comparable(w) == _comparable(other)
-                  and w.get("norm") == other.get("norm") and _budget(w) >= _budget(other) - 1e-9]
+        rivals = [
+            w
+            for w in white
+            if _comparable(w) == _comparable(other)
+            and w.get("norm") == other.get("norm")
+            and _budget(w) >= _budget(other) - 1e-9
+        ]
         if not rivals:
             continue
         survive = np.logical_and.reduce([np.asarray(w["correct"], dtype=bool) for w in rivals])
@@ -168,8 +184,8 @@ def _dominance(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
     worst = sorted(shares, key=shares.get, reverse=True)
     allowed = check.get("share_max", 1.0)
     return shares[worst[0]] <= allowed, "; ".join(
-        f"{a} {shares[a]:.1f}% ({misses[a][0]} of {misses[a][1]})" for a in worst[:3]) + (
-        f" (allowed {allowed:g}%)")
+        f"{a} {shares[a]:.1f}% ({misses[a][0]} of {misses[a][1]})" for a in worst[:3]
+    ) + (f" (allowed {allowed:g}%)")
 
 
 def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
@@ -205,7 +221,8 @@ def _indicators(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
     return not flagged, "; ".join(
         f"{'**' if n in flagged else ''}{n.replace('_', ' ')} {100 * share:.1f}% "
         f"({attack}, {checked} ex.){'**' if n in flagged else ''}"
-        for n, (share, attack, checked) in summary.items())
+        for n, (share, attack, checked) in summary.items()
+    )
 
 
 def check_name(check: dict) -> str:
@@ -258,27 +275,44 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
                 needed = attacks_of(check, exp)
                 if check["kind"] in ALL_ATTACKS:
                     outcome = CHECKS[check["kind"]](model, check) if model.records else None
-                    status, evidence = (("not run", "no records it can compare") if outcome is None
-                                        else ("pass" if outcome[0] else "flag", outcome[1]))
+                    status, evidence = (
+                        ("not run", "no records it can compare")
+                        if outcome is None
+                        else ("pass" if outcome[0] else "flag", outcome[1])
+                    )
                 elif not needed or any(a not in found for a in needed):
                     missing = [a for a in needed if a not in found] or [check.get("sweep", "?")]
                     status, evidence = "not run", "no records for " + ", ".join(missing)
                 else:
                     passed, evidence = CHECKS[check["kind"]](model, check)
                     status = "pass" if passed else "flag"
-                rows.append({"experiment": name, "method": method, "check": check_name(check),
-                             "kind": check["kind"], "status": status, "evidence": evidence})
+                rows.append(
+                    {
+                        "experiment": name,
+                        "method": method,
+                        "check": check_name(check),
+                        "kind": check["kind"],
+                        "status": status,
+                        "evidence": evidence,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """Per model: flag if any check flags, pass if every run check passes."""
+
     def overall(statuses):
         if (statuses == "flag").any():
             return "flag"
         return "pass" if (statuses == "pass").any() else "not run"
-    return (table.groupby(["experiment", "method"], sort=False).status
-            .agg(overall).rename("overall").reset_index())
+
+    return (
+        table.groupby(["experiment", "method"], sort=False)
+        .status.agg(overall)
+        .rename("overall")
+        .reset_index()
+    )
 
 
 def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
@@ -293,10 +327,21 @@ def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.Da
     for name in spec["checks"]:
         for method in _methods(spec, name, experiments[name]):
             summary = indicator_summary(by_model.get((name, method), []))
-            rows.append({"experiment": name, "method": method, **{
-                indicator: (f"{100 * summary[indicator][0]:.1f}% ({summary[indicator][1]}, "
-                            f"{summary[indicator][2]} ex.)" if indicator in summary else "")
-                for indicator in NAMES}})
+            rows.append(
+                {
+                    "experiment": name,
+                    "method": method,
+                    **{
+                        indicator: (
+                            f"{100 * summary[indicator][0]:.1f}% ({summary[indicator][1]}, "
+                            f"{summary[indicator][2]} ex.)"
+                            if indicator in summary
+                            else ""
+                        )
+                        for indicator in NAMES
+                    },
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -315,44 +360,72 @@ def flags_by_model(reports: list[pd.DataFrame]) -> dict[str, list[str]]:
 def mark_flagged_rows(table: pd.DataFrame, flags: dict[str, list[str]]) -> pd.DataFrame:
     """Column ``masking_flags`` of a cell table: for each cell, the flagged models among its
     members and their flags ('' where none)."""
+
     def marks(members: str) -> str:
         return "; ".join(f"{m}: {', '.join(flags[m])}" for m in members.split() if m in flags)
+
     return table.assign(masking_flags=table["members"].map(marks) if len(table) else [])
 
 
-def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict,
-                    indicators: pd.DataFrame | None = None) -> str:
+def render_markdown(
+    table: pd.DataFrame, spec: dict, stamp: dict, indicators: pd.DataFrame | None = None
+) -> str:
     lines = [f"# {spec.get('title', 'Gradient-masking checks')}", ""]
     banner = standin_banner(stamp)
     if banner:
         lines += [f"> {banner.split('. Reported')[0]}.", ""]
-    lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), "",
-              "Checks of Carlini et al. 2019 on each model's records (accuracy % averaged over "
-              "seeds). **flag** = the evaluation behaved as it does on gradient-masked models; "
-              "treat that model's robust accuracy as an upper bound. Rules: docs/decisions.md.", "",
-              "## Per model", "", "| Experiment | Method | Overall | Flags |", "|---|---|---|---|"]
+    lines += [
+        "Provenance: " + " · ".join(stamp_lines(stamp)),
+        "",
+        "Checks of Carlini et al. 2019 on each model's records (accuracy % averaged over "
+        "seeds). **flag** = the evaluation behaved as it does on gradient-masked models; "
+        "treat that model's robust accuracy as an upper bound. Rules: docs/decisions.md.",
+        "",
+        "## Per model",
+        "",
+        "| Experiment | Method | Overall | Flags |",
+        "|---|---|---|---|",
+    ]
     for row in model_verdicts(table).itertuples():
-        flags = table[(table.experiment == row.experiment) & (table.method == row.method)
-                      & (table.status == "flag")].check
-        lines.append(f"| {row.experiment} | {row.method} | {row.overall} | "
-                     f"{', '.join(flags) or '—'} |")
+        flags = table[
+            (table.experiment == row.experiment)
+            & (table.method == row.method)
+            & (table.status == "flag")
+        ].check
+        lines.append(
+            f"| {row.experiment} | {row.method} | {row.overall} | {', '.join(flags) or '—'} |"
+        )
     if indicators is not None and len(indicators):
         names = [c for c in indicators.columns if c not in ("experiment", "method")]
-        lines += ["", "## Attack-failure indicators (Pintor et al. 2022)", "",
-                  "Measured during every evaluation on the first attacked examples "
-                  "(advrepro.indicators): the attack where each is worst, its share of the "
-                  "examples checked, pooled over seeds; empty where it applied to no attack. "
-                  "transfer_failure is reported, not flagged (a robust target resists transfer "
-                  "by design).", "",
-                  "| Experiment | Method | " + " | ".join(n.replace("_", " ") for n in names) + " |",
-                  "|---|---|" + "---|" * len(names)]
+        lines += [
+            "",
+            "## Attack-failure indicators (Pintor et al. 2022)",
+            "",
+            "Measured during every evaluation on the first attacked examples "
+            "(advrepro.indicators): the attack where each is worst, its share of the "
+            "examples checked, pooled over seeds; empty where it applied to no attack. "
+            "transfer_failure is reported, not flagged (a robust target resists transfer "
+            "by design).",
+            "",
+            "| Experiment | Method | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
         for row in indicators.itertuples(index=False):
             values = row._asdict()
-            lines.append(f"| {values['experiment']} | {values['method']} | "
-                         + " | ".join(values[n] or "—" for n in names) + " |")
-    lines += ["", "## Every check", "", "| Experiment | Method | Check | Status | Evidence |",
-              "|---|---|---|---|---|"]
+            lines.append(
+                f"| {values['experiment']} | {values['method']} | "
+                + " | ".join(values[n] or "—" for n in names)
+                + " |"
+            )
+    lines += [
+        "",
+        "## Every check",
+        "",
+        "| Experiment | Method | Check | Status | Evidence |",
+        "|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
-        lines.append(f"| {row.experiment} | {row.method} | {row.check} | {row.status} | "
-                     f"{row.evidence} |")
+        lines.append(
+            f"| {row.experiment} | {row.method} | {row.check} | {row.status} | {row.evidence} |"
+        )
     return "\n".join(lines) + "\n"

@@ -22,18 +22,24 @@ def summarise(index_md: Path, started: float | None, report: Path | None = None)
             continue
         table = pd.read_csv(csv)
         if {"dataset", "paper_dataset"} <= set(table.columns):
-            for dataset, paper in set(zip(table.dataset.astype(str), table.paper_dataset.astype(str))):
+            for dataset, paper in set(
+                zip(table.dataset.astype(str), table.paper_dataset.astype(str))
+            ):
                 for d, p in zip(dataset.split(", "), paper.split(", ")):
                     if d != p:
                         standins[d] = p
         if "status" in table.columns:
             untrained += int(table.status.astype(str).str.startswith("did not train").sum())
-    took = "" if started is None else time.strftime(" in %H:%M:%S", time.gmtime(time.time() - started))
-    lines = [f"Built {len(targets)} artifacts{took}: {index_md}"
-             + (f" (HTML report: {report})" if report and report.is_file() else ""),
-             "Stand-ins, so no verdict against the papers: "
-             + (", ".join(f"{d} for {p}" for d, p in sorted(standins.items())) or "none"),
-             f"Cells of models below their clean-accuracy floor ('did not train'): {untrained}"]
+    took = (
+        "" if started is None else time.strftime(" in %H:%M:%S", time.gmtime(time.time() - started))
+    )
+    lines = [
+        f"Built {len(targets)} artifacts{took}: {index_md}"
+        + (f" (HTML report: {report})" if report and report.is_file() else ""),
+        "Stand-ins, so no verdict against the papers: "
+        + (", ".join(f"{d} for {p}" for d, p in sorted(standins.items())) or "none"),
+        f"Cells of models below their clean-accuracy floor ('did not train'): {untrained}",
+    ]
     return "\n".join(lines)
 
 

@@ -7,11 +7,16 @@ stand-in banner; ``training_cost_table`` is the cost of each method from trainin
 from __future__ import annotations
 
 import math
+
 import pandas as pd
 
 
 def _fmt(value: float, digits: int = 2) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"{value:.{digits}f}"
+    )
 
 
 def _ours(row) -> str:
@@ -54,13 +59,19 @@ def standin_banner(stamp: dict) -> str | None:
         return None
     reasons = []
     if stamp["dataset"] != stamp["paper_dataset"]:
-        reasons.append(f"it ran on **{stamp['dataset']}** as a stand-in for the paper's "
-                       f"{stamp['paper_dataset']}")
+        reasons.append(
+            f"it ran on **{stamp['dataset']}** as a stand-in for the paper's "
+            f"{stamp['paper_dataset']}"
+        )
     if stamp["scale"] != "paper":
-        reasons.append(f"it ran at **{stamp['scale']} scale** (fewer examples, epochs and "
-                       "attack steps than the paper)")
-    return ("**Not comparable with the paper:** " + "; ".join(reasons) + ". Reported numbers "
-            "are shown for orientation only and no verdict is given.")
+        reasons.append(
+            f"it ran at **{stamp['scale']} scale** (fewer examples, epochs and "
+            "attack steps than the paper)"
+        )
+    return (
+        "**Not comparable with the paper:** " + "; ".join(reasons) + ". Reported numbers "
+        "are shown for orientation only and no verdict is given."
+    )
 
 
 def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
@@ -70,31 +81,46 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
         lines += [f"> {banner}", ""]
     lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), ""]
     columns = list(dict.fromkeys(table.column))
-    lines += [f"## {spec.get('value_label', 'Accuracy (%)')}: ours, mean ± std over seeds "
-              "(reported)", "",
-              f"| {spec.get('row_header', 'Method')} | " + " | ".join(columns) + " |",
-              "|---|" + "---|" * len(columns)]
+    lines += [
+        f"## {spec.get('value_label', 'Accuracy (%)')}: ours, mean ± std over seeds (reported)",
+        "",
+        f"| {spec.get('row_header', 'Method')} | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
     flagged = _flagged_rows(table)
     for label, group in table.groupby("row", sort=False):
         cells = {row.column: _cell(row) for row in group.itertuples()}
         mark = " ⚠" if label in flagged else ""
         lines.append(f"| {label}{mark} | " + " | ".join(cells[c] for c in columns) + " |")
     if flagged:
-        lines += ["", "⚠ **Flagged by the gradient-masking / attack-failure checks** "
-                  "(paper_figures/ours/gradient_masking.md): treat these rows' robust accuracies "
-                  "as upper bounds."] + [f"- {label}: {why}" for label, why in flagged.items()]
-    lines += ["", "## Cell by cell", "",
-              "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | Verdict |",
-              "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "⚠ **Flagged by the gradient-masking / attack-failure checks** "
+            "(paper_figures/ours/gradient_masking.md): treat these rows' robust accuracies "
+            "as upper bounds.",
+        ] + [f"- {label}: {why}" for label, why in flagged.items()]
+    lines += [
+        "",
+        "## Cell by cell",
+        "",
+        "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | Verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
-        lines.append(f"| {row.row} | {row.column} | {row.members} | {attack_as_run(row)} | "
-                     f"{row.seeds or '—'} | {_ours(row)} | {_fmt(row.reported)} | "
-                     f"{_fmt(row.difference)} | {row.verdict or '—'} |")
-    lines += ["", "Verdict rule (docs/verdicts.md): a verdict only where every setting in the "
-              "records (data and sizes, architecture, training, attack, threat, metric) matches "
-              "what the paper prints or states; then reproduced when |ours − reported| ≤ "
-              "max(2·std, 1 point), otherwise higher/lower; \"under A3\" names the assumptions "
-              "of docs/decisions.md it rests on; otherwise not comparable with the setting.", ""]
+        lines.append(
+            f"| {row.row} | {row.column} | {row.members} | {attack_as_run(row)} | "
+            f"{row.seeds or '—'} | {_ours(row)} | {_fmt(row.reported)} | "
+            f"{_fmt(row.difference)} | {row.verdict or '—'} |"
+        )
+    lines += [
+        "",
+        "Verdict rule (docs/verdicts.md): a verdict only where every setting in the "
+        "records (data and sizes, architecture, training, attack, threat, metric) matches "
+        "what the paper prints or states; then reproduced when |ours − reported| ≤ "
+        'max(2·std, 1 point), otherwise higher/lower; "under A3" names the assumptions '
+        "of docs/decisions.md it rests on; otherwise not comparable with the setting.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -107,8 +133,15 @@ def _flagged_rows(table: pd.DataFrame) -> dict[str, str]:
 
 
 def _tex_escape(text: str) -> str:
-    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                          ("#", r"\#"), ("±", r"$\pm$"), ("—", "--")):
+    for char, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("_", r"\_"),
+        ("#", r"\#"),
+        ("±", r"$\pm$"),
+        ("—", "--"),
+    ):
         text = text.replace(char, escaped)
     return text
 
@@ -116,24 +149,50 @@ def _tex_escape(text: str) -> str:
 def render_latex(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
     columns = list(dict.fromkeys(table.column))
     banner = standin_banner(stamp)
-    caption = spec.get("title", spec["item"]) + ". Ours: mean ± std over seeds; reported in parentheses."
+    caption = (
+        spec.get("title", spec["item"]) + ". Ours: mean ± std over seeds; reported in parentheses."
+    )
     if banner:
         caption += " " + banner.replace("**", "")
     flagged = _flagged_rows(table)
-    note = "" if not flagged else (r" $^\dagger$" + _tex_escape(
-        " flagged by the gradient-masking checks (" + "; ".join(
-            f"{label}: {why}" for label, why in flagged.items()) + "): robust accuracy an upper bound."))
-    lines = [f"% generated by the workflow; " + "; ".join(stamp_lines(stamp)),
-             r"\begin{table}[t]", r"\centering", r"\small",
-             r"\begin{tabular}{l" + "c" * len(columns) + "}", r"\toprule",
-             _tex_escape(spec.get("row_header", "Method")) + " & "
-             + " & ".join(_tex_escape(c) for c in columns) + r" \\", r"\midrule"]
+    note = (
+        ""
+        if not flagged
+        else (
+            r" $^\dagger$"
+            + _tex_escape(
+                " flagged by the gradient-masking checks ("
+                + "; ".join(f"{label}: {why}" for label, why in flagged.items())
+                + "): robust accuracy an upper bound."
+            )
+        )
+    )
+    lines = [
+        "% generated by the workflow; " + "; ".join(stamp_lines(stamp)),
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\begin{tabular}{l" + "c" * len(columns) + "}",
+        r"\toprule",
+        _tex_escape(spec.get("row_header", "Method"))
+        + " & "
+        + " & ".join(_tex_escape(c) for c in columns)
+        + r" \\",
+        r"\midrule",
+    ]
     for label, group in table.groupby("row", sort=False):
         cells = {row.column: _tex_escape(_cell(row)) for row in group.itertuples()}
         mark = r"$^\dagger$" if label in flagged else ""
-        lines.append(_tex_escape(label) + mark + " & " + " & ".join(cells[c] for c in columns) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\caption{" + _tex_escape(caption) + note + "}",
-              r"\end{table}", ""]
+        lines.append(
+            _tex_escape(label) + mark + " & " + " & ".join(cells[c] for c in columns) + r" \\"
+        )
+    lines += [
+        r"\bottomrule",
+        r"\end{tabular}",
+        r"\caption{" + _tex_escape(caption) + note + "}",
+        r"\end{table}",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -142,18 +201,32 @@ def training_cost_table(histories: list[dict]) -> pd.DataFrame:
     method (mean over seeds), with the cost relative to standard training of the experiment
     (MCT's claim: cheaper than iterative adversarial training). Models that train no epoch
     (a detector fitted around a trained model) have no epoch cost and are left out."""
-    rows = [{"experiment": h["experiment"], "method": h["method"], "method_class": h["method_class"],
-             "seed": h["seed"], "hardware": h["hardware"],
-             "seconds_per_epoch": sum(e["seconds"] for e in h["history"]) / len(h["history"]),
-             "examples_per_second": sum(e["examples_per_second"] for e in h["history"]) / len(h["history"])}
-            for h in histories if h["history"]]
-    table = (pd.DataFrame(rows)
-             .groupby(["experiment", "method", "method_class"], sort=False)
-             .agg(seeds=("seed", "count"), seconds_per_epoch=("seconds_per_epoch", "mean"),
-                  seconds_std=("seconds_per_epoch", "std"),
-                  examples_per_second=("examples_per_second", "mean"),
-                  hardware=("hardware", lambda v: "; ".join(sorted(set(v)))))
-             .reset_index())
+    rows = [
+        {
+            "experiment": h["experiment"],
+            "method": h["method"],
+            "method_class": h["method_class"],
+            "seed": h["seed"],
+            "hardware": h["hardware"],
+            "seconds_per_epoch": sum(e["seconds"] for e in h["history"]) / len(h["history"]),
+            "examples_per_second": sum(e["examples_per_second"] for e in h["history"])
+            / len(h["history"]),
+        }
+        for h in histories
+        if h["history"]
+    ]
+    table = (
+        pd.DataFrame(rows)
+        .groupby(["experiment", "method", "method_class"], sort=False)
+        .agg(
+            seeds=("seed", "count"),
+            seconds_per_epoch=("seconds_per_epoch", "mean"),
+            seconds_std=("seconds_per_epoch", "std"),
+            examples_per_second=("examples_per_second", "mean"),
+            hardware=("hardware", lambda v: "; ".join(sorted(set(v)))),
+        )
+        .reset_index()
+    )
     baseline = table[table.method_class == "standard"].groupby("experiment").seconds_per_epoch.min()
     table["cost_over_standard"] = table.seconds_per_epoch / table.experiment.map(baseline)
     return table
@@ -163,16 +236,28 @@ def render_cost_markdown(table: pd.DataFrame, stamp: dict) -> str:
     lines = ["# Training cost per epoch (ours)", ""]
     banner = standin_banner(stamp)
     if banner:
-        lines += [f"> Measured at {stamp['scale']} scale on stand-in data where the experiments say so; "
-                  "costs are relative within this run only.", ""]
-    lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), "",
-              "| Experiment | Method | Class | Seeds | s / epoch | examples / s | × standard |",
-              "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"> Measured at {stamp['scale']} scale on stand-in data where the experiments say so; "
+            "costs are relative within this run only.",
+            "",
+        ]
+    lines += [
+        "Provenance: " + " · ".join(stamp_lines(stamp)),
+        "",
+        "| Experiment | Method | Class | Seeds | s / epoch | examples / s | × standard |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
-        lines.append(f"| {row.experiment} | {row.method} | {row.method_class} | {row.seeds} | "
-                     f"{_fmt(row.seconds_per_epoch)} ± {_fmt(row.seconds_std)} | "
-                     f"{_fmt(row.examples_per_second, 1)} | {_fmt(row.cost_over_standard)} |")
-    lines += ["", "Same epoch length within an experiment except DunDi (an epoch is `tuples` tuples) "
-              "and methods with their own epoch settings; the MCT paper's claim compares MCT with "
-              "PGD adversarial training (AT) of the same experiment.", ""]
+        lines.append(
+            f"| {row.experiment} | {row.method} | {row.method_class} | {row.seeds} | "
+            f"{_fmt(row.seconds_per_epoch)} ± {_fmt(row.seconds_std)} | "
+            f"{_fmt(row.examples_per_second, 1)} | {_fmt(row.cost_over_standard)} |"
+        )
+    lines += [
+        "",
+        "Same epoch length within an experiment except DunDi (an epoch is `tuples` tuples) "
+        "and methods with their own epoch settings; the MCT paper's claim compares MCT with "
+        "PGD adversarial training (AT) of the same experiment.",
+        "",
+    ]
     return "\n".join(lines)

@@ -37,8 +37,11 @@ STD_MULTIPLIER = 2.0
 METRIC_FIELDS = {"accuracy": "accuracy", "defense_success_rate": "accuracy", "auc": "auc"}
 
 # The CSV's `setting` column as key=value -> the record field that holds it.
-SETTING_FIELDS = {"oracle": "classifier.n", "tuples": "training.method_options.tuples",
-                  "sigma": "training.method_options.sigma"}
+SETTING_FIELDS = {
+    "oracle": "classifier.n",
+    "tuples": "training.method_options.tuples",
+    "sigma": "training.method_options.sigma",
+}
 
 THREATS = {"whitebox": "whitebox", "blackbox_transfer": "transfer"}
 
@@ -67,7 +70,11 @@ def _same(ours, stated) -> bool:
 def _printed(record: dict, paper_row: dict, metric: str, eps_scale: float | None) -> str | None:
     """Why the record is not the experiment the CSV row prints; None if it is."""
     architecture = paper_row.get("architecture", "")
-    if architecture and not architecture.startswith("all_") and record["architecture"] != architecture:
+    if (
+        architecture
+        and not architecture.startswith("all_")
+        and record["architecture"] != architecture
+    ):
         return f"architecture {record['architecture']}, paper {architecture}"
     if METRIC_FIELDS.get(paper_row["metric"]) != METRIC_FIELDS.get(metric):
         return f"metric {metric}, paper {paper_row['metric']}"
@@ -113,9 +120,14 @@ def _complete(record: dict) -> str | None:
 def applies(entry: dict, record: dict) -> bool:
     """Whether a protocol entry speaks about this record (its methods, experiments and
     attacks filters; an absent filter means all)."""
-    return all(not entry.get(scope) or record[key] in entry[scope]
-               for scope, key in (("methods", "method"), ("experiments", "experiment"),
-                                  ("attacks", "attack")))
+    return all(
+        not entry.get(scope) or record[key] in entry[scope]
+        for scope, key in (
+            ("methods", "method"),
+            ("experiments", "experiment"),
+            ("attacks", "attack"),
+        )
+    )
 
 
 def _stated(record: dict, protocol: list[dict]) -> tuple[str | None, list[str]]:
@@ -126,23 +138,36 @@ def _stated(record: dict, protocol: list[dict]) -> tuple[str | None, list[str]]:
             continue
         ours = field(record, entry["setting"])
         if not _same(ours, entry["value"]):
-            source = (f"assumption {entry['assumption']}" if entry.get("assumption")
-                      else entry.get("where", "paper"))
+            source = (
+                f"assumption {entry['assumption']}"
+                if entry.get("assumption")
+                else entry.get("where", "paper")
+            )
             return f"{entry['setting']} {ours} run, {entry['value']} ({source})", []
         if entry.get("assumption"):
             assumptions.append(entry["assumption"])
     return None, assumptions
 
 
-def judge_protocol(records: list[dict], paper_row: dict, protocol: list[dict],
-                   metric: str = "accuracy",
-                   eps_scale: float | None = None) -> tuple[str | None, list[str]]:
+def judge_protocol(
+    records: list[dict],
+    paper_row: dict,
+    protocol: list[dict],
+    metric: str = "accuracy",
+    eps_scale: float | None = None,
+) -> tuple[str | None, list[str]]:
     """(reason the cell is not comparable or None, sorted assumption ids it rests on)."""
     assumptions: set[str] = set()
     for record in records:
-        reason = ((f"stand-in data ({record['dataset']} for {paper_row['dataset']})"
-                   if record["dataset"] != paper_row["dataset"] else None)
-                  or _complete(record) or _printed(record, paper_row, metric, eps_scale))
+        reason = (
+            (
+                f"stand-in data ({record['dataset']} for {paper_row['dataset']})"
+                if record["dataset"] != paper_row["dataset"]
+                else None
+            )
+            or _complete(record)
+            or _printed(record, paper_row, metric, eps_scale)
+        )
         if reason is None:
             reason, used = _stated(record, protocol)
             assumptions.update(used)
@@ -154,8 +179,9 @@ def judge_protocol(records: list[dict], paper_row: dict, protocol: list[dict],
 def verdict(mean: float, std: float, reported: float, assumptions: list[str] = ()) -> str:
     tolerance = max(STD_MULTIPLIER * (std if math.isfinite(std) else 0.0), MIN_TOLERANCE_POINTS)
     difference = mean - reported
-    judgement = ("reproduced" if abs(difference) <= tolerance
-                 else "higher" if difference > 0 else "lower")
+    judgement = (
+        "reproduced" if abs(difference) <= tolerance else "higher" if difference > 0 else "lower"
+    )
     return f"{judgement} under {', '.join(assumptions)}" if assumptions else judgement
 
 
