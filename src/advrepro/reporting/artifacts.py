@@ -89,9 +89,7 @@ def table_artifact(
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
     numbers come from a model that the masking checks flag (``masking_checks``, the masking
     artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
-    table, stamp = artifact_cells(
-        record_paths, spec, experiments, reported_csv, scale, config_hash
-    )
+    table, stamp = artifact_cells(record_paths, spec, experiments, reported_csv, scale, config_hash)
     checked = [io.read_json(path) for path in masking_records]
     flags = masking.flags_by_model(
         [masking.run_checks(checked, checks, experiments) for checks in masking_checks]
@@ -116,9 +114,7 @@ def figure_artifact(
     """One figure (line or grouped bars) as PNG and PDF, with its numbers as tidy CSV."""
     from advrepro.reporting import figures  # matplotlib: only the figure rules pay for it
 
-    table, stamp = artifact_cells(
-        record_paths, spec, experiments, reported_csv, scale, config_hash
-    )
+    table, stamp = artifact_cells(record_paths, spec, experiments, reported_csv, scale, config_hash)
     figures.plot(table, spec, stamp, [out_png, out_pdf])
     write_csv(table, stamp, out_csv)
 
