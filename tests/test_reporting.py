@@ -467,3 +467,18 @@ def test_demo_summary_names_artifacts_standins_and_untrained_cells(tmp_path):
     assert len(lines) == 3 and lines[0].startswith("Built 2 artifacts")
     assert "digits32 for cifar10, mnist_10k for mnist" in lines[1]
     assert lines[2].endswith(": 1")
+
+
+def test_the_floor_judges_a_model_under_its_own_classifier_settings():
+    """DunDi at one oracle per class is less accurate by design (Table 1's column): its record
+    carries the model's clean accuracy under its own settings too, and the floor reads that."""
+    experiment = {**_experiment("mnist_10k"), "clean_floor": 85}
+    one_oracle = _records(
+        [0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.73, model_clean_accuracy=0.91
+    )
+    assert _cells(one_oracle, experiment).iloc[0].status == "ok"
+    untrained = _records(
+        [0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.73, model_clean_accuracy=0.80
+    )
+    status = _cells(untrained, experiment).iloc[0].status
+    assert status.startswith("did not train") and "clean 80% < 85%" in status
