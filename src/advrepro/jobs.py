@@ -483,20 +483,19 @@ def attack_and_record_each(
     out_adversarial: list[str] | None = None,
 ) -> None:
     """One model under each of its attacks in one process (evaluation_jobs: per_model): the
-    records attack_and_record writes one job per attack. Data and model are loaded once; the
-    model's classifier settings are reset before each attack, and it is reloaded should an
-    attack ever change its weights."""
+    records attack_and_record writes one job per attack. Data and model are loaded once (each
+    attack leaves the model's own classifier settings in force); the model is reloaded should
+    an attack ever change its weights."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
     device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
-    settings, version = target.classifier_settings(), weights_version(target)
+    version = weights_version(target)
     clean_accuracies: dict = {}
     for i, (attack_spec, out_record) in enumerate(zip(attack_specs, out_records)):
         log.info("attack %d of %d: %s", i + 1, len(attack_specs), attack_spec["id"])
         if weights_version(target) != version:  # an attack changed the model: start afresh
             target = perf.to_layout(load_model(model_path, device), run.get("performance"))
             version = weights_version(target)
-        target.configure(**settings)  # one attack's classifier settings never reach the next
         _attack_and_record_loaded(
             device,
             splits,

@@ -247,7 +247,7 @@ def artifact_outputs(artifact):
 ARTIFACT_INPUTS = {
     "records": artifact_records,
     "reported": lambda artifact: config["reported_results"],
-    "masking": lambda artifact: masking_records_of(artifact),
+    "masking": masking_records_of,
     "neighbours": neighbour_files,
     "flows": artifact_flow_sets,
     "data": lambda artifact: dataset_file(ARTIFACTS[artifact]["experiment"]),
@@ -368,11 +368,7 @@ def index_entries():
 
 
 def index_inputs():
-    return (
-        [artifact_csv(name) for name in ARTIFACTS]
-        + [TRAINING_COST_CSV]
-        + [f"paper_figures/{paper}/claims.csv" for paper in config["claims"]]
-    )
+    return [entry["csv"] for entry in index_entries()]
 
 
 def gpu_slots(wildcards):

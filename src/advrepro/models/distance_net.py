@@ -89,8 +89,7 @@ class DistanceNet(Classifier):
     def set_oracles(self, images: torch.Tensor) -> None:
         """``images``: (classes, oracles per class, C, H, W), class-major."""
         self.oracle_images.copy_(images)
-        self.oracles_set.fill_(True)
-        self._oracle_cache = None
+        self.oracles_set.fill_(True)  # (the copy bumps the version the cache is keyed on)
 
     def configure(self, n: int | None = None, m: int | None = None, k: int | None = None) -> None:
         """Classifier settings at evaluation time (e.g. DunDi Table 1's oracle counts 1/10/20)."""
