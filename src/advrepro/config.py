@@ -155,10 +155,17 @@ def expand_failure_checks(config: dict) -> dict:
             continue
         for name, checks in (art.get("checks") or {}).items():
             attacks = (experiments.get(name) or {}).get("attacks") or {}
+            # a report that checks some methods only plans its attacks on those
+            checked = (art.get("methods_by_experiment") or {}).get(name)
             for check in checks:
                 base = attacks.get(check.get("attack"))
                 if check["kind"] in DERIVING_CHECKS and base and _derivable(base, check) is None:
-                    attacks.setdefault(derived_attack_id(check), derived_attack(base, check))
+                    derived = derived_attack(base, check)
+                    if checked:
+                        derived["methods"] = [
+                            m for m in derived.get("methods") or checked if m in checked
+                        ]
+                    attacks.setdefault(derived_attack_id(check), derived)
     return config
 
 

@@ -145,9 +145,11 @@ def train(
     progress: bool = True,
     threads: int | None = None,
     init_model_path: str | None = None,
+    keep_checkpoint: bool = False,
 ) -> None:
     """Train one (experiment, method, seed); resume from ``checkpoint`` if a run was killed.
-    ``init_model_path``: the trained model a method starts from (DunDi_P's native model)."""
+    ``init_model_path``: the trained model a method starts from (DunDi_P's native model).
+    ``keep_checkpoint``: leave the final checkpoint for the caller to delete (train_each)."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     torch.manual_seed(seed)
@@ -199,7 +201,44 @@ def train(
     # The checkpoint is for resuming a killed job. Once the outputs exist it must go: a later
     # rerun of this job (--forcerun, a changed method's code or default) would otherwise
     # "resume" after the last epoch and return the old weights without training.
-    Path(checkpoint).unlink(missing_ok=True)
+    if not keep_checkpoint:
+        Path(checkpoint).unlink(missing_ok=True)
+
+
+def train_each(
+    data_path: str,
+    models: list[dict],
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+) -> None:
+    """Train several models in one process (training_jobs: per_experiment), each as ``train``
+    trains it alone: ``models`` are dicts of train's arguments (run, seed, checkpoint, model,
+    history, init_model), a model after the one it starts from. The models come out the same
+    (each training seeds itself); what is saved is one interpreter and torch start-up per model.
+
+    Snakemake deletes every output of a job that fails, so each model keeps its final
+    checkpoint until all are trained: a rerun after a failure at the k-th model "resumes" the
+    first k-1 at their last epoch instead of training them again."""
+    for i, spec in enumerate(models):
+        log.info(
+            "model %d of %d: %s seed %d", i + 1, len(models), spec["run"]["method"], spec["seed"]
+        )
+        train(
+            data_path,
+            spec["run"],
+            spec["seed"],
+            spec["checkpoint"],
+            spec["model"],
+            spec["history"],
+            device=device,
+            progress=progress,
+            threads=threads,
+            init_model_path=spec.get("init_model"),
+            keep_checkpoint=True,
+        )
+    for spec in models:  # as train does once its outputs exist (see there)
+        Path(spec["checkpoint"]).unlink(missing_ok=True)
 
 
 def _attacked_rows(splits: data.Splits, attack_spec: dict) -> torch.Tensor | None:
@@ -236,6 +275,17 @@ def _attack_job_inputs(
     return device, splits, perf.to_layout(load_model(model_path, device), run.get("performance"))
 
 
+def _unchanged_each_time(model, model_path, run, device, items):
+    """Yield (model, item) for each of ``items``, the model as saved each time: reloaded should
+    the work on an earlier item have changed its weights (no attack should; this makes sure)."""
+    version = weights_version(model)
+    for item in items:
+        if weights_version(model) != version:
+            model = perf.to_layout(load_model(model_path, device), run.get("performance"))
+            version = weights_version(model)
+        yield model, item
+
+
 def craft_transfer(
     data_path: str,
     model_path: str,
@@ -249,52 +299,77 @@ def craft_transfer(
 ) -> None:
     """Craft a transfer attack's examples once on its source model (``model_path``); every
     target's evaluation replays them (advrepro.transfer)."""
+    craft_transfer_each(
+        data_path, model_path, run, [attack_spec], seed, [out_path], device, progress, threads
+    )
+
+
+def craft_transfer_each(
+    data_path: str,
+    model_path: str,
+    run: dict,
+    attack_specs: list[dict],
+    seed: int,
+    out_paths: list[str],
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+) -> None:
+    """Craft each transfer attack of one source model in one process (evaluation_jobs:
+    per_model): the sets craft_transfer makes one job per attack, from one load of data and
+    model (reloaded should an attack ever change its weights)."""
     from advrepro.transfer import transfer_set
 
-    device, splits, source = _attack_job_inputs(data_path, model_path, run, device, threads)
-    torch.manual_seed(seed)
-    attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
-    attacked = _attacked_rows(splits, attack_spec)
-    result = evaluate(
-        source,
-        attack,
-        splits.x_test,
-        splits.y_test,
-        run["eval_batch_size"],
-        progress=progress,
-        attacked=attacked,
-        keep_adversarial=True,
-    )
-    rows = _rows(attacked, splits.y_test)
-    io.save_torch(
-        out_path,
-        transfer_set(
+    if len(out_paths) != len(attack_specs):
+        raise ValueError(f"{len(attack_specs)} attacks but {len(out_paths)} output paths")
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
+    crafts = zip(attack_specs, out_paths)
+    for source, (attack_spec, out_path) in _unchanged_each_time(
+        loaded, model_path, run, device, crafts
+    ):
+        torch.manual_seed(seed)
+        attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
+        attacked = _attacked_rows(splits, attack_spec)
+        result = evaluate(
+            source,
             attack,
-            attack_spec,
-            splits.x_test[rows],
-            result["adversarial_examples"],
-            rows,
-            source=model_path,
-            source_method=run["method"],
-            source_training=source.protocol,
-            seed=seed,
-            source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
-            source_accuracy=result["accuracy"],
-            seconds=result["seconds"],
-            hardware=provenance.hardware(device),
-            commit=provenance.git_commit(),
-        ),
-    )
-    log.info(
-        "%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
-        run["experiment"],
-        run["method"],
-        seed,
-        attack_spec["id"],
-        len(rows),
-        result["seconds"],
-        result["accuracy"],
-    )
+            splits.x_test,
+            splits.y_test,
+            run["eval_batch_size"],
+            progress=progress,
+            attacked=attacked,
+            keep_adversarial=True,
+        )
+        rows = _rows(attacked, splits.y_test)
+        io.save_torch(
+            out_path,
+            transfer_set(
+                attack,
+                attack_spec,
+                splits.x_test[rows],
+                result["adversarial_examples"],
+                rows,
+                source=model_path,
+                source_method=run["method"],
+                source_training=source.protocol,
+                seed=seed,
+                source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
+                source_accuracy=result["accuracy"],
+                seconds=result["seconds"],
+                hardware=provenance.hardware(device),
+                commit=provenance.git_commit(),
+            ),
+        )
+        log.info(
+            "%s/%s seed %d %s: crafted %d examples in %.1f s (source accuracy %.4f)",
+            run["experiment"],
+            run["method"],
+            seed,
+            attack_spec["id"],
+            len(rows),
+            result["seconds"],
+            result["accuracy"],
+        )
 
 
 def clean_accuracy_of(model: torch.nn.Module, splits: data.Splits, batch_size: int) -> float:
@@ -488,14 +563,13 @@ def attack_and_record_each(
     an attack ever change its weights."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
-    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
-    version = weights_version(target)
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
     clean_accuracies: dict = {}
-    for i, (attack_spec, out_record) in enumerate(zip(attack_specs, out_records)):
+    attacks = enumerate(zip(attack_specs, out_records))
+    for target, (i, (attack_spec, out_record)) in _unchanged_each_time(
+        loaded, model_path, run, device, attacks
+    ):
         log.info("attack %d of %d: %s", i + 1, len(attack_specs), attack_spec["id"])
-        if weights_version(target) != version:  # an attack changed the model: start afresh
-            target = perf.to_layout(load_model(model_path, device), run.get("performance"))
-            version = weights_version(target)
         _attack_and_record_loaded(
             device,
             splits,

@@ -60,3 +60,12 @@ def benchmark_file(
 
 def log_file(stage: str, experiment: str, method: str, seed, attack: str | None = None) -> str:
     return job_file("logs", stage, experiment, method, seed, attack)
+
+
+def experiment_log_file(stage: str, experiment: str) -> str:
+    """The log of a job that covers a whole experiment (training_jobs: per_experiment)."""
+    return f"results/{experiment}/logs/{stage}/all_models.log"
+
+
+def experiment_benchmark_file(stage: str, experiment: str) -> str:
+    return f"results/{experiment}/benchmarks/{stage}/all_models.tsv"

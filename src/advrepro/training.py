@@ -73,8 +73,14 @@ AUGMENTATIONS = {"none": lambda x: x, "crop_flip": crop_flip}
 
 def _optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "adam":
+        # the fused kernel: the same update, one pass over the weights (on one CPU thread the
+        # per-tensor loop took a fifth of the MNIST CNN's training step)
+        fused = all(
+            p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point
+            for p in model.parameters()
+        )
         return torch.optim.Adam(
-            model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+            model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused
         )
     if settings.optimizer == "sgd":
         return torch.optim.SGD(

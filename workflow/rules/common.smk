@@ -87,6 +87,69 @@ def models_evaluated_per_model():
     ]
 
 
+def experiments_trained(per):
+    """Wildcard pattern of the experiments whose models train as jobs `per` (training_jobs)."""
+    names = [n for n, e in EXPERIMENTS.items() if e["training_jobs"] == per]
+    return "|".join(names) or "(?!)"
+
+
+def experiment_models(experiment):
+    """(method, seed) of every model an experiment trains: each method at each seed, and the
+    transfer sources with a seed of their own; a model after the one it starts from (init_from)."""
+    exp = EXPERIMENTS[experiment]
+    models = [(method, seed) for method in exp["methods"] for seed in exp["seeds"]]
+    for attack, spec in exp["attacks"].items():
+        if spec["threat"] == "transfer":
+            _, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
+            if source_seed is not None and (source, source_seed) not in models:
+                models.append((source, source_seed))
+    ordered = []  # each model once the one it starts from is placed
+    while models:
+        ready = [
+            (method, seed)
+            for method, seed in models
+            if exp["methods"][method]["options"].get("init_from")
+            in (None, *(m for m, s in ordered if s == seed))
+        ]
+        if not ready:
+            raise WorkflowError(f"experiments.{experiment}: init_from of {models} form a cycle")
+        ordered += ready
+        models = [model for model in models if model not in ready]
+    return ordered
+
+
+def experiment_trainings(experiment):
+    """train_each's arguments for every model of a training_jobs: per_experiment experiment."""
+    return [
+        {
+            "run": run_params(experiment, method),
+            "seed": seed,
+            "checkpoint": paths.checkpoint_file(experiment, method, seed),
+            "model": model_file(experiment, method, seed),
+            "history": paths.history_file(experiment, method, seed),
+            "init_model": init_model_of(experiment, method, seed),
+        }
+        for method, seed in experiment_models(experiment)
+    ]
+
+
+def sources_crafted_per_model():
+    """(experiment, source method, source seed or None, crafted attacks) of every source model
+    whose transfer sets one job crafts (evaluation_jobs: per_model); seed None: one job per
+    target seed, as the targets' seeds (DunDi's native model)."""
+    groups = {}
+    for experiment, exp in EXPERIMENTS.items():
+        if exp["evaluation_jobs"] != "per_model":
+            continue
+        for attack, spec in exp["attacks"].items():
+            if spec["threat"] == "transfer":
+                crafted, source, seed = config_checks.transfer_crafting(config, experiment, attack)
+                group = groups.setdefault((experiment, source, seed), [])
+                if crafted not in group:
+                    group.append(crafted)
+    return [(*key, crafted) for key, crafted in groups.items()]
+
+
 def model_attacks(experiment, method):
     """The attacks an experiment evaluates on one of its methods (an attack's `methods`, or all)."""
     exp = EXPERIMENTS[experiment]
@@ -162,11 +225,15 @@ def model_transfer_set_files(experiment, method, wildcards):
     return list(dict.fromkeys(model_transfer_sets(experiment, method, wildcards).values()))
 
 
+def init_model_of(experiment, method, seed):
+    """The trained model a method starts from (option init_from), e.g. DunDi_P's native
+    model; None for a method trained from scratch."""
+    init_from = EXPERIMENTS[experiment]["methods"][method]["options"].get("init_from")
+    return model_file(experiment, init_from, seed) if init_from else None
+
+
 def init_model_file(wildcards):
-    """The trained model a method starts from (option init_from), e.g. DunDi_P's native model."""
-    spec = EXPERIMENTS[wildcards.experiment]["methods"][wildcards.method]
-    init_from = spec["options"].get("init_from")
-    return model_file(wildcards.experiment, init_from, wildcards.seed) if init_from else []
+    return init_model_of(wildcards.experiment, wildcards.method, wildcards.seed) or []
 
 
 def panel_members(spec):

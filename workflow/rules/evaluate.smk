@@ -92,6 +92,8 @@ rule craft_transfer:
         paths.log_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}"),
     benchmark:
         paths.benchmark_file("craft_transfer", "{experiment}", "{method}", "{seed}", "{attack}")
+    wildcard_constraints:
+        experiment=experiments_evaluated("per_attack"),
     conda:
         TORCH_ENV
     threads: config["resources"]["evaluate"]["cpus"]
@@ -104,6 +106,39 @@ rule craft_transfer:
         progress=config["progress"],
     script:
         "../scripts/craft_transfer.py"
+
+
+# evaluation_jobs: per_model: one job crafts every transfer set of a source model (the same
+# sets as rule craft_transfer's); a source of the targets' own seed keeps {seed} a wildcard.
+for _experiment, _source, _source_seed, _crafted in sources_crafted_per_model():
+    _seed = "{seed}" if _source_seed is None else _source_seed
+
+    rule:
+        name:
+            f"craft_transfer_{_experiment}_{_source}"
+            + ("" if _source_seed is None else f"_seed{_source_seed}")
+        input:
+            data=dataset_file(_experiment),
+            model=model_file(_experiment, _source, _seed),
+        output:
+            [transfer_set_file(_experiment, _source, _seed, a) for a in _crafted],
+        log:
+            paths.log_file("craft_transfer", _experiment, _source, _seed),
+        benchmark:
+            paths.benchmark_file("craft_transfer", _experiment, _source, _seed)
+        conda:
+            TORCH_ENV
+        threads: config["resources"]["evaluate"]["cpus"]
+        resources:
+            **job_resources("evaluate"),
+        params:
+            run=run_params(_experiment, _source),
+            attacks=[attack_spec(_experiment, a) for a in _crafted],
+            seed=_source_seed,
+            device=config["device"],
+            progress=config["progress"],
+        script:
+            "../scripts/craft_transfer_each.py"
 
 
 # MCT Fig. 2's compute: one model's nearest training images of attacked test images (the

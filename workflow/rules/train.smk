@@ -1,7 +1,8 @@
 # Stage 2: train one model per (experiment, method, seed) through the single training loop.
 # The checkpoint is not an output: Snakemake would delete it when a job fails, and it is what
 # a resubmitted job resumes from. The job deletes it once its outputs are written, so a rerun
-# trains anew.
+# trains anew. An experiment with training_jobs: per_experiment trains all its models in one
+# job instead (rule train_<experiment>, below).
 
 
 rule train:
@@ -15,6 +16,8 @@ rule train:
         paths.log_file("train", "{experiment}", "{method}", "{seed}"),
     benchmark:
         paths.benchmark_file("train", "{experiment}", "{method}", "{seed}")
+    wildcard_constraints:
+        experiment=experiments_trained("per_model"),
     conda:
         TORCH_ENV
     threads: config["resources"]["train"]["cpus"]
@@ -27,3 +30,36 @@ rule train:
         progress=config["progress"],
     script:
         "../scripts/train.py"
+
+
+# training_jobs: per_experiment: every model of the experiment, one after the other, in one
+# process (advrepro.jobs.train_each); the same models as rule train's.
+for _experiment in EXPERIMENTS:
+    if EXPERIMENTS[_experiment]["training_jobs"] != "per_experiment":
+        continue
+
+    rule:
+        name:
+            f"train_{_experiment}"
+        input:
+            data=dataset_file(_experiment),
+        output:
+            models=[model_file(_experiment, m, s) for m, s in experiment_models(_experiment)],
+            histories=[
+                paths.history_file(_experiment, m, s) for m, s in experiment_models(_experiment)
+            ],
+        log:
+            paths.experiment_log_file("train", _experiment),
+        benchmark:
+            paths.experiment_benchmark_file("train", _experiment)
+        conda:
+            TORCH_ENV
+        threads: config["resources"]["train"]["cpus"]
+        resources:
+            **job_resources("train"),
+        params:
+            models=experiment_trainings(_experiment),
+            device=config["device"],
+            progress=config["progress"],
+        script:
+            "../scripts/train_each.py"
