@@ -512,3 +512,30 @@ def test_a_check_on_an_attack_limited_to_other_methods_is_not_run(masking_record
     spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"}]}}
     table = masking.run_checks(records, spec, {"toy": experiment}).set_index("method")
     assert table.loc["plain", "status"] == "not run" and table.loc["masked", "status"] == "pass"
+
+
+def test_a_report_checking_some_methods_plans_its_attacks_on_those_only():
+    """methods_by_experiment: the checks' own attacks (unbounded, effort) run on the methods
+    the report checks, and masking.required_records asks for nothing else."""
+    from advrepro.config import expand_failure_checks
+    from advrepro.reporting import masking
+
+    experiment = {
+        "methods": {"plain": {}, "masked": {}, "saturated": {}},
+        "seeds": [0],
+        "attacks": {"pgd": {"class": "pgd", "params": ATTACKS["pgd"][1], "threat": "whitebox"}},
+    }
+    spec = {
+        "kind": "masking",
+        "methods_by_experiment": {"toy": ["plain", "masked"]},
+        "checks": {
+            "toy": [{"kind": "effort", "attack": "pgd"}, {"kind": "unbounded", "attack": "pgd"}]
+        },
+    }
+    config = expand_failure_checks({"experiments": {"toy": experiment}, "artifacts": {"m": spec}})
+    attacks = config["experiments"]["toy"]["attacks"]
+    assert attacks["pgd_effort"]["methods"] == ["plain", "masked"]
+    assert attacks["pgd_unbounded"]["methods"] == ["plain", "masked"]
+    assert "methods" not in attacks["pgd"]  # the configured attack itself is untouched
+    needed = masking.required_records(spec, config["experiments"])
+    assert {method for _, method, _, _ in needed} == {"plain", "masked"}

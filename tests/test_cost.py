@@ -41,10 +41,28 @@ def snakemake_job_counts() -> dict[str, int]:
 def test_planned_jobs_are_the_jobs_snakemake_plans():
     jobs = cost.planned_jobs(load_layers(LAYERS, cost.SCHEMA))
     counts = snakemake_job_counts()
-    assert sum(job.stage == "train" for job in jobs) == counts["train"]
-    assert sum(job.stage == "craft_transfer" for job in jobs) == counts["craft_transfer"]
-    # evaluation_jobs: one job per (model, attack), or one per model (rules evaluate_model_*)
     config = load_layers(LAYERS, cost.SCHEMA)
+    experiments = config["experiments"]
+    # training_jobs: one job per model (rule train), or one per experiment (rules train_<exp>)
+    trained = [job for job in jobs if job.stage == "train"]
+    per_model = [j for j in trained if experiments[j.experiment]["training_jobs"] == "per_model"]
+    per_experiment = {j.experiment for j in trained} - {j.experiment for j in per_model}
+    assert per_model and per_experiment  # the tiny config runs both kinds
+    assert len(per_model) == counts["train"]
+    assert all(counts[f"train_{name}"] == 1 for name in per_experiment)
+    # transfer sets: one job per set (rule craft_transfer), or one per source model with the
+    # evaluations (rules craft_transfer_<exp>_<source>[_seed<seed>])
+    crafted = [job for job in jobs if job.stage == "craft_transfer"]
+    per_set = [j for j in crafted if experiments[j.experiment]["evaluation_jobs"] == "per_attack"]
+    per_source = {(j.experiment, j.method, j.seed) for j in crafted} - {
+        (j.experiment, j.method, j.seed) for j in per_set
+    }
+    assert per_set and per_source
+    assert len(per_set) == counts["craft_transfer"]
+    assert len(per_source) == sum(
+        n for rule, n in counts.items() if rule.startswith("craft_transfer_")
+    )
+    # evaluation_jobs: one job per (model, attack), or one per model (rules evaluate_model_*)
     evaluations = [job for job in jobs if job.stage == "evaluate"]
     per_model = [
         job

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from conftest import save_prepared
@@ -309,3 +311,80 @@ def test_max_batches_caps_every_epoch(tiny_splits, tmp_path):
         after_batch=lambda epoch, batch: seen.append((epoch, batch)),
     )
     assert seen == [(e, b) for e in range(2) for b in range(3)]
+
+
+def test_one_job_per_experiment_trains_the_models_of_one_job_per_model(tiny_splits, tmp_path):
+    """training_jobs: per_experiment: train_each gives the weights train gives alone, a model
+    after the one it starts from (init_from); after a failure at a later model, the models
+    already trained are resumed at their last epoch, not trained again."""
+    from advrepro import io, jobs
+
+    data_path = str(save_prepared(tiny_splits, tmp_path / "data.pt"))
+    base = {
+        "experiment": "tiny",
+        "dataset": "tiny",
+        "scale": "test",
+        "architecture": "lenet1",
+        "train_size": None,
+        "test_size": None,
+    }
+    native = {
+        **base,
+        "method": "Native",
+        "method_class": "standard",
+        "method_options": {},
+        "train": {"epochs": 1, "batch_size": 32, "lr": 1e-3},
+    }
+    dundi = {
+        **base,
+        "method": "DunDi_P",
+        "method_class": "dundi",
+        "method_options": {"tuples": 64, "init_from": "Native", "freeze_backbone": True},
+        "train": {"epochs": 1, "batch_size": 32, "lr": 1e-3},
+    }
+
+    def spec(run, folder, init=None):
+        stem = tmp_path / folder / run["method"]
+        return {
+            "run": run,
+            "seed": 0,
+            "checkpoint": str(stem) + ".ckpt",
+            "model": str(stem) + ".pt",
+            "history": str(stem) + ".json",
+            "init_model": init,
+        }
+
+    alone = [spec(native, "alone"), spec(dundi, "alone", str(tmp_path / "alone/Native.pt"))]
+    for one in alone:
+        jobs.train(
+            data_path,
+            one["run"],
+            0,
+            one["checkpoint"],
+            one["model"],
+            one["history"],
+            device="cpu",
+            progress=False,
+            init_model_path=one["init_model"],
+        )
+    together = [
+        spec(native, "together"),
+        spec(dundi, "together", str(tmp_path / "together/Native.pt")),
+    ]
+    failing = [together[0], {**together[1], "run": {**dundi, "method_class": "no_such_method"}}]
+    with pytest.raises(KeyError, match="no_such_method"):
+        jobs.train_each(data_path, failing, device="cpu", progress=False)
+    assert Path(together[0]["checkpoint"]).is_file()  # kept for the rerun to resume
+    first_history = io.read_json(together[0]["history"])["history"]
+    Path(together[0]["model"]).unlink()  # as Snakemake removes the outputs of a failed job
+    jobs.train_each(data_path, together, device="cpu", progress=False)
+    for one, other in zip(alone, together):
+        weights, same = (
+            load_torch(one["model"])["state_dict"],
+            load_torch(other["model"])["state_dict"],
+        )
+        assert weights.keys() == same.keys()
+        assert all(torch.equal(v, same[k]) for k, v in weights.items()), one["run"]["method"]
+        assert not Path(other["checkpoint"]).exists()
+    # the resumed native model was not trained again: its epoch (and its time) is the first run's
+    assert io.read_json(together[0]["history"])["history"] == first_history

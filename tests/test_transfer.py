@@ -232,3 +232,30 @@ def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_p
             device="cpu",
             progress=False,
         )
+
+
+def test_one_job_per_source_model_crafts_the_sets_of_one_job_per_attack(files, tmp_path):
+    """evaluation_jobs: per_model crafts every transfer set of a source model in one process:
+    the same examples as one job per attack (each seeded alike)."""
+    fgsm = {"id": "fgsm_native", "class": "fgsm", "threat": "transfer", "params": {"eps": 0.2}}
+    specs = [IFGSM, fgsm]
+    alone = [io.load_torch(craft(files, tmp_path, spec)) for spec in specs]
+    together = [str(tmp_path / f"together_{spec['id']}.pt") for spec in specs]
+    jobs.craft_transfer_each(
+        files["data"],
+        files["source"],
+        {**RUN, "method": "Native"},
+        specs,
+        0,
+        together,
+        device="cpu",
+        progress=False,
+    )
+    for one, path in zip(alone, together):
+        other = io.load_torch(path)
+        assert torch.equal(one["x"], other["x"])
+        assert one["attack"] == other["attack"]
+    with pytest.raises(ValueError, match="output paths"):
+        jobs.craft_transfer_each(
+            files["data"], files["source"], {**RUN, "method": "Native"}, specs, 0, together[:1]
+        )

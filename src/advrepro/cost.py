@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from advrepro import plan
 from advrepro.config import experiment_settings, load_layers, transfer_crafting
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,13 +84,7 @@ def planned_jobs(config: dict) -> list[Job]:
         shape, classes, n_train, n_test = _dataset(config, exp["dataset"])
         train_n, test_n = _size(exp["train_size"], n_train), _size(exp["test_size"], n_test)
         input_size = math.prod(shape)
-        models = {(method_id, seed) for method_id in exp["methods"] for seed in exp["seeds"]}
-        for attack_id, spec in exp["attacks"].items():  # transfer sources with a seed of their own
-            if spec.get("threat") == "transfer":
-                _, source, source_seed = transfer_crafting(config, name, attack_id)
-                if source_seed is not None:
-                    models.add((source, source_seed))
-        for method_id, seed in sorted(models):
+        for method_id, seed in plan.experiment_models(config, name):
             spec = exp["methods"][method_id]
             method = build_method(spec["class"], **spec["options"])
             settings = experiment_settings(config, name, method_id)
@@ -108,7 +103,8 @@ def planned_jobs(config: dict) -> list[Job]:
             )
             targets = [
                 (method_id, seed)
-                for method_id in spec.get("methods") or exp["methods"]
+                for method_id in exp["methods"]
+                if plan.attack_applies(exp, method_id, attack_id)
                 for seed in exp["seeds"]
             ]
             if spec.get("threat") == "transfer":

@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
-from advrepro import paths
+from advrepro import paths, plan
 from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
 from advrepro.paths import adversarial_file, model_file, record_file, transfer_set_file
 from advrepro.provenance import config_hash
@@ -94,28 +94,7 @@ def experiments_trained(per):
 
 
 def experiment_models(experiment):
-    """(method, seed) of every model an experiment trains: each method at each seed, and the
-    transfer sources with a seed of their own; a model after the one it starts from (init_from)."""
-    exp = EXPERIMENTS[experiment]
-    models = [(method, seed) for method in exp["methods"] for seed in exp["seeds"]]
-    for attack, spec in exp["attacks"].items():
-        if spec["threat"] == "transfer":
-            _, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
-            if source_seed is not None and (source, source_seed) not in models:
-                models.append((source, source_seed))
-    ordered = []  # each model once the one it starts from is placed
-    while models:
-        ready = [
-            (method, seed)
-            for method, seed in models
-            if exp["methods"][method]["options"].get("init_from")
-            in (None, *(m for m, s in ordered if s == seed))
-        ]
-        if not ready:
-            raise WorkflowError(f"experiments.{experiment}: init_from of {models} form a cycle")
-        ordered += ready
-        models = [model for model in models if model not in ready]
-    return ordered
+    return plan.experiment_models(config, experiment)
 
 
 def experiment_trainings(experiment):
@@ -133,31 +112,9 @@ def experiment_trainings(experiment):
     ]
 
 
-def sources_crafted_per_model():
-    """(experiment, source method, source seed or None, crafted attacks) of every source model
-    whose transfer sets one job crafts (evaluation_jobs: per_model); seed None: one job per
-    target seed, as the targets' seeds (DunDi's native model)."""
-    groups = {}
-    for experiment, exp in EXPERIMENTS.items():
-        if exp["evaluation_jobs"] != "per_model":
-            continue
-        for attack, spec in exp["attacks"].items():
-            if spec["threat"] == "transfer":
-                crafted, source, seed = config_checks.transfer_crafting(config, experiment, attack)
-                group = groups.setdefault((experiment, source, seed), [])
-                if crafted not in group:
-                    group.append(crafted)
-    return [(*key, crafted) for key, crafted in groups.items()]
-
-
 def model_attacks(experiment, method):
     """The attacks an experiment evaluates on one of its methods (an attack's `methods`, or all)."""
-    exp = EXPERIMENTS[experiment]
-    return [
-        attack
-        for attack, spec in exp["attacks"].items()
-        if method in (spec.get("methods") or exp["methods"])
-    ]
+    return plan.model_attacks(EXPERIMENTS[experiment], method)
 
 
 def dataset_file(experiment):
@@ -245,8 +202,7 @@ def panel_members(spec):
         for method in spec["methods"]
         for panel in spec["panels"]
         for seed in exp["seeds"]
-        if method in exp["methods"]
-        and method in (exp["attacks"][panel["attack"]].get("methods") or exp["methods"])
+        if plan.attack_applies(exp, method, panel["attack"])
     ]
 
 

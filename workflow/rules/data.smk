@@ -9,6 +9,8 @@ rule prepare_dataset:
         paths.dataset_file("{dataset}"),
     log:
         "results/logs/data/{dataset}.log",
+    # every other job waits for a dataset: prepare them all first
+    priority: 100
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]

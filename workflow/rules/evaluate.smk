@@ -110,7 +110,7 @@ rule craft_transfer:
 
 # evaluation_jobs: per_model: one job crafts every transfer set of a source model (the same
 # sets as rule craft_transfer's); a source of the targets' own seed keeps {seed} a wildcard.
-for _experiment, _source, _source_seed, _crafted in sources_crafted_per_model():
+for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_source(config):
     _seed = "{seed}" if _source_seed is None else _source_seed
 
     rule:
@@ -126,6 +126,8 @@ for _experiment, _source, _source_seed, _crafted in sources_crafted_per_model():
             paths.log_file("craft_transfer", _experiment, _source, _seed),
         benchmark:
             paths.benchmark_file("craft_transfer", _experiment, _source, _seed)
+        # every evaluation of the experiment waits for these sets: craft them first
+        priority: 50
         conda:
             TORCH_ENV
         threads: config["resources"]["evaluate"]["cpus"]

@@ -52,6 +52,9 @@ for _experiment in EXPERIMENTS:
             paths.experiment_log_file("train", _experiment),
         benchmark:
             paths.experiment_benchmark_file("train", _experiment)
+        # the experiments with more models (the longer jobs) start first, so that no long
+        # training job is left to run alone at the end
+        priority: len(experiment_models(_experiment))
         conda:
             TORCH_ENV
         threads: config["resources"]["train"]["cpus"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from advrepro.metrics import mean_std
+from advrepro.plan import attack_applies
 from advrepro.reporting.reported import find_reported
 from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
 
@@ -136,15 +137,6 @@ def expand_columns(spec: dict, experiments: dict) -> list[Column]:
             )
         )
     return columns
-
-
-def attack_applies(experiment: dict, method: str, attack: str) -> bool:
-    """Whether the config evaluates ``method`` under ``attack`` (it may be disabled or limited
-    to some methods, e.g. in the demo)."""
-    spec = experiment["attacks"].get(attack)
-    if spec is None or method not in experiment["methods"]:
-        return False
-    return not spec.get("methods") or method in spec["methods"]
 
 
 def required_records(spec: dict, experiments: dict) -> list[tuple[str, str, int, str]]:

@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from advrepro.config import derived_attack_id
+from advrepro.plan import attack_applies
 from advrepro.registry import function_registry
-from advrepro.reporting.cells import attack_applies, sweep_points
+from advrepro.reporting.cells import sweep_points
 from advrepro.reporting.tables import stamp_lines, standin_banner
 
 CHECKS = {}

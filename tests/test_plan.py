@@ -1,0 +1,73 @@
+"""The plan (advrepro.plan): which models an experiment trains, in which order, and which
+source models' transfer sets one job crafts; the rules, the cost estimate and the reporting
+cells all ask it."""
+
+from __future__ import annotations
+
+import pytest
+
+from advrepro import plan
+
+
+def _config(evaluation_jobs="per_model"):
+    def method(init_from=None):
+        return {"class": "standard", "options": {"init_from": init_from} if init_from else {}}
+
+    fgsm = {"class": "fgsm", "threat": "transfer", "params": {"eps": 0.3}}
+    return {
+        "experiments": {
+            "lenet": {
+                "evaluation_jobs": evaluation_jobs,
+                "seeds": [0, 1],
+                "transfer_source": {"method": "Native", "seed": None},
+                # listed before the model it starts from: the plan must reorder
+                "methods": {"DunDi_P": method("Native"), "Native": method(), "standard": method()},
+                "attacks": {
+                    "fgsm_native": fgsm,
+                    "fgsm_native_o1": {**fgsm, "classifier": {"n": 1}},
+                    "bim": {**fgsm, "class": "bim", "source": {"method": "standard", "seed": 100}},
+                    "pgd": {
+                        "class": "pgd",
+                        "threat": "whitebox",
+                        "methods": ["DunDi_P"],
+                        "params": {},
+                    },
+                },
+            }
+        }
+    }
+
+
+def test_models_come_after_the_model_they_start_from_and_sources_have_their_seed():
+    models = plan.experiment_models(_config(), "lenet")
+    assert sorted(models) == sorted(
+        [(m, s) for m in ("DunDi_P", "Native", "standard") for s in (0, 1)] + [("standard", 100)]
+    )
+    for seed in (0, 1):
+        assert models.index(("Native", seed)) < models.index(("DunDi_P", seed))
+
+
+def test_a_cycle_of_init_from_is_an_error_naming_the_experiment():
+    config = _config()
+    config["experiments"]["lenet"]["methods"]["Native"]["options"] = {"init_from": "DunDi_P"}
+    with pytest.raises(ValueError, match="experiments.lenet"):
+        plan.experiment_models(config, "lenet")
+
+
+def test_one_crafting_job_per_source_model_and_seed():
+    jobs = plan.crafting_jobs_per_source(_config())
+    # fgsm_native_o1 replays fgsm_native's set: one set, crafted once
+    assert jobs == [("lenet", "Native", None, ["fgsm_native"]), ("lenet", "standard", 100, ["bim"])]
+    assert plan.crafting_jobs_per_source(_config("per_attack")) == []
+
+
+def test_attacks_limited_to_some_methods_apply_to_those_only():
+    experiment = _config()["experiments"]["lenet"]
+    assert plan.model_attacks(experiment, "DunDi_P") == [
+        "fgsm_native",
+        "fgsm_native_o1",
+        "bim",
+        "pgd",
+    ]
+    assert plan.model_attacks(experiment, "Native") == ["fgsm_native", "fgsm_native_o1", "bim"]
+    assert not plan.attack_applies(experiment, "KD_BU", "fgsm_native")  # not a method here
