@@ -339,7 +339,12 @@ def test_one_job_per_experiment_trains_the_models_of_one_job_per_model(tiny_spli
         **base,
         "method": "DunDi_P",
         "method_class": "dundi",
-        "method_options": {"tuples": 64, "init_from": "Native", "freeze_backbone": True},
+        "method_options": {
+            "tuples": 64,
+            "init_from": "Native",
+            "freeze_backbone": True,
+            "oracles_per_class": 5,
+        },
         "train": {"epochs": 1, "batch_size": 32, "lr": 1e-3},
     }
 
