@@ -482,3 +482,58 @@ def test_the_floor_judges_a_model_under_its_own_classifier_settings():
     )
     status = _cells(untrained, experiment).iloc[0].status
     assert status.startswith("did not train") and "clean 80% < 85%" in status
+
+
+def test_the_stamp_states_the_experiments_that_ran_and_names_the_switched_off():
+    """An experiment with every model switched off (the demo's LeNet-4) adds no seeds or
+    sizes to an artifact's provenance; the stamp names it instead."""
+    from advrepro.reporting.artifacts import artifact_stamp
+
+    def exp(seeds, methods):
+        return {
+            "dataset": "mnist_10k",
+            "paper_dataset": "mnist",
+            "architecture": "lenet1",
+            "seeds": seeds,
+            "train_size": 6000,
+            "test_size": 200,
+            "methods": methods,
+        }
+
+    stamp = artifact_stamp(
+        "demo",
+        "abc",
+        {"dundi_lenet1": exp([0], {"Native": {}}), "dundi_lenet4": exp([0, 1, 2], {})},
+        [{"hardware": "CPU"}],
+        sizes=True,
+    )
+    assert stamp["experiments"] == "dundi_lenet1" and stamp["seeds"] == "0"
+    assert stamp["no models at this scale"] == "dundi_lenet4"
+
+
+def test_a_bar_figure_names_the_rows_without_any_run_instead_of_drawing_them():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from advrepro.reporting.figures import _without_empty_rows
+
+    table = pd.DataFrame(
+        {
+            "row": ["lenet1 Native", "lenet1 Native", "lenet4 Native", "lenet4 Native", "mean"],
+            "column": ["FGSM", "JSMA", "FGSM", "JSMA", "FGSM"],
+            "status": ["ok", "did not train (x)", "not yet run", "not yet run", "not yet run"],
+            "reported": [float("nan"), float("nan"), float("nan"), float("nan"), 91.0],
+        }
+    )
+    fig, ax = plt.subplots()
+    shown = _without_empty_rows(ax, table)
+    assert list(dict.fromkeys(shown.row)) == [
+        "lenet1 Native",
+        "mean",
+    ]  # "mean" has a reported value
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert len(labels) == 1 and "lenet4 Native" in labels[0].replace("\n", " ")
+    plt.close(fig)

@@ -21,7 +21,10 @@ def artifact_stamp(
     """The provenance every artifact states: scale, data, experiments, seeds (and with
     ``sizes`` architecture and example counts), config hash, commit and the hardware its
     ``sources`` (records, histories, result files) name."""
-    exps = list(experiments.values())
+    # the experiments that train models at this scale: one switched off (every method null,
+    # e.g. the demo's LeNet-4) ran nothing whose seeds or sizes the artifact could state
+    ran = {name: e for name, e in experiments.items() if e.get("methods")} or experiments
+    exps = list(ran.values())
 
     def joined(values):
         return ", ".join(dict.fromkeys(str(v) for v in values))
@@ -30,8 +33,10 @@ def artifact_stamp(
         "scale": scale,
         "dataset": joined(e["dataset"] for e in exps),
         "paper_dataset": joined(e["paper_dataset"] for e in exps),
-        "experiments": ", ".join(experiments),
+        "experiments": ", ".join(ran),
     }
+    if len(ran) < len(experiments):
+        stamp["no models at this scale"] = ", ".join(n for n in experiments if n not in ran)
     if sizes:
         stamp["architecture"] = joined(e["architecture"] for e in exps)
     stamp["seeds"] = joined(" ".join(str(s) for s in e["seeds"]) for e in exps)

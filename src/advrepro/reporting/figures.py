@@ -76,8 +76,24 @@ def _line(ax, table: pd.DataFrame, spec: dict) -> None:
     ax.set_xlabel(spec.get("x_label", "x"))
 
 
+def _without_empty_rows(ax, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows with something to show (a number, a model that did not train, or a reported
+    value); the others (no model at this scale, e.g. the demo's LeNet-4) are named in the
+    legend instead of drawn as a group of "n/a" marks."""
+    status = table.status.astype(str)
+    shown = status.eq("ok") | status.str.startswith("did not train") | table.reported.map(_finite)
+    keep = set(table.row[shown])
+    left_out = [r for r in dict.fromkeys(table.row) if r not in keep]
+    if not keep or not left_out:
+        return table
+    note = "no run at this scale: " + ", ".join(left_out)
+    ax.plot([], [], " ", label=textwrap.fill(note, 30))
+    return table[table.row.isin(keep)]
+
+
 @plot_kind("bar")
 def _bar(ax, table: pd.DataFrame, spec: dict) -> None:
+    table = _without_empty_rows(ax, table)
     rows = list(dict.fromkeys(table.row))
     columns = list(dict.fromkeys(table.column))
     width = 0.8 / len(columns)
