@@ -130,3 +130,17 @@ def test_estimate_prices_jobs_with_measured_unit_costs():
     )
     assert (table.seconds - expected).abs().max() < 1e-9
     assert (table.seconds > 2.0).all()
+
+
+def test_one_job_for_many_work_items_pays_one_start_up():
+    """training_jobs: per_experiment and evaluation_jobs: per_model (the demo's LeNet-1): the
+    start-up is priced once per job, not once per model, transfer set or attack."""
+    config = load_layers(LAYERS, cost.SCHEMA)
+    config["experiments"] = {"dundi_lenet1": config["experiments"]["dundi_lenet1"]}
+    table, _ = cost.estimate(config, torch.device("cpu"), batch_size=4, job_startup=1000.0)
+    startups = (table.seconds // 1000).astype(int)
+    by_stage = startups.groupby(table.stage).sum()
+    assert (table.stage == "train").sum() > 1 and by_stage["train"] == 1
+    assert by_stage["craft_transfer"] == 1  # one source model (Native), one seed
+    models = table[table.stage == "evaluate"][["method", "seed"]].drop_duplicates()
+    assert by_stage["evaluate"] == len(models)

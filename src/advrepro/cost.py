@@ -246,11 +246,19 @@ def estimate(
     table = pd.DataFrame([vars(job) for job in jobs])
     shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
     unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
-    # evaluation_jobs: per_model runs all attacks of a model in one job: one start-up for them
-    per_model = (table.stage == "evaluate") & table.experiment.map(
-        lambda e: config["experiments"][e]["evaluation_jobs"] == "per_model"
+    # one start-up for the work items one job runs: all attacks of a model and all transfer
+    # sets of a source model (evaluation_jobs: per_model), all models of an experiment
+    # (training_jobs: per_experiment)
+    experiments = config["experiments"]
+    per_model = table.stage.isin(["evaluate", "craft_transfer"]) & table.experiment.map(
+        lambda e: experiments[e]["evaluation_jobs"] == "per_model"
     )
-    shares_startup = per_model & table.duplicated(["stage", "experiment", "method", "seed"])
+    per_experiment = (table.stage == "train") & table.experiment.map(
+        lambda e: experiments[e]["training_jobs"] == "per_experiment"
+    )
+    shares_startup = (per_model & table.duplicated(["stage", "experiment", "method", "seed"])) | (
+        per_experiment & table.duplicated(["stage", "experiment"])
+    )
     table["seconds"] = (
         table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
         + table.forward_passes * [u["forward_s_per_example"] for u in unit]
