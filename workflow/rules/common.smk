@@ -93,10 +93,6 @@ def experiments_trained(per):
     return "|".join(names) or "(?!)"
 
 
-def experiment_models(experiment):
-    return plan.experiment_models(config, experiment)
-
-
 def experiment_trainings(experiment):
     """train_each's arguments for every model of a training_jobs: per_experiment experiment."""
     return [
@@ -108,7 +104,7 @@ def experiment_trainings(experiment):
             "history": paths.history_file(experiment, method, seed),
             "init_model": init_model_of(experiment, method, seed),
         }
-        for method, seed in experiment_models(experiment)
+        for method, seed in plan.experiment_models(config, experiment)
     ]
 
 

@@ -37,6 +37,7 @@ rule train:
 for _experiment in EXPERIMENTS:
     if EXPERIMENTS[_experiment]["training_jobs"] != "per_experiment":
         continue
+    _trainings = experiment_trainings(_experiment)
 
     rule:
         name:
@@ -44,24 +45,22 @@ for _experiment in EXPERIMENTS:
         input:
             data=dataset_file(_experiment),
         output:
-            models=[model_file(_experiment, m, s) for m, s in experiment_models(_experiment)],
-            histories=[
-                paths.history_file(_experiment, m, s) for m, s in experiment_models(_experiment)
-            ],
+            models=[t["model"] for t in _trainings],
+            histories=[t["history"] for t in _trainings],
         log:
             paths.experiment_log_file("train", _experiment),
         benchmark:
             paths.experiment_benchmark_file("train", _experiment)
         # the experiments with more models (the longer jobs) start first, so that no long
         # training job is left to run alone at the end
-        priority: len(experiment_models(_experiment))
+        priority: len(_trainings)
         conda:
             TORCH_ENV
         threads: config["resources"]["train"]["cpus"]
         resources:
             **job_resources("train"),
         params:
-            models=experiment_trainings(_experiment),
+            models=_trainings,
             device=config["device"],
             progress=config["progress"],
         script:
