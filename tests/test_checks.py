@@ -539,3 +539,25 @@ def test_a_report_checking_some_methods_plans_its_attacks_on_those_only():
     assert "methods" not in attacks["pgd"]  # the configured attack itself is untouched
     needed = masking.required_records(spec, config["experiments"])
     assert {method for _, method, _, _ in needed} == {"plain", "masked"}
+
+
+def test_reporting_never_imports_torch():
+    """The table, figure and report jobs read JSON records: importing torch would add ~3 s to
+    each of them (the masking checks once did, for the indicator names and thresholds). Only
+    flow_validity needs it: it reads the adversarial flows, saved as tensors."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from advrepro.reporting import (artifacts, cells, claims, figures, index, kinds, masking,
+    reported, summary, tables, verdict)
+record = {"experiment": "e", "method": "m", "attack": "pgd",
+          "indicators": {"incomplete_optimisation": {"count": 1, "checked": 4}}}
+evidence = masking.ModelEvidence(experiment={}, records=[record])
+print(masking.CHECKS["indicators"](evidence, {"kind": "indicators"}))
+assert "torch" not in sys.modules, "a reporting module imported torch"
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "incomplete optimisation" in done.stdout

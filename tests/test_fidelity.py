@@ -246,3 +246,40 @@ def test_evaluation_records_the_auc_beside_the_accuracy(tiny_splits):
     clean = build_attack("clean", model)
     result = evaluate(model, clean, tiny_splits.x_test, tiny_splits.y_test, 16, progress=False)
     assert 0.0 <= result["auc"] <= 1.0 and 0.0 <= result["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "layers", [["config/config.yaml"], ["config/config.yaml", "config/demo.yaml"]]
+)
+def test_table4_s_sigma_0_02_row_is_table2_s_mct_model_trained_once(layers):
+    """MCT Table 4's sigma = 0.02 row reads the cifar experiment's MCT model instead of
+    training it a second time: that is only right while the two experiments train and attack
+    alike (a change to one of them must fail here, not silently mix recipes in one table)."""
+    cfg = config.load_layers(
+        [ROOT / f for f in layers], ROOT / "workflow/schemas/config.schema.yaml"
+    )
+    table = cfg["artifacts"]["mct_table4"]
+    row = next(r for r in table["rows"] if r["x"] == 0.02)
+    shared = cfg["experiments"][row["experiment"]]
+    sweep = cfg["experiments"][table["experiment"]]
+    assert row["experiment"] != table["experiment"]
+    for key in (
+        "dataset",
+        "architecture",
+        "train_size",
+        "test_size",
+        "eval_batch_size",
+        "seeds",
+        "train",
+    ):
+        assert shared[key] == sweep[key], key
+    options = shared["methods"][row["method"]]["options"]
+    others = [
+        sweep["methods"][r["method"]]["options"]
+        for r in table["rows"]
+        if r is not row and sweep["methods"].get(r["method"])
+    ]
+    assert options["sigma"] == 0.02 and others
+    assert all({**o, "sigma": 0.02} == options for o in others)
+    for column in table["columns"]:
+        assert shared["attacks"][column["attack"]] == sweep["attacks"][column["attack"]], column

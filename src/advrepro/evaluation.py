@@ -23,7 +23,7 @@ from torch import nn
 from tqdm import tqdm
 
 from advrepro.attacks import Attack, decision
-from advrepro.indicators import IndicatorTally
+from advrepro.indicators.tally import IndicatorTally
 from advrepro.metrics import macro_ovr_auc
 
 

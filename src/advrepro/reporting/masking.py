@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from advrepro.config import derived_attack_id
+from advrepro.indicators import NAMES, THRESHOLDS
 from advrepro.plan import attack_applies
 from advrepro.registry import function_registry
 from advrepro.reporting.cells import sweep_points
@@ -192,8 +193,6 @@ def _dominance(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
 def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
     """Per indicator: (share, attack, examples checked) of the attack where it is worst,
     pooled over seeds; indicators that applied to no record are left out."""
-    from advrepro.indicators import NAMES
-
     pooled: dict[tuple[str, str], list[int]] = {}
     for r in records:
         for name, value in (r.get("indicators") or {}).items():
@@ -212,8 +211,6 @@ def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
 
 @check_kind("indicators")
 def _indicators(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
-    from advrepro.indicators import THRESHOLDS
-
     summary = indicator_summary(model.records)
     if not summary:
         return None
@@ -319,8 +316,6 @@ def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
 def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
     """One row per model of the report: each attack-failure indicator's worst attack, its
     share (%) and the examples checked (pooled over seeds), '' where none applied."""
-    from advrepro.indicators import NAMES
-
     by_model: dict[tuple[str, str], list[dict]] = {}
     for r in records:
         by_model.setdefault((r["experiment"], r["method"]), []).append(r)
