@@ -62,23 +62,21 @@ def test_planned_jobs_are_the_jobs_snakemake_plans():
     assert len(per_source) == sum(
         n for rule, n in counts.items() if rule.startswith("craft_transfer_")
     )
-    # evaluation_jobs: one job per (model, attack), or one per model (rules evaluate_model_*)
+    # evaluation_jobs: one job per (model, attack), one per model (rules evaluate_model_*) or
+    # one per experiment (rules evaluate_<experiment>)
     evaluations = [job for job in jobs if job.stage == "evaluate"]
-    per_model = [
-        job
-        for job in evaluations
-        if config["experiments"][job.experiment]["evaluation_jobs"] == "per_model"
-    ]
-    per_attack = [
-        job
-        for job in evaluations
-        if config["experiments"][job.experiment]["evaluation_jobs"] == "per_attack"
-    ]
-    assert per_model and per_attack  # the tiny config runs both kinds
-    assert len(per_attack) == counts["evaluate"] + counts.get("evaluate_keeping_adversarial", 0)
-    assert len({(j.experiment, j.method, j.seed) for j in per_model}) == sum(
+    kinds = {
+        kind: [j for j in evaluations if experiments[j.experiment]["evaluation_jobs"] == kind]
+        for kind in ("per_attack", "per_model", "per_experiment")
+    }
+    assert all(kinds.values())  # the tiny config runs every kind
+    assert len(kinds["per_attack"]) == counts["evaluate"] + counts.get(
+        "evaluate_keeping_adversarial", 0
+    )
+    assert len({(j.experiment, j.method, j.seed) for j in kinds["per_model"]}) == sum(
         n for rule, n in counts.items() if rule.startswith("evaluate_model_")
     )
+    assert all(counts[f"evaluate_{j.experiment}"] == 1 for j in kinds["per_experiment"])
 
 
 def test_costs_follow_declared_passes():
@@ -132,15 +130,19 @@ def test_estimate_prices_jobs_with_measured_unit_costs():
     assert (table.seconds > 2.0).all()
 
 
-def test_one_job_for_many_work_items_pays_one_start_up():
-    """training_jobs: per_experiment and evaluation_jobs: per_model (the demo's LeNet-1): the
-    start-up is priced once per job, not once per model, transfer set or attack."""
+@pytest.mark.parametrize("evaluation_jobs", ["per_model", "per_experiment"])
+def test_one_job_for_many_work_items_pays_one_start_up(evaluation_jobs):
+    """training_jobs: per_experiment and evaluation_jobs: per_model or per_experiment (the
+    demo's LeNet-1): the start-up is priced once per job, not once per model, transfer set or
+    attack."""
     config = load_layers(LAYERS, cost.SCHEMA)
-    config["experiments"] = {"dundi_lenet1": config["experiments"]["dundi_lenet1"]}
+    experiment = config["experiments"]["dundi_lenet1"]
+    config["experiments"] = {"dundi_lenet1": {**experiment, "evaluation_jobs": evaluation_jobs}}
     table, _ = cost.estimate(config, torch.device("cpu"), batch_size=4, job_startup=1000.0)
     startups = (table.seconds // 1000).astype(int)
     by_stage = startups.groupby(table.stage).sum()
     assert (table.stage == "train").sum() > 1 and by_stage["train"] == 1
     assert by_stage["craft_transfer"] == 1  # one source model (Native), one seed
     models = table[table.stage == "evaluate"][["method", "seed"]].drop_duplicates()
-    assert by_stage["evaluate"] == len(models)
+    assert len(models) > 1
+    assert by_stage["evaluate"] == (len(models) if evaluation_jobs == "per_model" else 1)

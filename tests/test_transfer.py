@@ -234,6 +234,48 @@ def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_p
         )
 
 
+def test_one_job_per_experiment_writes_the_records_of_one_job_per_model(files, tmp_path):
+    """evaluation_jobs: per_experiment runs every model of an experiment in one process: the
+    same records as one job per model, for each model (here two, one with a transfer set)."""
+    pgd = {
+        "id": "pgd",
+        "class": "pgd",
+        "threat": "whitebox",
+        "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True},
+    }
+    transfer = str(craft(files, tmp_path))
+    run = {**RUN, "method": "DunDi", "method_class": "dundi"}
+    models = [
+        (files["target"], [pgd, IFGSM], {IFGSM["id"]: transfer}),
+        (files["source"], [pgd], {}),
+    ]
+    evaluations, alone = [], []
+    for i, (model, specs, sets) in enumerate(models):
+        per_model = [str(tmp_path / f"model{i}_{spec['id']}.json") for spec in specs]
+        jobs.attack_and_record_each(
+            files["data"], model, sets, run, specs, i, per_model, device="cpu", progress=False
+        )
+        alone += [io.read_json(path) for path in per_model]
+        evaluations.append(
+            {
+                "model": model,
+                "run": run,
+                "seed": i,
+                "attacks": specs,
+                "transfer_sets": sets,
+                "records": [str(tmp_path / f"all{i}_{spec['id']}.json") for spec in specs],
+                "adversarial": [],
+            }
+        )
+    jobs.attack_and_record_models(files["data"], evaluations, device="cpu", progress=False)
+    together = [io.read_json(path) for e in evaluations for path in e["records"]]
+    assert len(together) == len(alone) == 3
+    for one, other in zip(alone, together):
+        for key in ("correct", "predicted", "accuracy", "indicators", "attack", "seed"):
+            assert other[key] == one[key], key
+    assert together[0]["predicted"] != together[2]["predicted"]  # two models, not one twice
+
+
 def test_one_job_per_source_model_crafts_the_sets_of_one_job_per_attack(files, tmp_path):
     """evaluation_jobs: per_model crafts every transfer set of a source model in one process:
     the same examples as one job per attack (each seeded alike)."""

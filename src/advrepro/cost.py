@@ -246,16 +246,18 @@ def estimate(
     table = pd.DataFrame([vars(job) for job in jobs])
     shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
     unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
-    # one start-up for the work items one job runs: all attacks of a model and all transfer
-    # sets of a source model (evaluation_jobs: per_model), all models of an experiment
-    # (training_jobs: per_experiment)
+    # one start-up for the work items one job runs: all attacks of a model (evaluation_jobs:
+    # per_model) or of every model of an experiment (per_experiment), all transfer sets of a
+    # source model (either), all models of an experiment (training_jobs: per_experiment)
     experiments = config["experiments"]
-    per_model = table.stage.isin(["evaluate", "craft_transfer"]) & table.experiment.map(
-        lambda e: experiments[e]["evaluation_jobs"] == "per_model"
+    evaluation_jobs = table.experiment.map(lambda e: experiments[e]["evaluation_jobs"])
+    per_model = ((table.stage == "evaluate") & (evaluation_jobs == "per_model")) | (
+        (table.stage == "craft_transfer") & (evaluation_jobs != "per_attack")
     )
-    per_experiment = (table.stage == "train") & table.experiment.map(
-        lambda e: experiments[e]["training_jobs"] == "per_experiment"
-    )
+    per_experiment = (
+        (table.stage == "train")
+        & table.experiment.map(lambda e: experiments[e]["training_jobs"] == "per_experiment")
+    ) | ((table.stage == "evaluate") & (evaluation_jobs == "per_experiment"))
     shares_startup = (per_model & table.duplicated(["stage", "experiment", "method", "seed"])) | (
         per_experiment & table.duplicated(["stage", "experiment"])
     )

@@ -585,6 +585,34 @@ def attack_and_record_each(
         )
 
 
+def attack_and_record_models(
+    data_path: str,
+    evaluations: list[dict],
+    device: str = "auto",
+    progress: bool = True,
+    threads: int | None = None,
+) -> None:
+    """Several models, each under each of its attacks, in one process (evaluation_jobs:
+    per_experiment): the records attack_and_record_each writes one job per model. Each of
+    ``evaluations`` holds that function's arguments: model, transfer_sets, run, attacks, seed,
+    records and adversarial (empty: none kept)."""
+    for i, evaluation in enumerate(evaluations):
+        log.info("model %d of %d: %s", i + 1, len(evaluations), evaluation["model"])
+        attack_and_record_each(
+            data_path,
+            evaluation["model"],
+            dict(evaluation["transfer_sets"]),
+            evaluation["run"],
+            [dict(spec) for spec in evaluation["attacks"]],
+            int(evaluation["seed"]),
+            list(evaluation["records"]),
+            device=device,
+            progress=progress,
+            threads=threads,
+            out_adversarial=list(evaluation["adversarial"]) or None,
+        )
+
+
 def neighbours(
     data_path: str,
     model_path: str,

@@ -52,11 +52,11 @@ def experiment_models(config: dict, name: str) -> list[tuple[str, int]]:
 
 def crafting_jobs_per_source(config: dict) -> list[tuple[str, str, int | None, list[str]]]:
     """(experiment, source method, source seed, crafted attack ids) of each source model whose
-    transfer sets one job crafts (experiments with evaluation_jobs: per_model). Source seed
+    transfer sets one job crafts (experiments whose evaluation_jobs are not per_attack). Source seed
     None: the source of each target's own seed (DunDi's native model), one job per seed."""
     groups: dict[tuple, list[str]] = {}
     for name, exp in config["experiments"].items():
-        if exp["evaluation_jobs"] != "per_model":
+        if exp["evaluation_jobs"] == "per_attack":
             continue
         for attack, spec in exp["attacks"].items():
             if spec.get("threat") == "transfer":
@@ -65,3 +65,14 @@ def crafting_jobs_per_source(config: dict) -> list[tuple[str, str, int | None, l
                 if crafted not in group:
                     group.append(crafted)
     return [(*key, crafted) for key, crafted in groups.items()]
+
+
+def evaluated_models(experiment: dict) -> list[tuple[str, int, list[str]]]:
+    """(method, seed, attacks) of every model an experiment evaluates, in config order (the
+    transfer sources with a seed of their own are only crafted on, never evaluated)."""
+    return [
+        (method, seed, attacks)
+        for method in experiment["methods"]
+        if (attacks := model_attacks(experiment, method))
+        for seed in experiment["seeds"]
+    ]

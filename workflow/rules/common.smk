@@ -65,8 +65,8 @@ def cicids_bucket_object(wildcards):
 
 
 def experiments_evaluated(per, saving=None):
-    """Wildcard pattern of the experiments whose evaluations run as jobs `per` (evaluation_jobs:
-    per_attack or per_model) and, unless None, keep (or not) their adversarial examples."""
+    """Wildcard pattern of the experiments whose evaluations run as jobs `per` (evaluation_jobs)
+    and, unless None, keep (or not) their adversarial examples."""
     names = [
         n
         for n, e in EXPERIMENTS.items()
@@ -85,6 +85,31 @@ def models_evaluated_per_model():
         for method in exp["methods"]
         if model_attacks(experiment, method)
     ]
+
+
+def experiment_evaluations(experiment):
+    """attack_and_record_each's arguments for every model of an evaluation_jobs:
+    per_experiment experiment (rule evaluate_<experiment>)."""
+    exp = EXPERIMENTS[experiment]
+    evaluations = []
+    for method, seed, attacks in plan.evaluated_models(exp):
+        sets = {a: transfer_set_of(experiment, a, seed) for a in attacks}
+        evaluations.append(
+            {
+                "model": model_file(experiment, method, seed),
+                "run": run_params(experiment, method),
+                "seed": seed,
+                "attacks": [attack_spec(experiment, a) for a in attacks],
+                "transfer_sets": {a: path for a, path in sets.items() if path},
+                "records": [record_file(experiment, method, seed, a) for a in attacks],
+                "adversarial": (
+                    [adversarial_file(experiment, method, seed, a) for a in attacks]
+                    if exp["save_adversarial"]
+                    else []
+                ),
+            }
+        )
+    return evaluations
 
 
 def experiments_trained(per):

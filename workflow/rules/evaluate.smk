@@ -4,7 +4,8 @@
 # evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows, which the flow_validity table maps
 # back to feature units). An experiment with evaluation_jobs: per_model runs all attacks of
 # one model in one job instead (rules evaluate_model_<experiment>_<method>, below): the same
-# records, without a fresh interpreter and torch import per (model, attack).
+# records, without a fresh interpreter and torch import per (model, attack); with
+# evaluation_jobs: per_experiment one job (rule evaluate_<experiment>) covers every model.
 from functools import partial
 
 
@@ -78,6 +79,44 @@ for _experiment, _method, _attacks in models_evaluated_per_model():
             progress=config["progress"],
         script:
             "../scripts/evaluate_model.py"
+
+
+# evaluation_jobs: per_experiment: every model of the experiment under each of its attacks in
+# one process (advrepro.jobs.attack_and_record_models); the same records as the rules above.
+for _experiment in EXPERIMENTS:
+    if EXPERIMENTS[_experiment]["evaluation_jobs"] != "per_experiment":
+        continue
+    _evaluations = experiment_evaluations(_experiment)
+    if not _evaluations:
+        continue
+
+    rule:
+        name:
+            f"evaluate_{_experiment}"
+        input:
+            data=dataset_file(_experiment),
+            models=[e["model"] for e in _evaluations],
+            transfer_sets=sorted({p for e in _evaluations for p in e["transfer_sets"].values()}),
+        output:
+            records=[r for e in _evaluations for r in e["records"]],
+            adversarial=[a for e in _evaluations for a in e["adversarial"]],
+        log:
+            paths.experiment_log_file("evaluate", _experiment),
+        benchmark:
+            paths.experiment_benchmark_file("evaluate", _experiment)
+        # the experiments with more attacked models (the longer jobs) start first
+        priority: len(_evaluations)
+        conda:
+            TORCH_ENV
+        threads: config["resources"]["evaluate"]["cpus"]
+        resources:
+            **job_resources("evaluate"),
+        params:
+            evaluations=_evaluations,
+            device=config["device"],
+            progress=config["progress"],
+        script:
+            "../scripts/evaluate_experiment.py"
 
 
 # A transfer attack's examples depend on its source model, never on the target: crafted once
