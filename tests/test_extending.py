@@ -20,6 +20,7 @@ NEW_ATTACK = '''
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Positive
 
 
 @ATTACKS.register("uniform_noise")
@@ -29,7 +30,8 @@ class UniformNoise(Attack):
     adversarial = False
     randomised = True
 
-    def __init__(self, model, eps, restarts=1):
+    # the options' names, defaults and allowed values, declared once (advrepro.options)
+    def __init__(self, model, eps: Positive, restarts: Count = 1):
         super().__init__(model, eps=eps, restarts=restarts)
 
     def generate(self, x, y):
@@ -74,7 +76,8 @@ def test_a_new_attack_is_one_file_and_one_config_entry(tmp_path):
     assert saved["attack_class"] == "uniform_noise" and saved["norm"] == "linf"
     assert saved["eps"] == 0.3 and 0.0 <= saved["accuracy"] <= 1.0 and saved["count"] == 64
 
-    # its options are checked like every other attack's, before any job
+    # its options are checked like every other attack's, before any job: the name it does
+    # not take, and the value its signature's annotation rules out
     (workdir / "extension.yaml").write_text(
         textwrap.dedent("""
         experiments:

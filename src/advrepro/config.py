@@ -193,7 +193,7 @@ BUILDER_ARGUMENTS = {
 
 
 def _cross_check(config: dict) -> None:
-    from advrepro.options import RULES, option_problems
+    from advrepro.options import option_problems
     from advrepro.registry import declared_names
 
     problems = []
@@ -208,15 +208,15 @@ def _cross_check(config: dict) -> None:
             return
         parameters = registered[kind][name]  # None: the class passes any option on
         if parameters is not None:
-            accepted = parameters - BUILDER_ARGUMENTS[kind]
+            accepted = set(parameters) - BUILDER_ARGUMENTS[kind]
             for option in sorted(set(options or ()) - accepted):
                 problems.append(
                     f"config key '{options_key}.{option}': {kind} '{name}' takes "
                     f"no option '{option}'; it takes: "
                     f"{', '.join(sorted(accepted)) or 'none'}"
                 )
-        if kind in RULES:
-            problems.extend(option_problems(kind, options, options_key))
+            # the values each option may take, as its class's signature declares them
+            problems.extend(option_problems(parameters, options, options_key))
 
     experiments = config.get("experiments", {})
     for exp_id, exp in experiments.items():

@@ -2,99 +2,89 @@
 validated, before any job runs (``config._cross_check``): a negative budget or a step count of
 0.5 is a config error naming its key, not a crash in a job an hour later.
 
-Which options a class takes is read from its constructor (``registry.declared_names``, without
-importing torch); what values an option may take is one rule per option name here, shared by
-every class that uses the name. Options without a rule are checked by name only.
+Each class declares its options once, in its constructor's signature: the names, the defaults
+and, as annotations, the values each may take::
+
+    def __init__(self, model, eps: Positive, steps: Count = 10, norm: Literal["linf", "l2"] = "linf")
+
+Config validation runs inside Snakemake's process, where importing the classes (and so torch)
+would add seconds to every DAG construction, so ``registry.declared_names`` reads the
+signatures from the source and ``rule_of`` turns an annotation's text into a JSON-schema rule:
+one of the names below, ``Literal[...]`` (one of these values), ``str``, or ``X | None`` (also
+null). An option without an annotation is checked by name only.
 """
 
 from __future__ import annotations
 
-import jsonschema
+import ast
+from typing import Annotated
 
-NON_NEGATIVE = {"type": "number", "minimum": 0}
-POSITIVE = {"type": "number", "exclusiveMinimum": 0}
-COUNT = {"type": "integer", "minimum": 1}
-FLAG = {"type": "boolean"}
-SHARE = {"type": "number", "minimum": 0, "maximum": 1}
-
-# Rules of attack parameters (config key experiments.*.attacks.*.params).
-ATTACK_RULES = {
-    "eps": POSITIVE,
-    "alpha": POSITIVE,
-    "steps": COUNT,
-    "restarts": COUNT,
-    "random_start": FLAG,
-    "stop_at_misclassification": FLAG,
-    "kappa": NON_NEGATIVE,
-    "c": POSITIVE,
-    "lr": POSITIVE,
-    "binary_search_steps": COUNT,
-    "max_doubling": {"type": "integer", "minimum": 0},
-    "max_halving": {"type": "integer", "minimum": 0},
-    "batch_size": COUNT,
-    "overshoot": NON_NEGATIVE,
-    "gamma": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-    "theta": POSITIVE,
-    "pair_budget": COUNT,
-    "norm": {"enum": ["linf", "l2"]},
-    "iterations": COUNT,
-    "square_queries": COUNT,
-    "target_classes": COUNT,
-    "max_iter": COUNT,
-    "max_eval": COUNT,
-    "init_eval": COUNT,
-    "init_size": COUNT,
-    "query_batch": COUNT,
+RULES = {
+    "Positive": {"type": "number", "exclusiveMinimum": 0},
+    "NonNegative": {"type": "number", "minimum": 0},
+    "Count": {"type": "integer", "minimum": 1},
+    "CountOrZero": {"type": "integer", "minimum": 0},
+    "Flag": {"type": "boolean"},
+    "Share": {"type": "number", "minimum": 0, "maximum": 1},  # [0, 1]
+    "Fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},  # (0, 1]
+    "OpenShare": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},  # (0, 1)
+    "Rate": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},  # [0, 1)
+    "AttackSpec": {"type": "object", "required": ["class"]},  # {class: ..., params: {...}}
+    "str": {"type": "string"},
 }
 
-# Rules of method options (config key experiments.*.methods.*.options).
-METHOD_RULES = {
-    # a PGD step for the adversarial methods, a loss weight for MCT (0 in its ablations)
-    "eps": NON_NEGATIVE,
-    "alpha": NON_NEGATIVE,
-    "steps": COUNT,
-    "random_start": FLAG,
-    "adv_weight": SHARE,
-    "pairing_weight": NON_NEGATIVE,
-    "margin": NON_NEGATIVE,
-    "triplet_weight": NON_NEGATIVE,
-    "norm_weight": NON_NEGATIVE,
-    "distance": {"enum": ["abs_cosine", "cosine", "euclidean"]},
-    "negative_pool": {"type": "integer", "minimum": 0},
-    "label_smoothing": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
-    "sigma": NON_NEGATIVE,
-    "lam": NON_NEGATIVE,
-    "balanced": FLAG,
-    "norm_term": {"enum": ["feature_norm", "feature_decay", "pair_distance"]},
-    "tuples": COUNT,
-    "oracles_per_class": COUNT,
-    "m": COUNT,
-    "k": COUNT,
-    "n": COUNT,
-    "embedding_dim": COUNT,
-    "hidden_dim": COUNT,
-    "tau": POSITIVE,
-    "freeze_backbone": FLAG,
-    "aggregate": {"enum": ["sum", "min"]},
-    "backbone_output": {"enum": ["logits", "embedding"]},
-    "init_from": {"type": "string"},
-    "fit_examples": COUNT,
-    "reference_per_class": COUNT,
-    "mc_samples": COUNT,
-    "fpr": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-    "dropout": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
-    "bandwidth": {"type": ["number", "null"], "exclusiveMinimum": 0},
-    "fit_attack": {"type": "object", "required": ["class"]},
-}
-
-RULES = {"attack": ATTACK_RULES, "method": METHOD_RULES}
+# The annotations themselves: plain types at run time, named for the reader (RULES[name]).
+Positive = Annotated[float, "Positive"]
+NonNegative = Annotated[float, "NonNegative"]
+Count = Annotated[int, "Count"]
+CountOrZero = Annotated[int, "CountOrZero"]
+Flag = Annotated[bool, "Flag"]
+Share = Annotated[float, "Share"]
+Fraction = Annotated[float, "Fraction"]
+OpenShare = Annotated[float, "OpenShare"]
+Rate = Annotated[float, "Rate"]
+AttackSpec = Annotated[dict, "AttackSpec"]
 
 
-def option_problems(kind: str, options: dict, key: str) -> list[str]:
-    """One message per option whose value breaks its rule, naming its config key."""
+def rule_of(annotation: str | None) -> dict | None:
+    """The JSON-schema rule of an annotation's source text; None for none (or one unknown)."""
+    if not annotation:
+        return None
+    return _rule(ast.parse(annotation, mode="eval").body)
+
+
+def _rule(node: ast.expr) -> dict | None:
+    if isinstance(node, ast.Name):
+        return RULES.get(node.id)
+    if isinstance(node, ast.Constant) and node.value is None:
+        return {"type": "null"}
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        rules = [_rule(node.left), _rule(node.right)]
+        if None in rules:
+            return None
+        if {"type": "null"} not in rules:
+            return {"anyOf": rules}
+        # X | None: X's rule with null allowed (its own messages, not anyOf's)
+        other = dict(next(r for r in rules if r != {"type": "null"}))
+        if "enum" in other:
+            other["enum"] = [*other["enum"], None]
+        else:
+            other["type"] = [other["type"], "null"]
+        return other
+    if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "Literal":
+        values = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return {"enum": [ast.literal_eval(v) for v in values]}
+    return None
+
+
+def option_problems(declared: dict[str, str | None], options: dict, key: str) -> list[str]:
+    """One message per option whose value breaks the rule its class declares (``declared``:
+    option -> annotation text, from registry.declared_names), naming its config key."""
+    import jsonschema  # only config validation needs it, not the jobs importing the aliases
+
     problems = []
     for option, value in (options or {}).items():
-        rule = RULES[kind].get(option)
+        rule = rule_of(declared.get(option))
         if rule is None:
             continue
         for error in jsonschema.Draft7Validator(rule).iter_errors(value):

@@ -57,13 +57,15 @@ class Registry(Generic[T]):
             ) from None
 
 
-def declared_names(package: str) -> dict[str, frozenset[str] | None]:
+def declared_names(package: str) -> dict[str, dict[str, str | None] | None]:
     """The names registered in ``package``, read from its ``@X.register("name")`` decorators
-    without importing it, each with the keyword parameters its class's constructor takes
-    (inherited from a base class of the same package; with ``**kwargs``, plus the names of the
-    class's ``extra_options`` tuple, or None where it declares none, so any option is passed on). Config validation runs in the Snakefile, where importing the
-    packages (and so torch) would add seconds to every DAG construction; tests check that
-    this agrees with the imported registry and the constructors' signatures."""
+    without importing it, each with the options its class's constructor declares: option ->
+    its annotation's source text (None where unannotated; advrepro.options reads it). A class
+    without a constructor inherits its base class's (of the same package); one taking
+    ``**options`` adds its ``extra_options`` dict (option -> annotation text), or is None where
+    it declares none, so any option is passed on. Config validation runs in the Snakefile,
+    where importing the packages (and so torch) would add seconds to every DAG construction;
+    tests check that this agrees with the imported registry and the constructors' signatures."""
     spec = importlib.util.find_spec(package)
     classes, registered = {}, {}
     for folder in spec.submodule_search_locations:
@@ -89,7 +91,7 @@ def declared_names(package: str) -> dict[str, frozenset[str] | None]:
 
 def _constructor_parameters(
     classes: dict[str, ast.ClassDef], class_name: str
-) -> frozenset[str] | None:
+) -> dict[str, str | None] | None:
     node = classes.get(class_name)
     if node is None:
         return None  # a base class outside the package: not known here
@@ -99,10 +101,13 @@ def _constructor_parameters(
     if init is None:
         bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
         return _constructor_parameters(classes, bases[0]) if bases else None
-    named = frozenset(arg.arg for arg in init.args.args[1:] + init.args.kwonlyargs)
+    named = {
+        arg.arg: ast.unparse(arg.annotation) if arg.annotation is not None else None
+        for arg in init.args.args[1:] + init.args.kwonlyargs
+    }
     if init.args.kwarg is None:
         return named
-    # a constructor taking **options declares them in a class-level ``extra_options`` tuple
+    # a constructor taking **options declares them in a class-level ``extra_options`` dict
     extra = next(
         (
             statement.value
@@ -112,7 +117,7 @@ def _constructor_parameters(
         ),
         None,
     )
-    return None if extra is None else named | frozenset(ast.literal_eval(extra))
+    return None if extra is None else {**named, **ast.literal_eval(extra)}
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

@@ -14,9 +14,12 @@ Params: eps, norm ('linf' or 'l2'), iterations, square_queries, target_classes.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Positive
 
 NORM_NAMES = {"linf": "Linf", "l2": "L2"}
 
@@ -26,12 +29,12 @@ class AutoAttack(Attack):
     def __init__(
         self,
         model,
-        eps,
-        norm="linf",
-        iterations=None,
-        square_queries=None,
-        target_classes=None,
-        restarts=1,
+        eps: Positive,
+        norm: Literal["linf", "l2"] = "linf",
+        iterations: Count | None = None,
+        square_queries: Count | None = None,
+        target_classes: Count | None = None,
+        restarts: Count = 1,
     ):
         if norm not in NORM_NAMES:
             raise ValueError(f"autoattack norm must be one of {sorted(NORM_NAMES)}")

@@ -1,6 +1,7 @@
 """No attack: the clean test images (so clean accuracy is one more evaluation record)."""
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Positive
 
 
 @ATTACKS.register("clean")
@@ -9,7 +10,8 @@ class Clean(Attack):
     adversarial = False
     norm = None
 
-    def __init__(self, model, eps=None, restarts=1):  # no options of its own
+    # no options of its own
+    def __init__(self, model, eps: Positive | None = None, restarts: Count = 1):
         super().__init__(model, eps=eps, restarts=restarts)
 
     @classmethod

@@ -19,6 +19,7 @@ import torch
 from advrepro.attacks import ATTACKS, Attack
 from advrepro.attacks.cw_linf import margin
 from advrepro.attacks.deepfool import project_l2
+from advrepro.options import Count, NonNegative, Positive
 
 
 @ATTACKS.register("cw_l2")
@@ -28,13 +29,13 @@ class CWL2(Attack):
     def __init__(
         self,
         model,
-        steps=30,
-        lr=0.01,
-        c=1.0,
-        kappa=0.0,
-        binary_search_steps=1,
-        eps=None,
-        restarts=1,
+        steps: Count = 30,
+        lr: Positive = 0.01,
+        c: Positive = 1.0,
+        kappa: NonNegative = 0.0,
+        binary_search_steps: Count = 1,
+        eps: Positive | None = None,
+        restarts: Count = 1,
     ):
         super().__init__(
             model,

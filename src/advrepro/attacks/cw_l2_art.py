@@ -20,6 +20,7 @@ import torch
 
 from advrepro.attacks import ATTACKS, Attack
 from advrepro.attacks.deepfool import project_l2
+from advrepro.options import Count, CountOrZero, NonNegative, Positive
 
 
 @ATTACKS.register("cw_l2_art")
@@ -29,16 +30,16 @@ class CWL2Art(Attack):
     def __init__(
         self,
         model,
-        steps=10,
-        lr=0.01,
-        c=0.01,
-        kappa=0.0,
-        binary_search_steps=10,
-        max_halving=5,
-        max_doubling=5,
-        batch_size=128,
-        eps=None,
-        restarts=1,
+        steps: Count = 10,
+        lr: Positive = 0.01,
+        c: Positive = 0.01,
+        kappa: NonNegative = 0.0,
+        binary_search_steps: Count = 10,
+        max_halving: CountOrZero = 5,
+        max_doubling: CountOrZero = 5,
+        batch_size: Count = 128,
+        eps: Positive | None = None,
+        restarts: Count = 1,
     ):
         super().__init__(
             model,

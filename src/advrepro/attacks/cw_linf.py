@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Flag, NonNegative, Positive
 
 
 def margin(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -30,7 +31,16 @@ class CWLinf(Attack):
     norm = "linf"
     randomised = True
 
-    def __init__(self, model, eps, alpha, steps, kappa=50.0, random_start=True, restarts=1):
+    def __init__(
+        self,
+        model,
+        eps: Positive,
+        alpha: Positive,
+        steps: Count,
+        kappa: NonNegative = 50.0,
+        random_start: Flag = True,
+        restarts: Count = 1,
+    ):
         super().__init__(
             model,
             eps=eps,

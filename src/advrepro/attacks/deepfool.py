@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, NonNegative, Positive
 
 
 def project_l2(delta: torch.Tensor, eps: float | None) -> torch.Tensor:
@@ -32,7 +33,14 @@ def project_l2(delta: torch.Tensor, eps: float | None) -> torch.Tensor:
 class DeepFool(Attack):
     norm = "l2"
 
-    def __init__(self, model, steps=50, overshoot=0.02, eps=None, restarts=1):
+    def __init__(
+        self,
+        model,
+        steps: Count = 50,
+        overshoot: NonNegative = 0.02,
+        eps: Positive | None = None,
+        restarts: Count = 1,
+    ):
         super().__init__(model, eps=eps, restarts=restarts, steps=steps, overshoot=overshoot)
 
     def _jacobian(self, x):

@@ -12,13 +12,14 @@ import torch
 import torch.nn.functional as F
 
 from advrepro.attacks import ATTACKS, Attack, import_torchattacks
+from advrepro.options import Count, Flag, Positive
 
 
 @ATTACKS.register("fgsm")
 class FGSM(Attack):
     norm = "linf"
 
-    def __init__(self, model, eps, random_start=False, restarts=1):
+    def __init__(self, model, eps: Positive, random_start: Flag = False, restarts: Count = 1):
         super().__init__(model, eps=eps, restarts=restarts, random_start=random_start)
         self.randomised = random_start  # restarts help only a random start
 

@@ -15,11 +15,14 @@ init_eval (100), init_size (100), query_batch (queries per forward pass, 1000).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
 from advrepro.attacks.deepfool import project_l2
+from advrepro.options import Count, Positive
 
 
 @ATTACKS.register("hopskipjump")
@@ -30,14 +33,14 @@ class HopSkipJump(Attack):
     def __init__(
         self,
         model,
-        eps=None,
-        norm="l2",
-        max_iter=50,
-        max_eval=10000,
-        init_eval=100,
-        init_size=100,
-        query_batch=1000,
-        restarts=1,
+        eps: Positive | None = None,
+        norm: Literal["linf", "l2"] = "l2",
+        max_iter: Count = 50,
+        max_eval: Count = 10000,
+        init_eval: Count = 100,
+        init_size: Count = 100,
+        query_batch: Count = 1000,
+        restarts: Count = 1,
     ):
         if norm not in ("l2", "linf"):
             raise ValueError("hopskipjump norm must be 'l2' or 'linf'")

@@ -19,13 +19,22 @@ import torch
 import torch.nn.functional as F
 
 from advrepro.attacks import ATTACKS, Attack, decision
+from advrepro.options import Count, Flag, Positive
 
 
 @ATTACKS.register("ifgsm")
 class IterativeFGSM(Attack):
     norm = "linf"
 
-    def __init__(self, model, eps, alpha, steps, stop_at_misclassification=False, restarts=1):
+    def __init__(
+        self,
+        model,
+        eps: Positive,
+        alpha: Positive,
+        steps: Count,
+        stop_at_misclassification: Flag = False,
+        restarts: Count = 1,
+    ):
         super().__init__(
             model,
             eps=eps,

@@ -21,10 +21,12 @@ Params: gamma (L0 budget, fraction of values), theta (1.0 = increase), target ('
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Fraction, Positive
 
 
 def pick_targets(y: torch.Tensor, num_classes: int, how: str) -> torch.Tensor:
@@ -39,7 +41,13 @@ class JSMA(Attack):
     norm = "l0"
 
     def __init__(
-        self, model, gamma=0.1, theta=1.0, target="random", pair_budget=4_000_000, restarts=1
+        self,
+        model,
+        gamma: Fraction = 0.1,
+        theta: Positive = 1.0,
+        target: Literal["random", "next"] = "random",
+        pair_budget: Count = 4_000_000,
+        restarts: Count = 1,
     ):
         if target not in ("random", "next"):
             raise ValueError("jsma target must be 'random' or 'next'")

@@ -5,6 +5,7 @@ Params: eps, alpha (step size), steps, random_start (default True), restarts.
 """
 
 from advrepro.attacks import ATTACKS, Attack, import_torchattacks
+from advrepro.options import Count, Flag, Positive
 
 
 @ATTACKS.register("pgd")
@@ -13,7 +14,15 @@ class PGD(Attack):
     randomised = True
     torchattacks_class = "PGD"  # PGDL2 for the L2 subclass
 
-    def __init__(self, model, eps, alpha, steps, random_start=True, restarts=1):
+    def __init__(
+        self,
+        model,
+        eps: Positive,
+        alpha: Positive,
+        steps: Count,
+        random_start: Flag = True,
+        restarts: Count = 1,
+    ):
         super().__init__(
             model, eps=eps, restarts=restarts, alpha=alpha, steps=steps, random_start=random_start
         )

@@ -9,9 +9,12 @@ Params: eps, norm ('linf' or 'l2').
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, Positive
 
 
 @ATTACKS.register("random_noise")
@@ -20,7 +23,9 @@ class RandomNoise(Attack):
     adversarial = False
     randomised = True
 
-    def __init__(self, model, eps, norm="linf", restarts=1):
+    def __init__(
+        self, model, eps: Positive, norm: Literal["linf", "l2"] = "linf", restarts: Count = 1
+    ):
         if norm not in ("linf", "l2"):
             raise ValueError("random_noise norm must be 'linf' or 'l2'")
         super().__init__(model, eps=eps, restarts=restarts)

@@ -18,11 +18,20 @@ import torch.nn.functional as F
 
 from advrepro.attacks import build_attack
 from advrepro.methods import METHODS, Method
+from advrepro.options import Count, Flag, NonNegative, Share
 
 
 @METHODS.register("alp")
 class AdversarialLogitPairing(Method):
-    def __init__(self, eps, alpha, steps, adv_weight=0.5, pairing_weight=0.5, random_start=True):
+    def __init__(
+        self,
+        eps: NonNegative,
+        alpha: NonNegative,
+        steps: Count,
+        adv_weight: Share = 0.5,
+        pairing_weight: NonNegative = 0.5,
+        random_start: Flag = True,
+    ):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
         self.adv_weight, self.pairing_weight = adv_weight, pairing_weight
 

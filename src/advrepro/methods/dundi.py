@@ -18,25 +18,27 @@ from __future__ import annotations
 import torch
 
 from advrepro.methods import METHODS, Method
+from advrepro.options import Count
 
 
 @METHODS.register("dundi")
 class DunDi(Method):
-    # the Distance NN's options, passed on to the model (read by config validation too)
-    extra_options = (
-        "backbone_output",
-        "embedding_dim",
-        "hidden_dim",
-        "oracles_per_class",
-        "m",
-        "k",
-        "n",
-        "aggregate",
-        "tau",
-        "freeze_backbone",
-    )
+    # the Distance NN's options, passed on to the model: option -> annotation (advrepro.options;
+    # read by config validation too)
+    extra_options = {
+        "backbone_output": 'Literal["logits", "embedding"]',
+        "embedding_dim": "Count",
+        "hidden_dim": "Count",
+        "oracles_per_class": "Count",
+        "m": "Count",
+        "k": "Count",
+        "n": "Count",
+        "aggregate": 'Literal["sum", "min"]',
+        "tau": "Positive",
+        "freeze_backbone": "Flag",
+    }
 
-    def __init__(self, tuples=360_000, init_from=None, **model_options):
+    def __init__(self, tuples: Count = 360_000, init_from: str | None = None, **model_options):
         unknown = set(model_options) - set(self.extra_options)
         if unknown:
             raise ValueError(

@@ -20,19 +20,26 @@ import torch.nn.functional as F
 
 from advrepro.attacks import build_attack
 from advrepro.methods import METHODS, Method
+from advrepro.options import AttackSpec, Count
 
 
 @METHODS.register("kd_bu")
 class KDBU(Method):
-    # the detector's options, passed on to the model (read by config validation too)
-    extra_options = ("bandwidth", "dropout", "mc_samples", "fpr")
+    # the detector's options, passed on to the model: option -> annotation (advrepro.options;
+    # read by config validation too)
+    extra_options = {
+        "bandwidth": "Positive | None",
+        "dropout": "Rate",
+        "mc_samples": "Count",
+        "fpr": "OpenShare",
+    }
 
     def __init__(
         self,
-        init_from=None,
-        fit_attack=None,
-        fit_examples=1000,
-        reference_per_class=1000,
+        init_from: str | None = None,
+        fit_attack: AttackSpec | None = None,
+        fit_examples: Count = 1000,
+        reference_per_class: Count = 1000,
         **detector_options,
     ):
         unknown = set(detector_options) - set(self.extra_options)

@@ -27,12 +27,15 @@ Options: sigma, alpha, lam, margin, positive ("twin" | "other"), norm_term, bala
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 
 from advrepro.losses import MultiClassNPairLoss, feature_norm, feature_norm_decay
 from advrepro.methods import METHODS, Method
 from advrepro.methods.mining import class_balanced_batches, nearest_per_class, same_class_partner
+from advrepro.options import Flag, NonNegative
 
 # Eq. 4's readings (module docstring), each f(anchor embeddings, positive embeddings)
 NORM_TERMS = {
@@ -48,13 +51,13 @@ NORM_TERMS = {
 class MultiClassTripletGaussian(Method):
     def __init__(
         self,
-        sigma=0.02,
-        alpha=0.2,
-        lam=0.03,
-        margin=0.0,
-        positive="twin",
-        norm_term="feature_norm",
-        balanced=True,
+        sigma: NonNegative = 0.02,
+        alpha: NonNegative = 0.2,
+        lam: NonNegative = 0.03,
+        margin: NonNegative = 0.0,
+        positive: Literal["twin", "other"] = "twin",
+        norm_term: Literal["feature_norm", "feature_decay", "pair_distance"] = "feature_norm",
+        balanced: Flag = True,
     ):
         super().__init__(
             sigma=sigma,

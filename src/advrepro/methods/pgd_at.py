@@ -11,11 +11,14 @@ import torch.nn.functional as F
 
 from advrepro.attacks import build_attack
 from advrepro.methods import METHODS, Method
+from advrepro.options import Count, Flag, NonNegative
 
 
 @METHODS.register("pgd_at")
 class PGDAdversarialTraining(Method):
-    def __init__(self, eps, alpha, steps, random_start=True):
+    def __init__(
+        self, eps: NonNegative, alpha: NonNegative, steps: Count, random_start: Flag = True
+    ):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
 
     def setup(self, model, splits):

@@ -25,6 +25,8 @@ Options (their config keys in brackets):
 - init_from: fine-tune from that method's trained model [finetuning: true, CIFAR].
 """
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 
@@ -32,6 +34,7 @@ from advrepro.attacks import build_attack
 from advrepro.losses import TripletMarginLoss, mean_squared_feature
 from advrepro.methods import METHODS, Method
 from advrepro.methods.mining import hardest_negative, same_class_partner
+from advrepro.options import Count, CountOrZero, Flag, NonNegative, Rate
 
 POSITIVES = ("other", "twin", "both")
 
@@ -40,18 +43,18 @@ POSITIVES = ("other", "twin", "both")
 class TripletLossAdversarialTraining(Method):
     def __init__(
         self,
-        eps,
-        alpha,
-        steps,
-        margin=0.05,
-        triplet_weight=0.5,
-        norm_weight=1e-4,
-        distance="abs_cosine",
-        positive="other",
-        negative_pool=0,
-        label_smoothing=0.0,
-        random_start=True,
-        init_from=None,
+        eps: NonNegative,
+        alpha: NonNegative,
+        steps: Count,
+        margin: NonNegative = 0.05,
+        triplet_weight: NonNegative = 0.5,
+        norm_weight: NonNegative = 1e-4,
+        distance: Literal["abs_cosine", "cosine", "euclidean"] = "abs_cosine",
+        positive: Literal["other", "twin", "both"] = "other",
+        negative_pool: CountOrZero = 0,
+        label_smoothing: Rate = 0.0,
+        random_start: Flag = True,
+        init_from: str | None = None,
     ):
         super().__init__(eps=eps, alpha=alpha, steps=steps, random_start=random_start)
         if positive not in POSITIVES:
