@@ -93,14 +93,13 @@ def experiment_evaluations(experiment):
     exp = EXPERIMENTS[experiment]
     evaluations = []
     for method, seed, attacks in plan.evaluated_models(exp):
-        sets = {a: transfer_set_of(experiment, a, seed) for a in attacks}
         evaluations.append(
             {
                 "model": model_file(experiment, method, seed),
                 "run": run_params(experiment, method),
                 "seed": seed,
                 "attacks": [attack_spec(experiment, a) for a in attacks],
-                "transfer_sets": {a: path for a, path in sets.items() if path},
+                "transfer_sets": seed_transfer_sets(experiment, method, seed),
                 "records": [record_file(experiment, method, seed, a) for a in attacks],
                 "adversarial": (
                     [adversarial_file(experiment, method, seed, a) for a in attacks]
@@ -189,13 +188,18 @@ def transfer_set_input(wildcards):
     return transfer_set_of(wildcards.experiment, wildcards.attack, wildcards.seed) or []
 
 
-def model_transfer_sets(experiment, method, wildcards):
-    """Attack id -> transfer set of every transfer attack of one model (rule evaluate_model_*)."""
+def seed_transfer_sets(experiment, method, seed):
+    """Attack id -> transfer set of every transfer attack of one model (seed `seed`)."""
     sets = {
-        attack: transfer_set_of(experiment, attack, wildcards.seed)
+        attack: transfer_set_of(experiment, attack, seed)
         for attack in model_attacks(experiment, method)
     }
     return {attack: path for attack, path in sets.items() if path}
+
+
+def model_transfer_sets(experiment, method, wildcards):
+    """seed_transfer_sets of the {seed} wildcard (rule evaluate_model_*)."""
+    return seed_transfer_sets(experiment, method, wildcards.seed)
 
 
 def model_transfer_set_files(experiment, method, wildcards):
