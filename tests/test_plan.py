@@ -61,6 +61,21 @@ def test_one_crafting_job_per_source_model_and_seed():
     assert plan.crafting_jobs_per_source(_config("per_attack")) == []
 
 
+def test_only_the_transfer_sets_an_evaluation_replays_are_crafted():
+    config = _config()
+    experiment = config["experiments"]["lenet"]
+    experiment["attacks"]["bim"]["methods"] = ["KD_BU"]  # a method this experiment lacks
+    assert plan.crafting_jobs_per_source(config) == [("lenet", "Native", None, ["fgsm_native"])]
+    experiment["methods"] = {}  # switched off (every method null): nothing to craft
+    assert plan.crafting_jobs_per_source(config) == []
+
+
+def test_gpu_slots_follow_the_experiments_gpu_share():
+    assert plan.gpu_slots({"gpu_share": 0.25}) == 25
+    assert plan.gpu_slots({"gpu_share": 1}) == 100
+    assert plan.gpu_slots({"gpu_share": 0.001}) == 1  # a job always holds a slot
+
+
 def test_attacks_limited_to_some_methods_apply_to_those_only():
     experiment = _config()["experiments"]["lenet"]
     assert plan.model_attacks(experiment, "DunDi_P") == [

@@ -55,6 +55,24 @@ def test_one_table_target_plans_only_what_it_needs(tmp_path):
     assert not re.search(r"^(figure|claims|index)\s", result.stdout, re.M)
 
 
+def test_grouped_jobs_hold_the_gpu_share_of_their_experiment(tmp_path):
+    """A job of a per-experiment or per-model rule has no {experiment} wildcard: its GPU slots
+    still come from its experiment's gpu_share (DunDi's LeNet-4: 0.25, four jobs per GPU)."""
+    workdir = copy_workflow(tmp_path)
+    (workdir / "gpus.yaml").write_text("resources:\n  train: {gpus: 1}\n  evaluate: {gpus: 1}\n")
+    result = run_snakemake(
+        workdir, "-n", "--forceall", overrides=(".test/config.yaml", "gpus.yaml")
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)\n\n", result.stdout, re.M | re.S)
+    grouped = [
+        body for rule, body in jobs if rule.endswith("_dundi_lenet4") or "_dundi_lenet4_" in rule
+    ]
+    assert len(grouped) >= 3, [rule for rule, _ in jobs]  # training, crafting, evaluation
+    for body in grouped:
+        assert "gpu_slots=25" in body, body
+
+
 # A CIFAR-shaped stand-in job of every MCT method, and DunDi_P (which starts from the trained
 # native model) classified with the two-step oracle vote at two oracle counts.
 OTHER_TARGETS = [

@@ -52,14 +52,17 @@ def experiment_models(config: dict, name: str) -> list[tuple[str, int]]:
 
 def crafting_jobs_per_source(config: dict) -> list[tuple[str, str, int | None, list[str]]]:
     """(experiment, source method, source seed, crafted attack ids) of each source model whose
-    transfer sets one job crafts (experiments whose evaluation_jobs are not per_attack). Source seed
-    None: the source of each target's own seed (DunDi's native model), one job per seed."""
+    transfer sets one job crafts (experiments whose evaluation_jobs are not per_attack): only
+    the sets some evaluation replays, so an experiment switched off (every method null) crafts
+    nothing. Source seed None: the source of each target's own seed (DunDi's native model), one
+    job per seed."""
     groups: dict[tuple, list[str]] = {}
     for name, exp in config["experiments"].items():
         if exp["evaluation_jobs"] == "per_attack":
             continue
         for attack, spec in exp["attacks"].items():
-            if spec.get("threat") == "transfer":
+            replayed = any(attack_applies(exp, method, attack) for method in exp["methods"])
+            if spec.get("threat") == "transfer" and replayed:
                 crafted, source, seed = transfer_crafting(config, name, attack)
                 group = groups.setdefault((name, source, seed), [])
                 if crafted not in group:
@@ -76,3 +79,9 @@ def evaluated_models(experiment: dict) -> list[tuple[str, int, list[str]]]:
         if (attacks := model_attacks(experiment, method))
         for seed in experiment["seeds"]
     ]
+
+
+def gpu_slots(experiment: dict) -> int:
+    """Slots of a GPU (100 per GPU) that one training or attack job of ``experiment`` holds on
+    one machine: its gpu_share, so four MNIST-size jobs (gpu_share 0.25) share one GPU."""
+    return max(1, round(100 * experiment["gpu_share"]))

@@ -420,12 +420,19 @@ def index_inputs():
 
 
 def gpu_slots(wildcards):
-    experiment = EXPERIMENTS.get(getattr(wildcards, "experiment", None), {})
-    return max(1, round(100 * experiment.get("gpu_share", 1)))
+    """The GPU slots of a job whose experiment is a wildcard: {experiment}, or the artifact's
+    (rule neighbours)."""
+    if hasattr(wildcards, "experiment"):
+        experiment = wildcards.experiment
+    else:
+        experiment = ARTIFACTS[wildcards.artifact]["experiment"]
+    return plan.gpu_slots(EXPERIMENTS[experiment])
 
 
-def job_resources(kind):
-    """Scheduler resources of one kind of job (train, evaluate, cpu) from config."""
+def job_resources(kind, experiment=None):
+    """Scheduler resources of one kind of job (train, evaluate, cpu) from config; `experiment`
+    names the experiment of a rule that has no {experiment} wildcard (the per-experiment and
+    per-model rules), whose gpu_share then sets its GPU slots."""
     spec = config["resources"][kind]
     resources = {
         "mem_mb": spec["mem_mb"],
@@ -437,7 +444,9 @@ def job_resources(kind):
         if spec["gpu_model"]:
             resources["gpu_model"] = spec["gpu_model"]
         # on one machine, jobs share a GPU by their experiments' gpu_share (100 slots per GPU)
-        resources["gpu_slots"] = gpu_slots
+        resources["gpu_slots"] = (
+            gpu_slots if experiment is None else plan.gpu_slots(EXPERIMENTS[experiment])
+        )
     cluster = config["cluster"]
     partition = (
         (cluster["gpu_partition"] or cluster["partition"]) if spec["gpus"] else cluster["partition"]

@@ -70,7 +70,7 @@ for _experiment, _method, _attacks in models_evaluated_per_model():
             TORCH_ENV
         threads: config["resources"]["evaluate"]["cpus"]
         resources:
-            **job_resources("evaluate"),
+            **job_resources("evaluate", _experiment),
         params:
             run=run_params(_experiment, _method),
             attacks=[attack_spec(_experiment, a) for a in _attacks],
@@ -110,7 +110,7 @@ for _experiment in EXPERIMENTS:
             TORCH_ENV
         threads: config["resources"]["evaluate"]["cpus"]
         resources:
-            **job_resources("evaluate"),
+            **job_resources("evaluate", _experiment),
         params:
             evaluations=_evaluations,
             device=config["device"],
@@ -171,7 +171,7 @@ for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_sourc
             TORCH_ENV
         threads: config["resources"]["evaluate"]["cpus"]
         resources:
-            **job_resources("evaluate"),
+            **job_resources("evaluate", _experiment),
         params:
             run=run_params(_experiment, _source),
             attacks=[attack_spec(_experiment, a) for a in _crafted],

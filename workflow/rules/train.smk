@@ -58,7 +58,7 @@ for _experiment in EXPERIMENTS:
             TORCH_ENV
         threads: config["resources"]["train"]["cpus"]
         resources:
-            **job_resources("train"),
+            **job_resources("train", _experiment),
         params:
             models=_trainings,
             device=config["device"],
