@@ -69,3 +69,43 @@ def experiment_log_file(stage: str, experiment: str) -> str:
 
 def experiment_benchmark_file(stage: str, experiment: str) -> str:
     return f"results/{experiment}/benchmarks/{stage}/all_models.tsv"
+
+
+def dataset_log_file(dataset: str) -> str:
+    return f"results/logs/data/{dataset}.log"
+
+
+def fetch_log_file(day: str) -> str:
+    """The log of fetching one CIC-IDS2018 day file (rule fetch_cicids_day)."""
+    return f"results/logs/data/fetch/{day}.log"
+
+
+def neighbours_file(artifact: str, method: str) -> str:
+    """One model's nearest training images of attacked test images (MCT Fig. 2's compute)."""
+    return f"results/neighbours/{artifact}/{method}.pt"
+
+
+def neighbours_log_file(artifact: str, method: str) -> str:
+    return f"results/logs/neighbours/{artifact}/{method}.log"
+
+
+def artifact_file(paper: str, item: str, suffix: str) -> str:
+    """A table or figure: paper_figures/<paper>/<item>.<suffix> (paper "ours": our own)."""
+    return f"paper_figures/{paper}/{item}.{suffix}"
+
+
+def artifact_log_file(paper: str, item: str) -> str:
+    return f"results/logs/artifacts/{paper}/{item}.log"
+
+
+def claims_file(paper: str, suffix: str) -> str:
+    """A paper's headline claims checked against its tables."""
+    return artifact_file(paper, "claims", suffix)
+
+
+def training_cost_file(suffix: str) -> str:
+    return artifact_file("ours", "training_cost", suffix)
+
+
+INDEX_FILE = "paper_figures/index.md"
+INDEX_LOG_FILE = "results/logs/artifacts/index.log"

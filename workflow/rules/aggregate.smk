@@ -14,7 +14,7 @@ for _kind, _spec in ARTIFACT_KINDS.items():
         output:
             **kind_outputs(_kind),
         log:
-            "results/logs/artifacts/{paper}/{item}.log",
+            paths.artifact_log_file("{paper}", "{item}"),
         wildcard_constraints:
             item=items_of_kind(_kind),
         conda:
@@ -38,14 +38,14 @@ rule training_cost:
     input:
         histories=all_histories(),
     output:
-        md="paper_figures/ours/training_cost.md",
+        md=paths.training_cost_file("md"),
         csv=report(
-            "paper_figures/ours/training_cost.csv",
+            paths.training_cost_file("csv"),
             caption="../report/training_cost.rst",
             category="ours",
         ),
     log:
-        "results/logs/artifacts/ours/training_cost.log",
+        paths.artifact_log_file("ours", "training_cost"),
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -61,12 +61,14 @@ rule claims:
     input:
         unpack(lambda w: claim_tables(w.paper)),
     output:
-        md="paper_figures/{paper}/claims.md",
+        md=paths.claims_file("{paper}", "md"),
         csv=report(
-            "paper_figures/{paper}/claims.csv", caption="../report/claims.rst", category="{paper}"
+            paths.claims_file("{paper}", "csv"),
+            caption="../report/claims.rst",
+            category="{paper}",
         ),
     log:
-        "results/logs/artifacts/{paper}/claims.log",
+        paths.artifact_log_file("{paper}", "claims"),
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -82,9 +84,9 @@ rule index:
     input:
         index_inputs(),
     output:
-        "paper_figures/index.md",
+        paths.INDEX_FILE,
     log:
-        "results/logs/artifacts/index.log",
+        paths.INDEX_LOG_FILE,
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]

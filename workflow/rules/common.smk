@@ -12,7 +12,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from advrepro import config as config_checks
 from advrepro import paths, plan
 from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
-from advrepro.paths import adversarial_file, model_file, record_file, transfer_set_file
 from advrepro.provenance import config_hash
 from advrepro.reporting import cells, masking
 from advrepro.reporting.kinds import ARTIFACT_KINDS, FIXED_ARTIFACTS, shape_of
@@ -95,14 +94,14 @@ def experiment_evaluations(experiment):
     for method, seed, attacks in plan.evaluated_models(exp):
         evaluations.append(
             {
-                "model": model_file(experiment, method, seed),
+                "model": paths.model_file(experiment, method, seed),
                 "run": run_params(experiment, method),
                 "seed": seed,
                 "attacks": [attack_spec(experiment, a) for a in attacks],
                 "transfer_sets": seed_transfer_sets(experiment, method, seed),
-                "records": [record_file(experiment, method, seed, a) for a in attacks],
+                "records": [paths.record_file(experiment, method, seed, a) for a in attacks],
                 "adversarial": (
-                    [adversarial_file(experiment, method, seed, a) for a in attacks]
+                    [paths.adversarial_file(experiment, method, seed, a) for a in attacks]
                     if exp["save_adversarial"]
                     else []
                 ),
@@ -124,7 +123,7 @@ def experiment_trainings(experiment):
             "run": run_params(experiment, method),
             "seed": seed,
             "checkpoint": paths.checkpoint_file(experiment, method, seed),
-            "model": model_file(experiment, method, seed),
+            "model": paths.model_file(experiment, method, seed),
             "history": paths.history_file(experiment, method, seed),
             "init_model": init_model_of(experiment, method, seed),
         }
@@ -178,7 +177,7 @@ def transfer_set_of(experiment, attack, seed):
         return None
     crafted, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
     # seed None: the source model of the target's own seed (e.g. DunDi's native model)
-    return transfer_set_file(
+    return paths.transfer_set_file(
         experiment, source, seed if source_seed is None else source_seed, crafted
     )
 
@@ -211,7 +210,7 @@ def init_model_of(experiment, method, seed):
     """The trained model a method starts from (option init_from), e.g. DunDi_P's native
     model; None for a method trained from scratch."""
     init_from = EXPERIMENTS[experiment]["methods"][method]["options"].get("init_from")
-    return model_file(experiment, init_from, seed) if init_from else None
+    return paths.model_file(experiment, init_from, seed) if init_from else None
 
 
 def init_model_file(wildcards):
@@ -234,7 +233,7 @@ def panel_members(spec):
 def artifact_flow_sets(artifact):
     """The kept adversarial examples a flow_validity table checks."""
     spec = ARTIFACTS[artifact]
-    return [adversarial_file(spec["experiment"], *member) for member in panel_members(spec)]
+    return [paths.adversarial_file(spec["experiment"], *member) for member in panel_members(spec)]
 
 
 def artifact_records(artifact):
@@ -245,9 +244,9 @@ def artifact_records(artifact):
     if shape == "retrieval":
         return []
     if shape == "panels":
-        return [record_file(spec["experiment"], *member) for member in panel_members(spec)]
+        return [paths.record_file(spec["experiment"], *member) for member in panel_members(spec)]
     needed = (masking if shape == "checks" else cells).required_records(spec, EXPERIMENTS)
-    return [record_file(*key) for key in needed]
+    return [paths.record_file(*key) for key in needed]
 
 
 def masking_checks_of(artifact):
@@ -265,7 +264,7 @@ def masking_checks_of(artifact):
 def masking_records_of(artifact):
     return list(
         dict.fromkeys(
-            record_file(*key)
+            paths.record_file(*key)
             for spec in masking_checks_of(artifact)
             for key in masking.required_records(spec, EXPERIMENTS)
         )
@@ -280,15 +279,15 @@ def artifact_experiments(artifact):
 
 def neighbour_files(artifact):
     """MCT Fig. 2's per-model retrieval results (rule neighbours)."""
-    return [
-        f"results/neighbours/{artifact}/{method}.pt" for method in ARTIFACTS[artifact]["methods"]
-    ]
+    return [paths.neighbours_file(artifact, method) for method in ARTIFACTS[artifact]["methods"]]
 
 
 def artifact_outputs(artifact):
     spec = ARTIFACTS[artifact]
-    stem = f"paper_figures/{spec['paper']}/{spec['item']}"
-    return [f"{stem}.{suffix}" for suffix in ARTIFACT_KINDS[spec["kind"]].outputs]
+    return [
+        paths.artifact_file(spec["paper"], spec["item"], suffix)
+        for suffix in ARTIFACT_KINDS[spec["kind"]].outputs
+    ]
 
 
 # What each input name of an artifact kind (advrepro.reporting.kinds.INPUTS) is, per artifact.
@@ -311,7 +310,7 @@ def kind_inputs(kind, wildcards):
 def kind_outputs(kind):
     """The rule's named outputs, paper_figures/{paper}/{item}.<suffix>; the report one marked."""
     spec = ARTIFACT_KINDS[kind]
-    outputs = {suffix: f"paper_figures/{{paper}}/{{item}}.{suffix}" for suffix in spec.outputs}
+    outputs = {suffix: paths.artifact_file("{paper}", "{item}", suffix) for suffix in spec.outputs}
     in_report = report(
         outputs[spec.report], caption=f"../report/{spec.caption}", category="{paper}"
     )
@@ -327,7 +326,7 @@ def kind_masking_checks(kind, wildcards):
 
 def artifact_csv(artifact):
     spec = ARTIFACTS[artifact]
-    return f"paper_figures/{spec['paper']}/{spec['item']}.csv"
+    return paths.artifact_file(spec["paper"], spec["item"], "csv")
 
 
 def items_of_kind(kind):
@@ -340,17 +339,15 @@ def artifact_by_target(wildcards):
     for name, spec in ARTIFACTS.items():
         if (spec["paper"], spec["item"]) == (wildcards.paper, wildcards.item):
             return name
-    raise WorkflowError(f"no artifact paper_figures/{wildcards.paper}/{wildcards.item} in config")
-
-
-TRAINING_COST_CSV = "paper_figures/ours/training_cost.csv"
+    target = paths.artifact_file(wildcards.paper, wildcards.item, "*")
+    raise WorkflowError(f"no artifact {target} in config")
 
 
 def claim_tables(paper):
     """The CSV of every artifact a paper's claims read, by artifact id."""
     return {
         claim["artifact"]: (
-            TRAINING_COST_CSV
+            paths.training_cost_file("csv")
             if claim["artifact"] == "training_cost"
             else artifact_csv(claim["artifact"])
         )
@@ -396,8 +393,8 @@ def index_entries():
             "title": "Training cost per epoch (ours)",
             "paper": "ours",
             "kind": "training_cost",
-            "target": "paper_figures/ours/training_cost.md",
-            "csv": TRAINING_COST_CSV,
+            "target": paths.training_cost_file("md"),
+            "csv": paths.training_cost_file("csv"),
             **code("training_cost"),
         }
     )
@@ -406,8 +403,8 @@ def index_entries():
             "title": f"{paper.upper()} headline claims",
             "paper": paper,
             "kind": "claims",
-            "target": f"paper_figures/{paper}/claims.md",
-            "csv": f"paper_figures/{paper}/claims.csv",
+            "target": paths.claims_file(paper, "md"),
+            "csv": paths.claims_file(paper, "csv"),
             **code("claims"),
         }
         for paper in config["claims"]
@@ -462,7 +459,7 @@ def experiment_records(experiment):
     """Every evaluation record of an experiment: each attack x the methods it evaluates x seed."""
     exp = EXPERIMENTS[experiment]
     return [
-        record_file(experiment, method, seed, attack)
+        paths.record_file(experiment, method, seed, attack)
         for method in exp["methods"]
         for attack in model_attacks(experiment, method)
         for seed in exp["seeds"]
@@ -483,9 +480,9 @@ def all_targets():
     """Every artifact, the training-cost table, and every evaluation record of every experiment
     (each model under each attack of its experiment), so `snakemake` runs the whole config."""
     targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
-    targets.append("paper_figures/ours/training_cost.md")
-    targets += [f"paper_figures/{paper}/claims.md" for paper in config["claims"]]
-    targets.append("paper_figures/index.md")
+    targets.append(paths.training_cost_file("md"))
+    targets += [paths.claims_file(paper, "md") for paper in config["claims"]]
+    targets.append(paths.INDEX_FILE)
     for experiment in EXPERIMENTS:
         targets += experiment_records(experiment)
     return targets

@@ -8,7 +8,7 @@ rule prepare_dataset:
     output:
         paths.dataset_file("{dataset}"),
     log:
-        "results/logs/data/{dataset}.log",
+        paths.dataset_log_file("{dataset}"),
     # every other job waits for a dataset: prepare them all first
     priority: 100
     conda:
@@ -35,7 +35,7 @@ rule fetch_cicids_day:
     output:
         f"{CICIDS_FETCHED}/{{day}}",
     log:
-        "results/logs/data/fetch/{day}.log",
+        paths.fetch_log_file("{day}"),
     conda:
         TORCH_ENV
     params:

@@ -53,12 +53,12 @@ for _experiment, _method, _attacks in models_evaluated_per_model():
             f"evaluate_model_{_experiment}_{_method}"
         input:
             data=dataset_file(_experiment),
-            model=model_file(_experiment, _method, "{seed}"),
+            model=paths.model_file(_experiment, _method, "{seed}"),
             transfer_sets=partial(model_transfer_set_files, _experiment, _method),
         output:
-            records=[record_file(_experiment, _method, "{seed}", a) for a in _attacks],
+            records=[paths.record_file(_experiment, _method, "{seed}", a) for a in _attacks],
             adversarial=(
-                [adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
+                [paths.adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
                 if EXPERIMENTS[_experiment]["save_adversarial"]
                 else []
             ),
@@ -158,9 +158,9 @@ for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_sourc
             + ("" if _source_seed is None else f"_seed{_source_seed}")
         input:
             data=dataset_file(_experiment),
-            model=model_file(_experiment, _source, _seed),
+            model=paths.model_file(_experiment, _source, _seed),
         output:
-            [transfer_set_file(_experiment, _source, _seed, a) for a in _crafted],
+            [paths.transfer_set_file(_experiment, _source, _seed, a) for a in _crafted],
         log:
             paths.log_file("craft_transfer", _experiment, _source, _seed),
         benchmark:
@@ -187,13 +187,13 @@ for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_sourc
 rule neighbours:
     input:
         data=lambda w: dataset_file(ARTIFACTS[w.artifact]["experiment"]),
-        model=lambda w: model_file(
+        model=lambda w: paths.model_file(
             ARTIFACTS[w.artifact]["experiment"], w.method, ARTIFACTS[w.artifact]["seed"]
         ),
     output:
-        "results/neighbours/{artifact}/{method}.pt",
+        paths.neighbours_file("{artifact}", "{method}"),
     log:
-        "results/logs/neighbours/{artifact}/{method}.log",
+        paths.neighbours_log_file("{artifact}", "{method}"),
     conda:
         TORCH_ENV
     threads: config["resources"]["evaluate"]["cpus"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from advrepro import paths
+
 
 def summarise(index_md: Path, started: float | None, report: Path | None = None) -> str:
     root = index_md.parent.parent
@@ -45,7 +47,7 @@ def summarise(index_md: Path, started: float | None, report: Path | None = None)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m advrepro.reporting.summary")
-    parser.add_argument("--index", default="paper_figures/index.md")
+    parser.add_argument("--index", default=paths.INDEX_FILE)
     parser.add_argument("--report", default=None)
     parser.add_argument("--since", type=float, default=None, help="start time (epoch seconds)")
     args = parser.parse_args(argv)
