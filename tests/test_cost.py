@@ -146,3 +146,9 @@ def test_one_job_for_many_work_items_pays_one_start_up(evaluation_jobs):
     models = table[table.stage == "evaluate"][["method", "seed"]].drop_duplicates()
     assert len(models) > 1
     assert by_stage["evaluate"] == (len(models) if evaluation_jobs == "per_model" else 1)
+    # the summary counts Snakemake's jobs, and a job's hours are those of all its work items
+    evaluate = cost.summary(table).set_index("stage").loc["evaluate"]
+    assert evaluate.jobs == by_stage["evaluate"]
+    evaluations = table[table.stage == "evaluate"]
+    per_job = evaluations.groupby(["method", "seed"] if evaluation_jobs == "per_model" else "stage")
+    assert evaluate.longest_job_hours == pytest.approx(per_job.seconds.sum().max() / 3600)

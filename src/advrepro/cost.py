@@ -258,9 +258,14 @@ def estimate(
         (table.stage == "train")
         & table.experiment.map(lambda e: experiments[e]["training_jobs"] == "per_experiment")
     ) | ((table.stage == "evaluate") & (evaluation_jobs == "per_experiment"))
-    shares_startup = (per_model & table.duplicated(["stage", "experiment", "method", "seed"])) | (
-        per_experiment & table.duplicated(["stage", "experiment"])
+    # the Snakemake job each work item runs in: one per work item, per model or per experiment
+    model_job = (
+        table.stage + "/" + table.experiment + "/" + table.method + "/" + table.seed.astype(str)
     )
+    table["job"] = model_job + "/" + table.attack.fillna("")
+    table.loc[per_model, "job"] = model_job[per_model]
+    table.loc[per_experiment, "job"] = (table.stage + "/" + table.experiment)[per_experiment]
+    shares_startup = table.duplicated("job")
     table["seconds"] = (
         table.gradient_passes * [u["gradient_s_per_example"] for u in unit]
         + table.forward_passes * [u["forward_s_per_example"] for u in unit]
@@ -270,7 +275,10 @@ def estimate(
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    grouped = table.groupby(["stage", "experiment"], sort=False).agg(
+    """Jobs, hours and the longest job per (stage, experiment): a job sums its work items (all
+    attacks of a model under evaluation_jobs: per_model, ...)."""
+    jobs = table.groupby(["stage", "experiment", "job"], sort=False).seconds.sum().reset_index()
+    grouped = jobs.groupby(["stage", "experiment"], sort=False).agg(
         jobs=("seconds", "size"),
         hours=("seconds", lambda s: s.sum() / 3600),
         longest_job_hours=("seconds", lambda s: s.max() / 3600),
@@ -313,9 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     kind = "GPU" if device.type == "cuda" else "CPU"
     for stage in ("train", "craft_transfer", "evaluate"):
         part = table[table.stage == stage]
-        print(f"{stage:14s} {len(part):5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours")
+        print(
+            f"{stage:14s} {part.job.nunique():5d} jobs  {part.seconds.sum() / 3600:9.2f} {kind}-hours"
+        )
     print(
-        f"{'total':14s} {len(table):5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
+        f"{'total':14s} {table.job.nunique():5d} jobs  {table.seconds.sum() / 3600:9.2f} {kind}-hours "
         f"(attacks: upper bounds; {startup:.1f} s start-up per job included; one job at a time)"
     )
     print(
