@@ -341,7 +341,7 @@ def test_figures_render_with_banner_and_stamp(plot, tmp_path):
     outputs = [tmp_path / "f.png", tmp_path / "f.pdf"]
     figures.plot(
         table,
-        {"paper": "ours", "item": "f", "plot": plot, "title": "T"},
+        {"paper": "ours", "item": "f", "plot": plot, "title": "T", "value_label": "Accuracy (%)"},
         stamp,
         [str(p) for p in outputs],
     )

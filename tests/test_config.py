@@ -245,6 +245,39 @@ def test_declared_names_match_the_imported_registry(package):
             assert set(parameters) == named, name
 
 
+@pytest.mark.parametrize("package", sorted(config_checks.REGISTRIES.values()))
+def test_declared_defaults_are_the_constructors_defaults(package):
+    """The defaults read from the source (config validation, derived attacks, reporting and
+    the cost estimate ask them) are exactly the literal defaults of the imported classes."""
+    import importlib
+
+    from advrepro.registry import declared_defaults
+
+    module = importlib.import_module(package)
+    registry = next(value for value in vars(module).values() if isinstance(value, Registry))
+    for name, defaults in declared_defaults(package).items():
+        signature = inspect.signature(registry.get(name).__init__)
+        assert defaults == {
+            p.name: p.default
+            for p in signature.parameters.values()
+            if p.default is not p.empty and p.default.__class__.__module__ == "builtins"
+        }, name
+
+
+def test_schema_defaults_are_what_validation_fills_in(paper_config):
+    paper_config = config_checks.validate(paper_config, SCHEMA)
+    artifact = next(iter(paper_config["artifacts"].values()))
+    defaults = config_checks.schema_defaults("artifacts", "*")
+    assert defaults["value_label"] == "Accuracy (%)" and "size" in defaults
+    assert all(key in artifact for key in defaults)
+    attack = paper_config["experiments"]["mnist"]["attacks"]["fgsm"]
+    assert config_checks.schema_defaults("experiments", "*", "attacks", "*") == {
+        "threat": "whitebox",
+        "params": {},
+    }
+    assert attack["threat"] == "whitebox"
+
+
 @pytest.mark.parametrize("package", ["advrepro.attacks", "advrepro.methods"])
 def test_every_declared_option_type_is_one_config_validation_knows(package):
     """An annotation config validation cannot read (a typo, a plain float) would leave that

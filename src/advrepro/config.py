@@ -5,12 +5,14 @@ exists, an artifact that names a known experiment, ...). Errors name the key and
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from advrepro.registry import declared_defaults
 from advrepro.reporting.kinds import ARTIFACT_KINDS, shape_of
 
 
@@ -84,6 +86,28 @@ def drop_disabled(config: dict) -> dict:
     return config
 
 
+# The schema every config is validated against: where its defaults are stated, once.
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml"
+
+
+@functools.cache
+def schema_defaults(*keys: str) -> dict[str, Any]:
+    """The defaults the schema states for the properties of one kind of entry, the entry named
+    by its keys from the top ("*": any entry of an object or an array), e.g.
+    ``schema_defaults("artifacts", "*")``: config validation fills them in; code reading an
+    entry that skipped validation (a test's, or a record's) takes them from here."""
+    schema = read_yaml(SCHEMA_FILE)
+    node = schema
+    for key in keys:
+        if key == "*":
+            node = node.get("additionalProperties") or node["items"]
+        else:
+            node = node["properties"][key]
+        while "$ref" in node:  # "#/definitions/<name>"
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[1]]
+    return {name: spec["default"] for name, spec in node["properties"].items() if "default" in spec}
+
+
 def validate(config: dict, schema_path: str | Path) -> dict:
     """Drop disabled entries, validate ``config`` in place against the schema (filling
     defaults), then cross-check references between entries."""
@@ -149,8 +173,12 @@ def derived_attack(base: dict, check: dict) -> dict:
             params["alpha"] = 2.5 * params["eps"] / params["steps"]
     else:
         params["steps"] = params["steps"] * check.get("steps_factor", 2)
-        if check.get("extra_restarts", 2):
-            params["restarts"] = params.get("restarts", 1) + check.get("extra_restarts", 2)
+        # the restarts as configured, else the class's default (an unknown class: the
+        # cross-check names it)
+        declared = declared_defaults(REGISTRIES["attack"]).get(base["class"])
+        if check.get("extra_restarts", 2) and declared is not None:
+            restarts = {**declared, **params}["restarts"]
+            params["restarts"] = restarts + check.get("extra_restarts", 2)
     return {k: v for k, v in base.items() if k != "sweep"} | {"params": params}
 
 

@@ -8,6 +8,7 @@ or an attack is one new file (with ``@REGISTRY.register("name")``) plus one conf
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import pkgutil
@@ -66,6 +67,48 @@ def declared_names(package: str) -> dict[str, dict[str, str | None] | None]:
     it declares none, so any option is passed on. Config validation runs in the Snakefile,
     where importing the packages (and so torch) would add seconds to every DAG construction;
     tests check that this agrees with the imported registry and the constructors' signatures."""
+    classes, registered = _registered_classes(package)
+    return {
+        name: _constructor_parameters(classes, class_name)
+        for name, class_name in registered.items()
+    }
+
+
+def declared_defaults(package: str) -> dict[str, dict]:
+    """The defaults of the options the constructors of ``package``'s registered classes declare
+    (option -> default, literals only), read from the source like ``declared_names``: the one
+    place an option's default is stated is its constructor's signature, and config validation,
+    the derived masking attacks, the reporting and the cost estimate all read it from there."""
+    classes, registered = _registered_classes(package)
+    return {
+        name: _literal_defaults(_constructor(classes, class_name))
+        for name, class_name in registered.items()
+    }
+
+
+def _literal_defaults(init: ast.FunctionDef | None) -> dict:
+    if init is None:
+        return {}
+    args = init.args
+    with_default = args.args[len(args.args) - len(args.defaults) :]
+    pairs = [
+        *zip(with_default, args.defaults),
+        *((a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None),
+    ]
+    return {a.arg: ast.literal_eval(d) for a, d in pairs if _is_literal(d)}
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _registered_classes(package: str) -> tuple[dict[str, ast.ClassDef], dict[str, str]]:
+    """Every class of ``package`` by name, and registered name -> class name."""
     spec = importlib.util.find_spec(package)
     classes, registered = {}, {}
     for folder in spec.submodule_search_locations:
@@ -83,24 +126,31 @@ def declared_names(package: str) -> dict[str, dict[str, str | None] | None]:
                         and isinstance(decorator.args[0], ast.Constant)
                     ):
                         registered[decorator.args[0].value] = node.name
-    return {
-        name: _constructor_parameters(classes, class_name)
-        for name, class_name in registered.items()
-    }
+    return classes, registered
 
 
-def _constructor_parameters(
-    classes: dict[str, ast.ClassDef], class_name: str
-) -> dict[str, str | None] | None:
+def _constructor(classes: dict[str, ast.ClassDef], class_name: str) -> ast.FunctionDef | None:
+    """A class's ``__init__``, or its first base class's (of the same package) where it has
+    none; None for a base class outside the package."""
     node = classes.get(class_name)
     if node is None:
-        return None  # a base class outside the package: not known here
+        return None
     init = next(
         (f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
     )
     if init is None:
         bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
-        return _constructor_parameters(classes, bases[0]) if bases else None
+        return _constructor(classes, bases[0]) if bases else None
+    return init
+
+
+def _constructor_parameters(
+    classes: dict[str, ast.ClassDef], class_name: str
+) -> dict[str, str | None] | None:
+    init = _constructor(classes, class_name)
+    if init is None:
+        return None  # a base class outside the package: not known here
+    node = _owner(classes, class_name, init)
     named = {
         arg.arg: ast.unparse(arg.annotation) if arg.annotation is not None else None
         for arg in init.args.args[1:] + init.args.kwonlyargs
@@ -118,6 +168,16 @@ def _constructor_parameters(
         None,
     )
     return None if extra is None else {**named, **ast.literal_eval(extra)}
+
+
+def _owner(
+    classes: dict[str, ast.ClassDef], class_name: str, init: ast.FunctionDef
+) -> ast.ClassDef:
+    """The class (``class_name`` or one of its bases) whose body defines ``init``."""
+    node = classes[class_name]
+    while init not in node.body:
+        node = classes[next(base.id for base in node.bases if isinstance(base, ast.Name))]
+    return node
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

@@ -128,9 +128,10 @@ class Attack:
     @classmethod
     def passes(cls, params: dict, num_classes: int, input_size: int) -> tuple[float, float]:
         """Upper-bound cost per example, for the cost estimate (advrepro.cost): (forward +
-        backward passes, forward-only passes). Default: ``steps`` gradient steps per restart."""
-        restarts = params.get("restarts", 1)
-        return params.get("steps", 1) * restarts, restarts
+        backward passes, forward-only passes). ``params`` holds every option, the constructor's
+        defaults filled in (advrepro.cost). Default: ``steps`` gradient steps per restart (one
+        for an attack without steps)."""
+        return params.get("steps", 1) * params["restarts"], params["restarts"]
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         was_training = self.model.training

@@ -76,10 +76,10 @@ class AutoAttack(Attack):
     def passes(cls, params, num_classes, input_size):
         # standard version: APGD-CE, APGD-T and FAB-T over 9 targets, 100 iterations each,
         # Square with 5,000 queries; an upper bound, since each stage only attacks the
-        # examples that are still robust
-        iterations = params.get("iterations") or 100
-        targets = params.get("target_classes") or 9
-        return iterations * (1 + 2 * targets), params.get("square_queries") or 5000
+        # examples that are still robust (None: the standard version's own setting)
+        iterations = params["iterations"] or 100
+        targets = params["target_classes"] or 9
+        return iterations * (1 + 2 * targets), params["square_queries"] or 5000
 
     def generate(self, x, y):
         # its seed drawn from torch's generator, so a record is reproducible under the job's seed

@@ -50,7 +50,7 @@ class CWL2(Attack):
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
-        return params.get("steps", 30) * params.get("binary_search_steps", 1), 1
+        return params["steps"] * params["binary_search_steps"], 1
 
     def generate(self, x, y):
         p = self.params

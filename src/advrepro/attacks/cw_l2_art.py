@@ -57,8 +57,8 @@ class CWL2Art(Attack):
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
-        iterations = params.get("steps", 10) * params.get("binary_search_steps", 10)
-        line_search = params.get("max_halving", 5) + params.get("max_doubling", 5)
+        iterations = params["steps"] * params["binary_search_steps"]
+        line_search = params["max_halving"] + params["max_doubling"]
         return iterations, iterations * (1 + line_search)
 
     def generate(self, x, y):

@@ -56,7 +56,7 @@ class DeepFool(Attack):
     @classmethod
     def passes(cls, params, num_classes, input_size):
         # a Jacobian (one backward per class) per step
-        return params.get("steps", 50) * num_classes * params.get("restarts", 1), 1
+        return params["steps"] * num_classes * params["restarts"], 1
 
     def generate(self, x, y):
         overshoot = self.params["overshoot"]

@@ -25,8 +25,7 @@ class FGSM(Attack):
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
-        restarts = params.get("restarts", 1)
-        return restarts, restarts
+        return params["restarts"], params["restarts"]
 
     def generate(self, x, y):
         if not self.params["random_start"]:

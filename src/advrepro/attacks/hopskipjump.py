@@ -70,10 +70,8 @@ class HopSkipJump(Attack):
     @classmethod
     def passes(cls, params, num_classes, input_size):
         # decision-based: queries only, at most max_eval per iteration plus the start
-        queries = params.get("max_iter", 50) * params.get("max_eval", 10000) + params.get(
-            "init_size", 100
-        )
-        return 0, queries * params.get("restarts", 1)
+        queries = params["max_iter"] * params["max_eval"] + params["init_size"]
+        return 0, queries * params["restarts"]
 
     def generate(self, x, y):
         from art.attacks.evasion import HopSkipJump as ArtHopSkipJump  # seconds to import

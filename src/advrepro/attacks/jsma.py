@@ -60,7 +60,7 @@ class JSMA(Attack):
     @classmethod
     def passes(cls, params, num_classes, input_size):
         # one saliency step (gradients of the target and the other classes) per changed pair
-        return 2 * params.get("gamma", 0.1) * input_size / 2, 0
+        return 2 * params["gamma"] * input_size / 2, 0
 
     def generate(self, x, y):
         with torch.no_grad():

@@ -33,7 +33,7 @@ class RandomNoise(Attack):
 
     @classmethod
     def passes(cls, params, num_classes, input_size):
-        return 0, params.get("restarts", 1) + 1
+        return 0, params["restarts"] + 1
 
     def generate(self, x, y):
         if self.norm == "linf":

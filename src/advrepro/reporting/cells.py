@@ -22,14 +22,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from advrepro.config import schema_defaults
 from advrepro.metrics import mean_std
 from advrepro.plan import attack_applies
+from advrepro.registry import declared_defaults
 from advrepro.reporting.reported import find_reported
 from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
 
 NOT_RUN = "not yet run"  # the config does not train this method
 NOT_EVALUATED = "not evaluated"  # the attack is not configured for this model
 MISSING = "missing records"
+ATTACK_DEFAULTS = declared_defaults("advrepro.attacks")  # class -> option -> default
+# what config validation fills in, for specs that skipped it (tests)
+ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")
+COLUMN_DEFAULTS = schema_defaults("artifacts", "*", "columns", "*")
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def expand_columns(spec: dict, experiments: dict) -> list[Column]:
             Column(
                 column["label"],
                 attacks,
-                column.get("combine", "mean"),
+                column.get("combine", COLUMN_DEFAULTS["combine"]),
                 dict(column.get("reported", {})),
                 column.get("x"),
                 column.get("series"),
@@ -223,7 +229,10 @@ def reported_coverage(
     every printed number has its place in an artifact and every selector finds one row."""
     covered: dict[int, list[tuple[str, str, str]]] = {}
     for name, spec in artifacts.items():
-        if spec["paper"] == "ours" or spec.get("kind", "table") not in ("table", "figure"):
+        if spec["paper"] == "ours" or spec.get("kind", ARTIFACT_DEFAULTS["kind"]) not in (
+            "table",
+            "figure",
+        ):
             continue
         for row in expand_rows(spec, experiments):
             for column in expand_columns(spec, experiments):
@@ -306,7 +315,9 @@ def build_cells(
                     "threat": first.get("threat") or "whitebox",
                     "eps": params.get("eps"),
                     "steps": params.get("steps"),
-                    "restarts": params.get("restarts", 1),
+                    "restarts": {**ATTACK_DEFAULTS.get(first.get("class"), {}), **params}.get(
+                        "restarts"
+                    ),
                     "n_seeds": len(values),
                     "seeds": " ".join(str(s) for s in values),
                     "ours_mean": mean,

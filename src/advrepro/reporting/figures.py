@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 
 from advrepro import io  # noqa: E402
 from advrepro.registry import function_registry  # noqa: E402
-from advrepro.reporting.tables import standin_banner  # noqa: E402
+from advrepro.reporting.tables import ARTIFACT_DEFAULTS, standin_banner  # noqa: E402
 
 PLOTS = {}
 
@@ -122,9 +122,9 @@ def _bar(ax, table: pd.DataFrame, spec: dict) -> None:
 
 
 def plot(table: pd.DataFrame, spec: dict, stamp: dict, out_paths: list[str]) -> None:
-    fig, ax = plt.subplots(figsize=spec.get("size", [7.5, 4.8]))
+    fig, ax = plt.subplots(figsize=spec.get("size", ARTIFACT_DEFAULTS["size"]))
     PLOTS[spec["plot"]](ax, table, spec)
-    ax.set_ylabel(spec.get("value_label", "accuracy (%)"))
+    ax.set_ylabel(spec.get("value_label", ARTIFACT_DEFAULTS["value_label"]))
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
     # outside the axes: bars and curves reach every corner of a 0-100 % plot

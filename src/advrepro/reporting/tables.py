@@ -10,6 +10,10 @@ import math
 
 import pandas as pd
 
+from advrepro.config import schema_defaults
+
+ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")  # for a spec that skipped validation
+
 
 def _fmt(value: float, digits: int = 2) -> str:
     return (
@@ -82,7 +86,7 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
     lines += ["Provenance: " + " · ".join(stamp_lines(stamp)), ""]
     columns = list(dict.fromkeys(table.column))
     lines += [
-        f"## {spec.get('value_label', 'Accuracy (%)')}: ours, mean ± std over seeds (reported)",
+        f"## {spec.get('value_label', ARTIFACT_DEFAULTS['value_label'])}: ours, mean ± std over seeds (reported)",
         "",
         f"| {spec.get('row_header', 'Method')} | " + " | ".join(columns) + " |",
         "|---|" + "---|" * len(columns),
