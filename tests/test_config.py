@@ -111,6 +111,30 @@ def test_claim_naming_an_unknown_artifact_is_an_error(paper_config):
         config_checks.validate(paper_config, SCHEMA)
 
 
+@pytest.mark.parametrize(
+    ("entry", "key", "value"),
+    [
+        ("claim", "exclude_column", ["Clean"]),  # misspelt: exclude_columns
+        ("claim", "check", "beat"),
+        ("claim", "accept", ["better"]),
+        ("classifier", "oracles", 10),  # DunDi's setting is n
+        ("classifier", "n", 0),
+    ],
+)
+def test_claims_and_classifier_settings_know_every_key(paper_config, entry, key, value):
+    """A misspelt or out-of-range key of a claim or of an evaluation's classifier settings
+    fails before any job, naming it (it was passed through unchecked)."""
+    if entry == "claim":
+        paper_config["claims"]["mct"][0][key] = value
+        where = r"claims\.mct\.0"
+    else:
+        attack = paper_config["experiments"]["dundi_lenet1"]["attacks"]["clean_o1"]
+        attack["classifier"][key] = value
+        where = r"experiments\.dundi_lenet1\.attacks\.clean_o1\.classifier"
+    with pytest.raises(config_checks.ConfigError, match=where):
+        config_checks.validate(paper_config, SCHEMA)
+
+
 def test_every_config_file_validates_merged_on_the_paper_config():
     """The demo and CI overrides must leave a valid config (a disabled attack that an artifact
     still names is caught here, before any job runs)."""

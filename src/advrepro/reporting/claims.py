@@ -13,10 +13,12 @@ import math
 
 import pandas as pd
 
+from advrepro.config import schema_defaults
 from advrepro.registry import function_registry
 from advrepro.reporting.verdict import outcome
 
 CHECKS = {}
+CLAIM_DEFAULTS = schema_defaults("claims", "*", "*")  # for a claim that skipped validation
 
 
 class NotRun(Exception):
@@ -35,7 +37,11 @@ def _value(table: pd.DataFrame, row: str, column: str) -> float:
 
 def _columns(table: pd.DataFrame, claim: dict) -> list[str]:
     columns = claim.get("columns") or list(dict.fromkeys(table.column))
-    return [c for c in columns if c not in claim.get("exclude_columns", [])]
+    return [
+        c
+        for c in columns
+        if c not in claim.get("exclude_columns", CLAIM_DEFAULTS["exclude_columns"])
+    ]
 
 
 @check_kind("beats")
@@ -125,7 +131,7 @@ def _matches_reported(table: pd.DataFrame, claim: dict) -> tuple[bool | None, st
     )
     if str(cell.verdict).startswith("not comparable") or cell.verdict == "no reported value":
         return None, evidence
-    return outcome(cell.verdict) in claim.get("accept", ["reproduced"]), evidence
+    return outcome(cell.verdict) in claim.get("accept", CLAIM_DEFAULTS["accept"]), evidence
 
 
 def scope(table: pd.DataFrame) -> str:
