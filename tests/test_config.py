@@ -300,6 +300,11 @@ def test_schema_defaults_are_what_validation_fills_in(paper_config):
         "params": {},
     }
     assert attack["threat"] == "whitebox"
+    masking = next(a for a in paper_config["artifacts"].values() if a["kind"] == "masking")
+    check = next(iter(masking["checks"].values()))[0]
+    assert set(config_checks.CHECK_DEFAULTS) <= set(check)
+    claim = paper_config["claims"]["mct"][0]
+    assert claim["accept"] == ["reproduced"] and "exclude_columns" in claim
 
 
 @pytest.mark.parametrize("package", ["advrepro.attacks", "advrepro.methods"])

@@ -151,6 +151,8 @@ def expand_sweeps(config: dict) -> dict:
 
 # masking checks that plan their own attack (advrepro.reporting.masking)
 DERIVING_CHECKS = ("unbounded", "effort")
+# a masking check's settings by default (for a check that skipped validation, e.g. a test's)
+CHECK_DEFAULTS = schema_defaults("artifacts", "*", "checks", "*", "*")
 
 
 def derived_attack_id(check: dict) -> str:
@@ -161,24 +163,26 @@ def derived_attack_id(check: dict) -> str:
 def derived_attack(base: dict, check: dict) -> dict:
     """The attack an ``unbounded`` or ``effort`` check plans from its white-box ``attack``.
 
-    unbounded: the same attack with budget ``eps`` (default 1.0: the whole [0, 1] box in
+    unbounded: the same attack with budget ``eps`` (1.0 by default: the whole [0, 1] box in
     L-inf; give an L2 attack e.g. 100, more than the diagonal of any input here) and a step
     2.5 x eps / steps (Madry et al.'s rule), so the box is reachable; it must succeed on
-    (almost) every example. effort: ``steps_factor`` x the steps (default 2) and
-    ``extra_restarts`` more restarts (default 2; 0 for attacks without a random start)."""
+    (almost) every example. effort: ``steps_factor`` x the steps and ``extra_restarts`` more
+    restarts (0 for attacks without a random start). Defaults: the schema's (CHECK_DEFAULTS)."""
     params = {**base.get("params", {})}
     if check["kind"] == "unbounded":
-        params["eps"] = check.get("eps", 1.0)
+        params["eps"] = check.get("eps", CHECK_DEFAULTS["eps"])
         if params.get("steps") and "alpha" in params:
             params["alpha"] = 2.5 * params["eps"] / params["steps"]
     else:
-        params["steps"] = params["steps"] * check.get("steps_factor", 2)
+        params["steps"] = params["steps"] * check.get(
+            "steps_factor", CHECK_DEFAULTS["steps_factor"]
+        )
         # the restarts as configured, else the class's default (an unknown class: the
         # cross-check names it)
         declared = declared_defaults(REGISTRIES["attack"]).get(base["class"])
-        if check.get("extra_restarts", 2) and declared is not None:
-            restarts = {**declared, **params}["restarts"]
-            params["restarts"] = restarts + check.get("extra_restarts", 2)
+        extra_restarts = check.get("extra_restarts", CHECK_DEFAULTS["extra_restarts"])
+        if extra_restarts and declared is not None:
+            params["restarts"] = {**declared, **params}["restarts"] + extra_restarts
     return {k: v for k, v in base.items() if k != "sweep"} | {"params": params}
 
 
