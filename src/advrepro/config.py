@@ -151,6 +151,8 @@ def expand_sweeps(config: dict) -> dict:
 
 # masking checks that plan their own attack (advrepro.reporting.masking)
 DERIVING_CHECKS = ("unbounded", "effort")
+# an attack entry's keys by default (threat: whitebox, params: none)
+ATTACK_ENTRY_DEFAULTS = schema_defaults("experiments", "*", "attacks", "*")
 # a masking check's settings by default (for a check that skipped validation, e.g. a test's)
 CHECK_DEFAULTS = schema_defaults("artifacts", "*", "checks", "*", "*")
 
@@ -212,7 +214,7 @@ def expand_failure_checks(config: dict) -> dict:
 
 def _derivable(base: dict, check: dict) -> str | None:
     """Why ``check`` cannot derive its attack from ``base``, or None."""
-    if base.get("threat", "whitebox") != "whitebox":
+    if base.get("threat", ATTACK_ENTRY_DEFAULTS["threat"]) != "whitebox":
         return "is a transfer attack; the check needs a white-box one"
     needed = "eps" if check["kind"] == "unbounded" else "steps"
     if needed not in base.get("params", {}):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from advrepro.config import schema_defaults
+from advrepro.config import ATTACK_ENTRY_DEFAULTS, schema_defaults
 from advrepro.metrics import mean_std
 from advrepro.plan import attack_applies
 from advrepro.registry import declared_defaults
@@ -312,7 +312,7 @@ def build_cells(
                     "attacks": " ".join(column.attacks),
                     "combine": column.combine,
                     "attack_class": first.get("class"),
-                    "threat": first.get("threat") or "whitebox",
+                    "threat": first.get("threat") or ATTACK_ENTRY_DEFAULTS["threat"],
                     "eps": params.get("eps"),
                     "steps": params.get("steps"),
                     "restarts": {**ATTACK_DEFAULTS.get(first.get("class"), {}), **params}.get(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 
+from advrepro.config import ATTACK_ENTRY_DEFAULTS
 from advrepro.reporting.reported import parse_number
 
 MIN_TOLERANCE_POINTS = 1.0
@@ -91,7 +92,7 @@ def _printed(record: dict, paper_row: dict, metric: str, eps_scale: float | None
         if not _same(ours, printed):
             return f"{name} {ours} run, {printed:g} printed"
     threat = THREATS.get(paper_row.get("setting", ""))
-    if threat and record.get("threat", "whitebox") != threat:
+    if threat and record.get("threat", ATTACK_ENTRY_DEFAULTS["threat"]) != threat:
         return f"threat {record.get('threat')}, paper {threat}"
     key, _, value = paper_row.get("setting", "").partition("=")
     if key in SETTING_FIELDS and value:
