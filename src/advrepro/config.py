@@ -170,21 +170,19 @@ def derived_attack(base: dict, check: dict) -> dict:
     2.5 x eps / steps (Madry et al.'s rule), so the box is reachable; it must succeed on
     (almost) every example. effort: ``steps_factor`` x the steps and ``extra_restarts`` more
     restarts (0 for attacks without a random start). Defaults: the schema's (CHECK_DEFAULTS)."""
+    check = {**CHECK_DEFAULTS, **check}  # as validation fills it in (a test's check too)
     params = {**base.get("params", {})}
     if check["kind"] == "unbounded":
-        params["eps"] = check.get("eps", CHECK_DEFAULTS["eps"])
+        params["eps"] = check["eps"]
         if params.get("steps") and "alpha" in params:
             params["alpha"] = 2.5 * params["eps"] / params["steps"]
     else:
-        params["steps"] = params["steps"] * check.get(
-            "steps_factor", CHECK_DEFAULTS["steps_factor"]
-        )
+        params["steps"] = params["steps"] * check["steps_factor"]
         # the restarts as configured, else the class's default (an unknown class: the
         # cross-check names it)
         declared = declared_defaults(REGISTRIES["attack"]).get(base["class"])
-        extra_restarts = check.get("extra_restarts", CHECK_DEFAULTS["extra_restarts"])
-        if extra_restarts and declared is not None:
-            params["restarts"] = {**declared, **params}["restarts"] + extra_restarts
+        if check["extra_restarts"] and declared is not None:
+            params["restarts"] = {**declared, **params}["restarts"] + check["extra_restarts"]
     return {k: v for k, v in base.items() if k != "sweep"} | {"params": params}
 
 

@@ -83,7 +83,7 @@ def attacks_of(check: dict, experiment: dict) -> list[str]:
 def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     accuracy = model.accuracy
     weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
-    tolerance = check.get("tolerance", CHECK_DEFAULTS["tolerance"])
+    tolerance = check["tolerance"]
     return (
         strong <= weak + tolerance,
         f"{check['stronger']} {strong:.1f} vs {check['weaker']} {weak:.1f}",
@@ -94,7 +94,7 @@ def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
 def _noise(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     accuracy = model.accuracy
     noise, attack = accuracy[check["noise"]], accuracy[check["attack"]]
-    margin = check.get("margin", CHECK_DEFAULTS["margin"])
+    margin = check["margin"]
     return attack <= noise - margin, f"{check['attack']} {attack:.1f} vs noise {noise:.1f}"
 
 
@@ -102,9 +102,9 @@ def _noise(model: ModelEvidence, check: dict) -> tuple[bool, str]:
 def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     points = sweep_points(model.experiment, check["sweep"])
     values = [model.accuracy[attack] for attack, _ in points]
-    tolerance = check.get("tolerance", CHECK_DEFAULTS["tolerance"])
+    tolerance = check["tolerance"]
     monotone = all(b <= a + tolerance for a, b in zip(values, values[1:]))
-    final_max = check.get("final_max", CHECK_DEFAULTS["final_max"])
+    final_max = check["final_max"]
     curve = ", ".join(f"{eps:g}: {v:.1f}" for (_, eps), v in zip(points, values))
     problems = ([] if monotone else ["rises with eps"]) + (
         []
@@ -117,12 +117,9 @@ def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
 @check_kind("unbounded")
 def _unbounded(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     attack = derived_attack_id(check)
-    accuracy, allowed = (
-        model.accuracy[attack],
-        check.get("max_accuracy", CHECK_DEFAULTS["max_accuracy"]),
-    )
+    accuracy, allowed = model.accuracy[attack], check["max_accuracy"]
     return accuracy <= allowed, (
-        f"{attack} (eps {check.get('eps', CHECK_DEFAULTS['eps']):g}) leaves {accuracy:.1f} % (allowed {allowed:g})"
+        f"{attack} (eps {check['eps']:g}) leaves {accuracy:.1f} % (allowed {allowed:g})"
     )
 
 
@@ -130,7 +127,7 @@ def _unbounded(model: ModelEvidence, check: dict) -> tuple[bool, str]:
 def _effort(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     base, more = check["attack"], derived_attack_id(check)
     drop = model.accuracy[base] - model.accuracy[more]
-    tolerance = check.get("tolerance", CHECK_DEFAULTS["tolerance"])
+    tolerance = check["tolerance"]
     return drop <= tolerance, (
         f"{more} {model.accuracy[more]:.1f} vs {base} "
         f"{model.accuracy[base]:.1f} (drop {drop:.1f}, allowed {tolerance:g})"
@@ -187,7 +184,7 @@ def _dominance(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
         return None
     shares = {a: 100.0 * m / n for a, (m, n) in misses.items()}
     worst = sorted(shares, key=shares.get, reverse=True)
-    allowed = check.get("share_max", CHECK_DEFAULTS["share_max"])
+    allowed = check["share_max"]
     return shares[worst[0]] <= allowed, "; ".join(
         f"{a} {shares[a]:.1f}% ({misses[a][0]} of {misses[a][1]})" for a in worst[:3]
     ) + (f" (allowed {allowed:g}%)")
@@ -272,7 +269,8 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
         for method in _methods(spec, name, exp):
             model = ModelEvidence(exp, by_model.get((name, method), []))
             found = model.accuracy
-            for check in checks:
+            for configured in checks:
+                check = {**CHECK_DEFAULTS, **configured}  # as validated, for a test's check too
                 needed = attacks_of(check, exp)
                 if check["kind"] in ALL_ATTACKS:
                     outcome = CHECKS[check["kind"]](model, check) if model.records else None
