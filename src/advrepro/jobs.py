@@ -189,8 +189,7 @@ def train(
             **run,
             "seed": seed,
             "history": history,
-            "hardware": provenance.hardware(device),
-            "commit": provenance.git_commit(),
+            **provenance.produced_on(device),
             "train_examples": len(splits.y_train),
             "seconds_per_epoch": (
                 sum(h["seconds"] for h in history) / len(history) if history else None
@@ -356,8 +355,7 @@ def craft_transfer_each(
                 source_correct=torch.tensor(result["correct"], dtype=torch.bool)[rows.cpu()],
                 source_accuracy=result["accuracy"],
                 seconds=result["seconds"],
-                hardware=provenance.hardware(device),
-                commit=provenance.git_commit(),
+                **provenance.produced_on(device),
             ),
         )
         log.info(
@@ -501,8 +499,7 @@ def _attack_and_record_loaded(
                 "index": rows.cpu(),
                 "x_original": splits.x_test[rows].cpu(),
                 "y": splits.y_test[rows].cpu(),
-                "hardware": provenance.hardware(device),
-                "commit": provenance.git_commit(),
+                **provenance.produced_on(device),
                 "predicted": torch.tensor(result["predicted"])[rows.cpu()],
             },
         )
@@ -525,8 +522,7 @@ def _attack_and_record_loaded(
         "test_size": run["test_size"],
         "labels": splits.y_test.cpu().tolist(),
         "classes": splits.classes,
-        "hardware": provenance.hardware(device),
-        "commit": provenance.git_commit(),
+        **provenance.produced_on(device),
         "clean_accuracy": clean_accuracy,
         "model_clean_accuracy": model_clean_accuracy,
         **result,
@@ -647,8 +643,7 @@ def neighbours(
         {k: run[k] for k in ("experiment", "dataset", "paper_dataset", "method", "scale")},
         seed=seed,
         attack=attack_spec["id"],
-        hardware=provenance.hardware(device),
-        commit=provenance.git_commit(),
+        **provenance.produced_on(device),
     )
     io.save_torch(out_path, result)
     log.info(

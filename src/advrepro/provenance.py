@@ -47,6 +47,12 @@ def git_commit(repo_dir: str | Path = ".") -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def produced_on(device: torch.device | str | None = None) -> dict[str, str]:
+    """What every history, transfer set and record says it was made with: the hardware it ran
+    on and the commit of the code (artifacts carry these in their stamps)."""
+    return {"hardware": hardware(device), "commit": git_commit()}
+
+
 class DeviceError(RuntimeError):
     """A GPU is there but torch cannot use it, or one was asked for and there is none."""
 
