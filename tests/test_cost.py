@@ -13,7 +13,7 @@ from conftest import REPO
 
 from advrepro import cost
 from advrepro.attacks import ATTACKS
-from advrepro.config import load_layers
+from advrepro.config import ATTACK_OPTION_DEFAULTS, load_layers
 
 LAYERS = [REPO / "config/config.yaml", REPO / "config/demo.yaml", REPO / ".test/config.yaml"]
 
@@ -112,7 +112,7 @@ def test_costs_follow_declared_passes():
 @pytest.mark.parametrize("name", ATTACKS.names())
 def test_every_attack_declares_a_cost(name):
     # passes() gets every option, the constructor's defaults filled in (as cost.estimate does)
-    params = {**cost.ATTACK_DEFAULTS[name], "steps": 3, "eps": 0.1}
+    params = {**ATTACK_OPTION_DEFAULTS[name], "steps": 3, "eps": 0.1}
     gradient, forward = ATTACKS.get(name).passes(params, 10, 784)
     assert gradient >= 0 and forward >= 0 and gradient + forward > 0
 

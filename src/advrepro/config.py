@@ -91,12 +91,17 @@ SCHEMA_FILE = Path(__file__).resolve().parents[2] / "workflow/schemas/config.sch
 
 
 @functools.cache
+def _schema() -> dict:
+    return read_yaml(SCHEMA_FILE)
+
+
+@functools.cache
 def schema_defaults(*keys: str) -> dict[str, Any]:
     """The defaults the schema states for the properties of one kind of entry, the entry named
     by its keys from the top ("*": any entry of an object or an array), e.g.
     ``schema_defaults("artifacts", "*")``: config validation fills them in; code reading an
     entry that skipped validation (a test's, or a record's) takes them from here."""
-    schema = read_yaml(SCHEMA_FILE)
+    schema = _schema()
     node = schema
     for key in keys:
         if key == "*":
@@ -151,10 +156,6 @@ def expand_sweeps(config: dict) -> dict:
 
 # masking checks that plan their own attack (advrepro.reporting.masking)
 DERIVING_CHECKS = ("unbounded", "effort")
-# an attack entry's keys by default (threat: whitebox, params: none)
-ATTACK_ENTRY_DEFAULTS = schema_defaults("experiments", "*", "attacks", "*")
-# a masking check's settings by default (for a check that skipped validation, e.g. a test's)
-CHECK_DEFAULTS = schema_defaults("artifacts", "*", "checks", "*", "*")
 
 
 def derived_attack_id(check: dict) -> str:
@@ -180,7 +181,7 @@ def derived_attack(base: dict, check: dict) -> dict:
         params["steps"] = params["steps"] * check["steps_factor"]
         # the restarts as configured, else the class's default (an unknown class: the
         # cross-check names it)
-        declared = declared_defaults(REGISTRIES["attack"]).get(base["class"])
+        declared = ATTACK_OPTION_DEFAULTS.get(base["class"])
         if check["extra_restarts"] and declared is not None:
             params["restarts"] = {**declared, **params}["restarts"] + check["extra_restarts"]
     return {k: v for k, v in base.items() if k != "sweep"} | {"params": params}
@@ -225,6 +226,16 @@ REGISTRIES = {
     "method": "advrepro.methods",
     "architecture": "advrepro.models",
 }
+
+# Defaults, each stated once: an option's in its class's constructor, a config key's in the
+# schema. Validation fills the schema's in; code handed an entry that skipped validation (a
+# test's, a record's) reads them here.
+ATTACK_OPTION_DEFAULTS = declared_defaults(REGISTRIES["attack"])  # class -> option -> default
+ATTACK_ENTRY_DEFAULTS = schema_defaults("experiments", "*", "attacks", "*")
+ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")
+COLUMN_DEFAULTS = schema_defaults("artifacts", "*", "columns", "*")
+CHECK_DEFAULTS = schema_defaults("artifacts", "*", "checks", "*", "*")
+CLAIM_DEFAULTS = schema_defaults("claims", "*", "*")
 # constructor parameters the builders fill themselves: never a config option
 BUILDER_ARGUMENTS = {
     "attack": {"model"},

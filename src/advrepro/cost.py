@@ -28,12 +28,16 @@ from pathlib import Path
 import pandas as pd
 
 from advrepro import plan
-from advrepro.config import experiment_settings, load_layers, transfer_crafting
-from advrepro.registry import declared_defaults
+from advrepro.config import (
+    ATTACK_OPTION_DEFAULTS,
+    SCHEMA_FILE,
+    experiment_settings,
+    load_layers,
+    transfer_crafting,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
-ATTACK_DEFAULTS = declared_defaults("advrepro.attacks")  # class -> option -> default
+SCHEMA = SCHEMA_FILE
 
 # (input shape, classes, training images, test images) of each dataset as the data rule
 # prepares it: facts about the published files, used when train_size / test_size are null.
@@ -101,7 +105,7 @@ def planned_jobs(config: dict) -> list[Job]:
         crafted = set()  # (attack, source, seed) of the transfer sets already planned
         for attack_id, spec in exp["attacks"].items():
             gradient, forward = ATTACKS.get(spec["class"]).passes(
-                {**ATTACK_DEFAULTS[spec["class"]], **spec["params"]}, classes, input_size
+                {**ATTACK_OPTION_DEFAULTS[spec["class"]], **spec["params"]}, classes, input_size
             )
             targets = [
                 (method_id, seed)

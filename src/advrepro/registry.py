@@ -81,7 +81,7 @@ def declared_defaults(package: str) -> dict[str, dict]:
     the derived masking attacks, the reporting and the cost estimate all read it from there."""
     classes, registered = _registered_classes(package)
     return {
-        name: _literal_defaults(_constructor(classes, class_name))
+        name: _literal_defaults(_constructor(classes, class_name)[1])
         for name, class_name in registered.items()
     }
 
@@ -129,28 +129,30 @@ def _registered_classes(package: str) -> tuple[dict[str, ast.ClassDef], dict[str
     return classes, registered
 
 
-def _constructor(classes: dict[str, ast.ClassDef], class_name: str) -> ast.FunctionDef | None:
-    """A class's ``__init__``, or its first base class's (of the same package) where it has
-    none; None for a base class outside the package."""
+def _constructor(
+    classes: dict[str, ast.ClassDef], class_name: str
+) -> tuple[ast.ClassDef | None, ast.FunctionDef | None]:
+    """(the class that defines it, the ``__init__``) of a class: its own, or its first base
+    class's (of the same package) where it has none; (None, None) for a base class outside
+    the package."""
     node = classes.get(class_name)
     if node is None:
-        return None
+        return None, None
     init = next(
         (f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
     )
     if init is None:
         bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
-        return _constructor(classes, bases[0]) if bases else None
-    return init
+        return _constructor(classes, bases[0]) if bases else (None, None)
+    return node, init
 
 
 def _constructor_parameters(
     classes: dict[str, ast.ClassDef], class_name: str
 ) -> dict[str, str | None] | None:
-    init = _constructor(classes, class_name)
+    node, init = _constructor(classes, class_name)
     if init is None:
         return None  # a base class outside the package: not known here
-    node = _owner(classes, class_name, init)
     named = {
         arg.arg: ast.unparse(arg.annotation) if arg.annotation is not None else None
         for arg in init.args.args[1:] + init.args.kwonlyargs
@@ -168,16 +170,6 @@ def _constructor_parameters(
         None,
     )
     return None if extra is None else {**named, **ast.literal_eval(extra)}
-
-
-def _owner(
-    classes: dict[str, ast.ClassDef], class_name: str, init: ast.FunctionDef
-) -> ast.ClassDef:
-    """The class (``class_name`` or one of its bases) whose body defines ``init``."""
-    node = classes[class_name]
-    while init not in node.body:
-        node = classes[next(base.id for base in node.bases if isinstance(base, ast.Name))]
-    return node
 
 
 def function_registry(table: dict[str, Callable]) -> Callable[[str], Callable]:

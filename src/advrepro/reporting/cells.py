@@ -22,20 +22,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from advrepro.config import ATTACK_ENTRY_DEFAULTS, schema_defaults
+from advrepro.config import (
+    ARTIFACT_DEFAULTS,
+    ATTACK_ENTRY_DEFAULTS,
+    ATTACK_OPTION_DEFAULTS,
+    COLUMN_DEFAULTS,
+)
 from advrepro.metrics import mean_std
 from advrepro.plan import attack_applies
-from advrepro.registry import declared_defaults
 from advrepro.reporting.reported import find_reported
 from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
 
 NOT_RUN = "not yet run"  # the config does not train this method
 NOT_EVALUATED = "not evaluated"  # the attack is not configured for this model
 MISSING = "missing records"
-ATTACK_DEFAULTS = declared_defaults("advrepro.attacks")  # class -> option -> default
-# what config validation fills in, for specs that skipped it (tests)
-ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")
-COLUMN_DEFAULTS = schema_defaults("artifacts", "*", "columns", "*")
 
 
 @dataclass(frozen=True)
@@ -315,9 +315,10 @@ def build_cells(
                     "threat": first.get("threat") or ATTACK_ENTRY_DEFAULTS["threat"],
                     "eps": params.get("eps"),
                     "steps": params.get("steps"),
-                    "restarts": {**ATTACK_DEFAULTS.get(first.get("class"), {}), **params}.get(
-                        "restarts"
-                    ),
+                    "restarts": {
+                        **ATTACK_OPTION_DEFAULTS.get(first.get("class"), {}),
+                        **params,
+                    }.get("restarts"),
                     "n_seeds": len(values),
                     "seeds": " ".join(str(s) for s in values),
                     "ours_mean": mean,

@@ -13,12 +13,11 @@ import math
 
 import pandas as pd
 
-from advrepro.config import schema_defaults
+from advrepro.config import CLAIM_DEFAULTS
 from advrepro.registry import function_registry
 from advrepro.reporting.verdict import outcome
 
 CHECKS = {}
-CLAIM_DEFAULTS = schema_defaults("claims", "*", "*")  # for a claim that skipped validation
 
 
 class NotRun(Exception):

@@ -20,8 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from advrepro import io  # noqa: E402
+from advrepro.config import ARTIFACT_DEFAULTS  # noqa: E402
 from advrepro.registry import function_registry  # noqa: E402
-from advrepro.reporting.tables import ARTIFACT_DEFAULTS, standin_banner  # noqa: E402
+from advrepro.reporting.tables import standin_banner  # noqa: E402
 
 PLOTS = {}
 

@@ -10,9 +10,7 @@ import math
 
 import pandas as pd
 
-from advrepro.config import schema_defaults
-
-ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")  # for a spec that skipped validation
+from advrepro.config import ARTIFACT_DEFAULTS
 
 
 def _fmt(value: float, digits: int = 2) -> str:
