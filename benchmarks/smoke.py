@@ -32,7 +32,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from advrepro import cost, paths, provenance  # noqa: E402
+from advrepro import cost, paths, plan, provenance  # noqa: E402
 from advrepro.config import load_layers  # noqa: E402
 
 OVERLAY = REPO / "config/smoke.yaml"
@@ -40,8 +40,9 @@ WORKFLOW_FILES = ("Snakefile", "workflow", "config", "src", "envs", "profiles")
 COMBINATION = ["stage", "architecture", "method_class", "attack_class"]
 
 
-def plan(config: dict) -> pd.DataFrame:
-    """Every planned compute job with its combination and its output file."""
+def planned_work(config: dict) -> pd.DataFrame:
+    """Every planned work item (a model's training, a transfer set, a model under an attack)
+    with its combination, its output file and the Snakemake job that does it."""
     rows = []
     for job in cost.planned_jobs(config):
         exp = config["experiments"][job.experiment]
@@ -52,6 +53,7 @@ def plan(config: dict) -> pd.DataFrame:
             target = paths.transfer_set_file(job.experiment, job.method, job.seed, job.attack)
         else:
             target = paths.record_file(job.experiment, job.method, job.seed, job.attack)
+        key = plan.job_of(config, job.stage, job.experiment, job.method, job.seed, job.attack)
         rows.append(
             {
                 "stage": job.stage,
@@ -63,9 +65,8 @@ def plan(config: dict) -> pd.DataFrame:
                 "seed": job.seed,
                 "attack": job.attack or "",
                 "target": target,
-                "benchmark": paths.benchmark_file(
-                    job.stage, job.experiment, job.method, job.seed, job.attack
-                ),
+                "job": str(key),
+                "benchmark": key.benchmark_file(),
             }
         )
     return pd.DataFrame(rows)
@@ -110,21 +111,22 @@ def copy_workflow(workdir: Path) -> None:
 
 
 def benchmarks_of(workdir: Path, planned: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
-    """Every job that ran (Snakemake's benchmark TSVs) with its combination: selected or a
-    dependency of a selected one."""
+    """Every job that ran (Snakemake's benchmark TSVs), with the combination of its first work
+    item (the attack classes of all its items: a sweep's budgets or a model's attacks run in
+    one job); selected: it made a selected target, or only a dependency of one."""
     selected = set(chosen.target)
     rows = []
-    for row in planned.itertuples():
-        tsv = workdir / row.benchmark
+    for job, items in planned.groupby("job", sort=False):
+        tsv = workdir / items.benchmark.iloc[0]
         if not tsv.is_file():
             continue
         measured = pd.read_csv(tsv, sep="\t").iloc[-1]
         rows.append(
             {
-                **{c: getattr(row, c) for c in COMBINATION},
-                "job": f"{row.experiment}/{row.method}/seed{row.seed}"
-                + (f"/{row.attack}" if row.attack else ""),
-                "selected": row.target in selected,
+                **items.iloc[0][COMBINATION].to_dict(),
+                "attack_class": "+".join(dict.fromkeys(items.attack_class)),
+                "job": job,
+                "selected": bool(items.target.isin(selected).any()),
                 "seconds": round(float(measured["s"]), 1),
                 "peak_rss_mb": round(float(measured["max_rss"]), 0),
             }
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     layers = [REPO / "config/config.yaml", OVERLAY, *map(Path, args.configfile)]
     config = load_layers(layers, cost.SCHEMA)
-    planned = plan(config)
+    planned = planned_work(config)
     chosen = select(
         planned,
         args.architectures,
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{len(chosen)} of {planned.drop_duplicates(COMBINATION).shape[0]} combinations "
-        f"({len(planned)} planned jobs)"
+        f"({len(planned)} planned work items, {planned.job.nunique()} jobs)"
     )
     if args.list:
         print(chosen[[*COMBINATION, "target"]].to_string(index=False))

@@ -210,6 +210,28 @@ def test_eps_sweep_becomes_one_attack_per_budget(paper_config):
     assert config_checks.sweep_attack_id("pgd20", 8 / 255) == "pgd20_eps0p03137"
 
 
+def test_a_budget_id_that_names_another_attack_is_refused(paper_config):
+    """A sweep budget's id is its record's name and, across experiments, what tells its sweep's
+    job (rules evaluate_sweep_*) from a plain attack's (rule evaluate)."""
+    attacks = paper_config["experiments"]["mnist"]["attacks"]
+    repeated = copy.deepcopy(paper_config)
+    repeated["experiments"]["mnist"]["attacks"]["pgd40_sweep"]["eps_sweep"] += [0.1]
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"experiments.mnist.attacks.pgd40_sweep.eps_sweep': budget 0.1 has the id "
+        "'pgd40_sweep_eps0p1'",
+    ):
+        config_checks.validate(repeated, SCHEMA)
+    cifar = paper_config["experiments"]["cifar"]["attacks"]
+    cifar["pgd40_sweep_eps0p1"] = {**attacks["fgsm"]}
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"experiments.cifar.attacks.pgd40_sweep_eps0p1' has the id of a budget of an "
+        "eps_sweep of experiments.mnist",
+    ):
+        config_checks.validate(paper_config, SCHEMA)
+
+
 def test_attack_restricted_to_an_unknown_method_is_named(paper_config):
     paper_config["experiments"]["cifar"]["attacks"]["autoattack"]["methods"] = ["MCT", "MTC"]
     with pytest.raises(

@@ -3,6 +3,7 @@ each method and attack declares."""
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -11,15 +12,16 @@ import pytest
 import torch
 from conftest import REPO
 
-from advrepro import cost
+from advrepro import cost, plan
 from advrepro.attacks import ATTACKS
 from advrepro.config import ATTACK_OPTION_DEFAULTS, load_layers
 
 LAYERS = [REPO / "config/config.yaml", REPO / "config/demo.yaml", REPO / ".test/config.yaml"]
 
 
-def snakemake_job_counts() -> dict[str, int]:
-    out = subprocess.run(
+@functools.cache
+def snakemake_dry_run() -> str:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -34,8 +36,27 @@ def snakemake_job_counts() -> dict[str, int]:
         text=True,
         check=True,
     ).stdout
-    stats = out.split("Job stats:")[1]
+
+
+def snakemake_job_counts() -> dict[str, int]:
+    stats = snakemake_dry_run().split("Job stats:")[1]
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
+
+
+def test_the_plan_names_the_jobs_snakemake_plans():
+    """Each work item's job (advrepro.plan.job_of) is one Snakemake plans, and every training,
+    crafting and evaluation job Snakemake plans is one of them: compared by benchmark file,
+    which each such rule names from its job's wildcards (a sweep's budgets, a model's attacks
+    or an experiment's models share one)."""
+    config = load_layers(LAYERS, cost.SCHEMA)
+    planned = {
+        plan.job_of(config, j.stage, j.experiment, j.method, j.seed, j.attack).benchmark_file()
+        for j in cost.planned_jobs(config)
+    }
+    scheduled = set(re.findall(r"^    benchmark: (\S+)$", snakemake_dry_run(), re.M))
+    assert planned == scheduled
+    # the tiny config has an eps sweep run as one job per model (rules evaluate_sweep_*)
+    assert any(rule.startswith("evaluate_sweep_") for rule in snakemake_job_counts())
 
 
 def test_planned_jobs_are_the_jobs_snakemake_plans():
@@ -70,8 +91,22 @@ def test_planned_jobs_are_the_jobs_snakemake_plans():
         for kind in ("per_attack", "per_model", "per_experiment")
     }
     assert all(kinds.values())  # the tiny config runs every kind
-    assert len(kinds["per_attack"]) == counts["evaluate"] + counts.get(
-        "evaluate_keeping_adversarial", 0
+    per_attack = {  # an eps sweep's budgets: one job per model
+        (
+            j.experiment,
+            j.method,
+            j.seed,
+            (experiments[j.experiment]["attacks"][j.attack].get("sweep") or {}).get(
+                "attack", j.attack
+            ),
+        )
+        for j in kinds["per_attack"]
+    }
+    assert len(per_attack) == sum(
+        n
+        for rule, n in counts.items()
+        if rule in ("evaluate", "evaluate_keeping_adversarial")
+        or rule.startswith("evaluate_sweep_")
     )
     assert len({(j.experiment, j.method, j.seed) for j in kinds["per_model"]}) == sum(
         n for rule, n in counts.items() if rule.startswith("evaluate_model_")
@@ -123,13 +158,17 @@ def test_estimate_prices_jobs_with_measured_unit_costs():
     table, units = cost.estimate(config, torch.device("cpu"), batch_size=4, job_startup=2.0)
     assert list(units.architecture) == ["mnist_cnn"]
     unit = units.iloc[0]
+    # the start-up once per job: the budgets of an eps sweep share theirs
+    first_of_job = ~table.job.duplicated()
+    sweep = table.attack.str.startswith("pgd40_sweep_eps", na=False)
+    assert sweep.sum() > 1 and not first_of_job[sweep].all()
     expected = (
         table.gradient_passes * unit.gradient_s_per_example
         + table.forward_passes * unit.forward_s_per_example
-        + 2.0
+        + 2.0 * first_of_job
     )
     assert (table.seconds - expected).abs().max() < 1e-9
-    assert (table.seconds > 2.0).all()
+    assert (table.seconds[first_of_job] > 2.0).all()
 
 
 @pytest.mark.parametrize("evaluation_jobs", ["per_model", "per_experiment"])

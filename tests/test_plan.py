@@ -1,12 +1,13 @@
-"""The plan (advrepro.plan): which models an experiment trains, in which order, and which
-source models' transfer sets one job crafts; the rules, the cost estimate and the reporting
-cells all ask it."""
+"""The plan (advrepro.plan): which models an experiment trains, in which order, which source
+models' transfer sets one job crafts, and which job does each work item; the rules, the cost
+estimate and the reporting cells all ask it."""
 
 from __future__ import annotations
 
 import pytest
 
-from advrepro import plan
+from advrepro import paths, plan
+from advrepro.config import expand_sweeps
 
 
 def _config(evaluation_jobs="per_model"):
@@ -86,3 +87,63 @@ def test_attacks_limited_to_some_methods_apply_to_those_only():
     ]
     assert plan.model_attacks(experiment, "Native") == ["fgsm_native", "fgsm_native_o1", "bim"]
     assert not plan.attack_applies(experiment, "KD_BU", "fgsm_native")  # not a method here
+
+
+def _swept(evaluation_jobs):
+    """_config() with an eps sweep of PGD on DunDi_P (expanded as validation does)."""
+    config = _config(evaluation_jobs)
+    experiment = config["experiments"]["lenet"]
+    experiment["training_jobs"] = "per_model"
+    experiment["attacks"]["pgd_sweep"] = {
+        "class": "pgd",
+        "threat": "whitebox",
+        "methods": ["DunDi_P"],
+        "params": {"steps": 5},
+        "eps_sweep": [0.1, 0.3],
+    }
+    return expand_sweeps(config)
+
+
+def test_an_eps_sweep_is_one_job_per_model_in_a_per_attack_experiment():
+    config = _swept("per_attack")
+    budgets = ("pgd_sweep_eps0p1", "pgd_sweep_eps0p3")
+    assert plan.sweep_budgets(config["experiments"]["lenet"]) == {"pgd_sweep": list(budgets)}
+    group = plan.AttackGroup(
+        "evaluate_sweep_lenet_pgd_sweep", "lenet", None, ("DunDi_P",), budgets, "pgd_sweep"
+    )
+    assert plan.attack_groups(config) == [group]
+    # every budget of one model in the same job; a plain attack in its own
+    keys = {plan.job_of(config, "evaluate", "lenet", "DunDi_P", 0, a) for a in budgets}
+    assert keys == {plan.JobKey("evaluate", "lenet", "DunDi_P", 0, "pgd_sweep")}
+    assert str(keys.pop()) == "evaluate/lenet/DunDi_P/0/pgd_sweep"
+    pgd = plan.job_of(config, "evaluate", "lenet", "DunDi_P", 0, "pgd")
+    assert pgd.unit == "pgd"
+    assert pgd.benchmark_file() == paths.benchmark_file("evaluate", "lenet", "DunDi_P", 0, "pgd")
+    assert plan.job_of(config, "craft_transfer", "lenet", "Native", 1, "fgsm_native").unit
+
+
+def test_a_per_model_experiment_evaluates_all_attacks_of_a_model_in_one_job():
+    config = _swept("per_model")
+    groups = {g.rule: g for g in plan.attack_groups(config)}
+    assert set(groups) == {f"evaluate_model_lenet_{m}" for m in ("DunDi_P", "Native", "standard")}
+    dundi = groups["evaluate_model_lenet_DunDi_P"]
+    assert dundi.method == "DunDi_P" and dundi.sweep is None
+    assert dundi.attacks == tuple(plan.model_attacks(config["experiments"]["lenet"], "DunDi_P"))
+    assert {"pgd", "pgd_sweep_eps0p1"} <= set(dundi.attacks)
+    model = plan.JobKey("evaluate", "lenet", "DunDi_P", 0)
+    assert {plan.job_of(config, "evaluate", "lenet", "DunDi_P", 0, a) for a in dundi.attacks} == {
+        model
+    }
+    # its transfer sets: one crafting job per source model
+    crafting = plan.job_of(config, "craft_transfer", "lenet", "Native", 1, "fgsm_native")
+    assert crafting == plan.JobKey("craft_transfer", "lenet", "Native", 1)
+
+
+def test_a_per_experiment_job_covers_every_model():
+    config = _swept("per_experiment")
+    assert plan.attack_groups(config) == []
+    key = plan.job_of(config, "evaluate", "lenet", "Native", 1, "bim")
+    assert key == plan.JobKey("evaluate", "lenet") and str(key) == "evaluate/lenet"
+    assert key.benchmark_file() == paths.experiment_benchmark_file("evaluate", "lenet")
+    config["experiments"]["lenet"]["training_jobs"] = "per_experiment"
+    assert plan.job_of(config, "train", "lenet", "Native", 1, None) == plan.JobKey("train", "lenet")

@@ -23,7 +23,7 @@ def test_every_combination_of_the_paper_plan_is_selected_once():
     from advrepro.config import load_layers
 
     config = load_layers([REPO / "config/config.yaml", smoke.OVERLAY], cost.SCHEMA)
-    planned = smoke.plan(config)
+    planned = smoke.planned_work(config)
     chosen = smoke.select(planned)
     assert len(chosen) == len(planned.drop_duplicates(smoke.COMBINATION)) > 100
     assert set(chosen.architecture) == {
@@ -31,6 +31,35 @@ def test_every_combination_of_the_paper_plan_is_selected_once():
     }
     assert {"train", "craft_transfer", "evaluate"} == set(chosen.stage)
     assert "autoattack" in set(chosen.attack_class) and "hopskipjump" in set(chosen.attack_class)
+
+
+def test_smoke_benchmark_reads_one_benchmark_file_per_job(tmp_path):
+    """benchmarks/smoke.py finds each job's Snakemake benchmark TSV where its rule writes it
+    (advrepro.plan.job_of): an eps sweep's budgets and a per_model model's attacks share one,
+    read as one row."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import smoke
+
+    from advrepro import cost
+    from advrepro.config import load_layers
+
+    config = load_layers([REPO / "config/config.yaml", smoke.OVERLAY], cost.SCHEMA)
+    planned = smoke.planned_work(config)
+    sweep = planned[planned.attack.str.startswith("pgd40_sweep_eps")].query(
+        "experiment == 'mnist' and method == 'AT'"
+    )
+    lenet = planned[(planned.experiment == "dundi_lenet1") & (planned.stage == "evaluate")]
+    lenet = lenet[lenet.method == lenet.method.iloc[0]]
+    assert len(sweep) > 1 and sweep.job.nunique() == 1 and lenet.job.nunique() == 1
+    for items in (sweep, lenet):
+        tsv = tmp_path / items.benchmark.iloc[0]
+        tsv.parent.mkdir(parents=True, exist_ok=True)
+        tsv.write_text("s\tmax_rss\n12.5\t900\n")
+    table = smoke.benchmarks_of(tmp_path, planned, sweep.head(1))
+    assert list(table.job) == [sweep.job.iloc[0], lenet.job.iloc[0]]
+    assert list(table.selected) == [True, False]
+    assert table.seconds.tolist() == [12.5, 12.5]
+    assert "+" in table.attack_class.iloc[1]  # the LeNet's attacks, several classes
 
 
 def test_a_sample_of_paper_shape_jobs_runs_and_is_measured(tmp_path):

@@ -135,7 +135,7 @@ def sweep_attack_id(attack_id: str, eps: float) -> str:
 def expand_sweeps(config: dict) -> dict:
     """Replace each attack with an ``eps_sweep`` by one attack per budget (accuracy-versus-
     epsilon curves): the same class and params with params.eps set, ids from sweep_attack_id."""
-    for experiment in (config.get("experiments") or {}).values():
+    for exp_id, experiment in (config.get("experiments") or {}).items():
         attacks = experiment.get("attacks") or {}
         for attack_id in [a for a, spec in attacks.items() if spec.get("eps_sweep")]:
             template = attacks.pop(attack_id)
@@ -146,7 +146,14 @@ def expand_sweeps(config: dict) -> dict:
                 params = {**template.get("params", {}), "eps": eps}
                 if alpha_per_eps is not None:
                     params["alpha"] = alpha_per_eps * eps
-                attacks[sweep_attack_id(attack_id, eps)] = {
+                budget = sweep_attack_id(attack_id, eps)
+                if budget in attacks:
+                    raise ConfigError(
+                        f"config key 'experiments.{exp_id}.attacks.{attack_id}.eps_sweep': "
+                        f"budget {eps} has the id '{budget}', which the experiment already has "
+                        "(a repeated budget, or an attack of that name)"
+                    )
+                attacks[budget] = {
                     **template,
                     "params": params,
                     "sweep": {"attack": attack_id, "eps": eps},
@@ -313,10 +320,27 @@ def _cross_check(config: dict) -> None:
                 check_method(init_from, f"{base}.methods.{method_id}.options.init_from")
         if exp.get("transfer_source"):
             check_method(exp["transfer_source"]["method"], f"{base}.transfer_source.method")
+    _check_sweep_budget_ids(experiments, problems)
     _check_artifacts(config, problems)
     _check_claims(config, problems)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def _check_sweep_budget_ids(experiments: dict, problems: list[str]) -> None:
+    """A budget of an eps sweep runs in its sweep's job (rules evaluate_sweep_*), a plain
+    attack in its own (rule evaluate), and rules tell them apart by the attack id alone: the
+    same id may not be a budget in one experiment and a plain attack in another."""
+    plain: dict[str, str] = {}
+    budgets: dict[str, str] = {}
+    for exp_id, exp in experiments.items():
+        for attack_id, attack in exp["attacks"].items():
+            (budgets if attack.get("sweep") else plain).setdefault(attack_id, exp_id)
+    for attack_id in sorted(plain.keys() & budgets.keys()):
+        problems.append(
+            f"config key 'experiments.{plain[attack_id]}.attacks.{attack_id}' has the id of a "
+            f"budget of an eps_sweep of experiments.{budgets[attack_id]}: rename the attack"
+        )
 
 
 RESERVED_ITEMS = {"claims", "training_cost", "index"}

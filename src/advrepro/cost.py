@@ -252,25 +252,12 @@ def estimate(
     table = pd.DataFrame([vars(job) for job in jobs])
     shapes = {name: DATASETS[exp["dataset"]][0] for name, exp in config["experiments"].items()}
     unit = [units[(a, shapes[e])] for a, e in zip(table.architecture, table.experiment)]
-    # one start-up for the work items one job runs: all attacks of a model (evaluation_jobs:
-    # per_model) or of every model of an experiment (per_experiment), all transfer sets of a
-    # source model (either), all models of an experiment (training_jobs: per_experiment)
-    experiments = config["experiments"]
-    evaluation_jobs = table.experiment.map(lambda e: experiments[e]["evaluation_jobs"])
-    per_model = ((table.stage == "evaluate") & (evaluation_jobs == "per_model")) | (
-        (table.stage == "craft_transfer") & (evaluation_jobs != "per_attack")
-    )
-    per_experiment = (
-        (table.stage == "train")
-        & table.experiment.map(lambda e: experiments[e]["training_jobs"] == "per_experiment")
-    ) | ((table.stage == "evaluate") & (evaluation_jobs == "per_experiment"))
-    # the Snakemake job each work item runs in: one per work item, per model or per experiment
-    model_job = (
-        table.stage + "/" + table.experiment + "/" + table.method + "/" + table.seed.astype(str)
-    )
-    table["job"] = model_job + "/" + table.attack.fillna("")
-    table.loc[per_model, "job"] = model_job[per_model]
-    table.loc[per_experiment, "job"] = (table.stage + "/" + table.experiment)[per_experiment]
+    # the Snakemake job of each work item (advrepro.plan.job_of): one start-up for all the work
+    # items of one job (a sweep's budgets, a model's attacks, an experiment's models, ...)
+    table["job"] = [
+        str(plan.job_of(config, *item))
+        for item in zip(table.stage, table.experiment, table.method, table.seed, table.attack)
+    ]
     shares_startup = table.duplicated("job")
     table["seconds"] = (
         table.gradient_passes * [u["gradient_s_per_example"] for u in unit]

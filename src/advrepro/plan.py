@@ -7,6 +7,9 @@ its ``experiments`` entries."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from advrepro import paths
 from advrepro.config import transfer_crafting
 
 
@@ -79,6 +82,91 @@ def evaluated_models(experiment: dict) -> list[tuple[str, int, list[str]]]:
         if (attacks := model_attacks(experiment, method))
         for seed in experiment["seeds"]
     ]
+
+
+def sweep_budgets(experiment: dict) -> dict[str, list[str]]:
+    """Eps sweep id -> the attack ids of its budgets (advrepro.config.expand_sweeps made one
+    attack per budget), in config order."""
+    budgets: dict[str, list[str]] = {}
+    for attack, spec in experiment["attacks"].items():
+        if spec and spec.get("sweep"):
+            budgets.setdefault(spec["sweep"]["attack"], []).append(attack)
+    return budgets
+
+
+@dataclass(frozen=True)
+class AttackGroup:
+    """Attacks of one model that one job evaluates in one process (rule ``rule``, script
+    evaluate_model.py): every attack of a model, when its experiment's evaluation_jobs is
+    per_model; the budgets of one eps sweep, when it is per_attack (a sweep is one attack entry
+    of the config: its budgets run together, each still written as its own record)."""
+
+    rule: str
+    experiment: str
+    method: str | None  # None: the rule's {method} wildcard, one of `methods`
+    methods: tuple[str, ...]
+    attacks: tuple[str, ...]
+    sweep: str | None = None  # the eps sweep whose budgets these are
+
+
+def attack_groups(config: dict) -> list[AttackGroup]:
+    """Every AttackGroup the config plans: one per (experiment, method) of a per_model
+    experiment, one per eps sweep of a per_attack experiment; each a rule, {seed} a wildcard."""
+    groups = []
+    for name, exp in config["experiments"].items():
+        if exp["evaluation_jobs"] == "per_model":
+            groups += [
+                AttackGroup(f"evaluate_model_{name}_{method}", name, method, (method,), (*attacks,))
+                for method in exp["methods"]
+                if (attacks := model_attacks(exp, method))
+            ]
+        elif exp["evaluation_jobs"] == "per_attack":
+            for sweep, budgets in sweep_budgets(exp).items():
+                methods = tuple(m for m in exp["methods"] if attack_applies(exp, m, budgets[0]))
+                if methods:
+                    rule = f"evaluate_sweep_{name}_{sweep}"
+                    groups.append(AttackGroup(rule, name, None, methods, (*budgets,), sweep))
+    return groups
+
+
+@dataclass(frozen=True)
+class JobKey:
+    """One Snakemake job of a training, crafting or evaluation rule, by what it covers: a
+    whole experiment (method None), one model (unit None), or one model and one attack or
+    eps sweep (unit)."""
+
+    stage: str  # "train", "craft_transfer" or "evaluate"
+    experiment: str
+    method: str | None = None
+    seed: int | None = None
+    unit: str | None = None
+
+    def __str__(self) -> str:
+        parts = (self.stage, self.experiment, self.method, self.seed, self.unit)
+        return "/".join(str(part) for part in parts if part is not None)
+
+    def benchmark_file(self) -> str:
+        """The job's Snakemake benchmark TSV (wall time, peak memory), as its rule names it."""
+        if self.method is None:
+            return paths.experiment_benchmark_file(self.stage, self.experiment)
+        return paths.benchmark_file(self.stage, self.experiment, self.method, self.seed, self.unit)
+
+
+def job_of(
+    config: dict, stage: str, experiment: str, method: str, seed: int, attack: str | None
+) -> JobKey:
+    """The job that does one work item: a model's training (one job per model, or per
+    experiment: training_jobs), a transfer set's crafting (per set, or per source model) or a
+    model's evaluation under one attack (per attack, per eps sweep, per model or per
+    experiment: evaluation_jobs). Work items of one job share its start-up (advrepro.cost)."""
+    exp = config["experiments"][experiment]
+    per = exp["training_jobs"] if stage == "train" else exp["evaluation_jobs"]
+    if per == "per_experiment" and stage != "craft_transfer":
+        return JobKey(stage, experiment)
+    if stage == "train" or per != "per_attack":
+        return JobKey(stage, experiment, method, seed)
+    sweep = exp["attacks"][attack].get("sweep") if stage == "evaluate" else None
+    return JobKey(stage, experiment, method, seed, sweep["attack"] if sweep else attack)
 
 
 def gpu_slots(experiment: dict) -> int:

@@ -74,16 +74,22 @@ def experiments_evaluated(per, saving=None):
     return "|".join(names) or "(?!)"
 
 
-def models_evaluated_per_model():
-    """(experiment, method) of every model whose attacks run in one job (evaluation_jobs:
-    per_model), each with the attacks its experiment evaluates on it."""
-    return [
-        (experiment, method, model_attacks(experiment, method))
-        for experiment, exp in EXPERIMENTS.items()
-        if exp["evaluation_jobs"] == "per_model"
-        for method in exp["methods"]
-        if model_attacks(experiment, method)
-    ]
+def attacks_evaluated_alone():
+    """Wildcard pattern of the attacks evaluated one job each by rule evaluate; that is every
+    attack of a per_attack experiment but the budgets of its eps sweeps (one job per sweep,
+    rules evaluate_sweep_*; the config check keeps a budget's id from naming a plain attack)."""
+    return (
+        "|".join(
+            dict.fromkeys(
+                attack
+                for exp in EXPERIMENTS.values()
+                if exp["evaluation_jobs"] == "per_attack"
+                for attack, spec in exp["attacks"].items()
+                if not spec.get("sweep")
+            )
+        )
+        or "(?!)"
+    )
 
 
 def experiment_evaluations(experiment):
@@ -196,14 +202,20 @@ def seed_transfer_sets(experiment, method, seed):
     return {attack: path for attack, path in sets.items() if path}
 
 
-def model_transfer_sets(experiment, method, wildcards):
-    """seed_transfer_sets of the {seed} wildcard (rule evaluate_model_*)."""
-    return seed_transfer_sets(experiment, method, wildcards.seed)
+def group_transfer_sets(group, wildcards):
+    """Attack id -> transfer set of each transfer attack of an AttackGroup, for its model's
+    {seed} (rules evaluate_model_*, evaluate_sweep_*)."""
+    sets = {a: transfer_set_of(group.experiment, a, wildcards.seed) for a in group.attacks}
+    return {attack: path for attack, path in sets.items() if path}
 
 
-def model_transfer_set_files(experiment, method, wildcards):
-    """The transfer sets of one model (rule evaluate_model_*'s input), without duplicates."""
-    return list(dict.fromkeys(model_transfer_sets(experiment, method, wildcards).values()))
+def group_transfer_set_files(group, wildcards):
+    """The transfer sets of an AttackGroup (its rule's input), without duplicates."""
+    return list(dict.fromkeys(group_transfer_sets(group, wildcards).values()))
+
+
+def group_run_params(group, wildcards):
+    return run_params(group.experiment, group.method or wildcards.method)
 
 
 def init_model_of(experiment, method, seed):

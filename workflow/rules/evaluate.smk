@@ -2,10 +2,12 @@
 # crafted once per source model (rule craft_transfer) and replayed on every target. An
 # experiment with save_adversarial also keeps the adversarial examples (rule
 # evaluate_keeping_adversarial; e.g. MCT Fig. 3's flows, which the flow_validity table maps
-# back to feature units). An experiment with evaluation_jobs: per_model runs all attacks of
-# one model in one job instead (rules evaluate_model_<experiment>_<method>, below): the same
-# records, without a fresh interpreter and torch import per (model, attack); with
-# evaluation_jobs: per_experiment one job (rule evaluate_<experiment>) covers every model.
+# back to feature units). The budgets of an eps sweep run in one job per model (rules
+# evaluate_sweep_<experiment>_<sweep>, below), and an experiment with evaluation_jobs:
+# per_model runs all attacks of one model in one job (rules evaluate_model_<experiment>_
+# <method>): the same records, without a fresh interpreter and torch import per (model,
+# attack); with evaluation_jobs: per_experiment one job (rule evaluate_<experiment>) covers
+# every model.
 from functools import partial
 
 
@@ -22,6 +24,7 @@ rule evaluate:
         paths.benchmark_file("evaluate", "{experiment}", "{method}", "{seed}", "{attack}")
     wildcard_constraints:
         experiment=experiments_evaluated("per_attack", saving=False),
+        attack=attacks_evaluated_alone(),
     conda:
         TORCH_ENV
     threads: config["resources"]["evaluate"]["cpus"]
@@ -42,39 +45,46 @@ use rule evaluate as evaluate_keeping_adversarial with:
         adversarial=paths.adversarial_file("{experiment}", "{method}", "{seed}", "{attack}"),
     wildcard_constraints:
         experiment=experiments_evaluated("per_attack", saving=True),
+        attack=attacks_evaluated_alone(),
 
 
-# evaluation_jobs: per_model. Snakemake's outputs are patterns, and the attacks differ from
-# model to model, so each (experiment, method) gets its own rule; {seed} stays a wildcard.
-for _experiment, _method, _attacks in models_evaluated_per_model():
+# Attacks of one model in one job (advrepro.plan.AttackGroup): an eps sweep's budgets
+# (rules evaluate_sweep_<experiment>_<sweep>, {method} a wildcard) or, with evaluation_jobs:
+# per_model, all attacks of a model (rules evaluate_model_<experiment>_<method>). Snakemake's
+# outputs are patterns and the attacks differ from group to group, so each gets its own rule;
+# {seed} stays a wildcard.
+for _group in plan.attack_groups(config):
+    _experiment, _method = _group.experiment, _group.method or "{method}"
 
     rule:
         name:
-            f"evaluate_model_{_experiment}_{_method}"
+            _group.rule
         input:
             data=dataset_file(_experiment),
             model=paths.model_file(_experiment, _method, "{seed}"),
-            transfer_sets=partial(model_transfer_set_files, _experiment, _method),
+            transfer_sets=partial(group_transfer_set_files, _group),
         output:
-            records=[paths.record_file(_experiment, _method, "{seed}", a) for a in _attacks],
+            records=[paths.record_file(_experiment, _method, "{seed}", a) for a in _group.attacks],
             adversarial=(
-                [paths.adversarial_file(_experiment, _method, "{seed}", a) for a in _attacks]
+                [paths.adversarial_file(_experiment, _method, "{seed}", a) for a in _group.attacks]
                 if EXPERIMENTS[_experiment]["save_adversarial"]
                 else []
             ),
         log:
-            paths.log_file("evaluate", _experiment, _method, "{seed}"),
+            paths.log_file("evaluate", _experiment, _method, "{seed}", _group.sweep),
         benchmark:
-            paths.benchmark_file("evaluate", _experiment, _method, "{seed}")
+            paths.benchmark_file("evaluate", _experiment, _method, "{seed}", _group.sweep)
+        wildcard_constraints:
+            method="|".join(_group.methods),
         conda:
             TORCH_ENV
         threads: config["resources"]["evaluate"]["cpus"]
         resources:
             **job_resources("evaluate", _experiment),
         params:
-            run=run_params(_experiment, _method),
-            attacks=[attack_spec(_experiment, a) for a in _attacks],
-            transfer_sets=partial(model_transfer_sets, _experiment, _method),
+            run=partial(group_run_params, _group),
+            attacks=[attack_spec(_experiment, a) for a in _group.attacks],
+            transfer_sets=partial(group_transfer_sets, _group),
             device=config["device"],
             progress=config["progress"],
         script:

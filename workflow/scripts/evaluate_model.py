@@ -1,6 +1,7 @@
-"""Rules evaluate_model_<experiment>_<method> (evaluation_jobs: per_model): one trained model
-under each of its attacks in one process -> the same tidy JSON records (and adversarial
-examples) that rule evaluate writes one job per attack."""
+"""Rules evaluate_model_<experiment>_<method> (evaluation_jobs: per_model) and
+evaluate_sweep_<experiment>_<sweep> (an eps sweep's budgets): one trained model under each
+attack of its group (advrepro.plan.AttackGroup) in one process -> the same tidy JSON records
+(and adversarial examples) that rule evaluate writes one job per attack."""
 
 from advrepro import jobs
 from advrepro.logs import logging_to
