@@ -126,7 +126,7 @@ def test_claims_and_classifier_settings_know_every_key(paper_config, entry, key,
     fails before any job, naming it (it was passed through unchecked)."""
     if entry == "claim":
         paper_config["claims"]["mct"][0][key] = value
-        where = r"claims\.mct\.0"
+        where = r"'claims\.mct\[0\]"  # a list item as the cross-checks name it
     else:
         attack = paper_config["experiments"]["dundi_lenet1"]["attacks"]["clean_o1"]
         attack["classifier"][key] = value

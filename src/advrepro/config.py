@@ -46,7 +46,9 @@ _Validator = _with_defaults(jsonschema.Draft7Validator)
 
 
 def _key(path) -> str:
-    return ".".join(str(part) for part in path) or "(top level)"
+    """A config key as the cross-checks name it too: claims.mct[0].accept."""
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+    return key.lstrip(".") or "(top level)"
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
