@@ -89,7 +89,7 @@ def sweep_budgets(experiment: dict) -> dict[str, list[str]]:
     attack per budget), in config order."""
     budgets: dict[str, list[str]] = {}
     for attack, spec in experiment["attacks"].items():
-        if spec and spec.get("sweep"):
+        if spec.get("sweep"):
             budgets.setdefault(spec["sweep"]["attack"], []).append(attack)
     return budgets
 

@@ -104,7 +104,7 @@ def experiment_evaluations(experiment):
                 "run": run_params(experiment, method),
                 "seed": seed,
                 "attacks": [attack_spec(experiment, a) for a in attacks],
-                "transfer_sets": seed_transfer_sets(experiment, method, seed),
+                "transfer_sets": transfer_sets_of(experiment, attacks, seed),
                 "records": [paths.record_file(experiment, method, seed, a) for a in attacks],
                 "adversarial": (
                     [paths.adversarial_file(experiment, method, seed, a) for a in attacks]
@@ -193,20 +193,17 @@ def transfer_set_input(wildcards):
     return transfer_set_of(wildcards.experiment, wildcards.attack, wildcards.seed) or []
 
 
-def seed_transfer_sets(experiment, method, seed):
-    """Attack id -> transfer set of every transfer attack of one model (seed `seed`)."""
-    sets = {
-        attack: transfer_set_of(experiment, attack, seed)
-        for attack in model_attacks(experiment, method)
-    }
+def transfer_sets_of(experiment, attacks, seed):
+    """Attack id -> transfer set of each transfer attack among `attacks`, replayed on a
+    seed-`seed` model."""
+    sets = {attack: transfer_set_of(experiment, attack, seed) for attack in attacks}
     return {attack: path for attack, path in sets.items() if path}
 
 
 def group_transfer_sets(group, wildcards):
-    """Attack id -> transfer set of each transfer attack of an AttackGroup, for its model's
-    {seed} (rules evaluate_model_*, evaluate_sweep_*)."""
-    sets = {a: transfer_set_of(group.experiment, a, wildcards.seed) for a in group.attacks}
-    return {attack: path for attack, path in sets.items() if path}
+    """transfer_sets_of an AttackGroup's attacks, for its model's {seed} (rules
+    evaluate_model_*, evaluate_sweep_*)."""
+    return transfer_sets_of(group.experiment, group.attacks, wildcards.seed)
 
 
 def group_transfer_set_files(group, wildcards):
