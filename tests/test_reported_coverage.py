@@ -82,9 +82,10 @@ def test_every_assumption_the_config_names_is_in_the_decisions_table(paper_confi
     entries += [
         entry
         for artifact in paper_config["artifacts"].values()
-        for entry in artifact.get("protocol", [])
+        for entry in [*artifact.get("protocol", []), artifact.get("reads_printed") or {}]
     ]
+    entries += paper_config["protocol"]
     named = {entry["assumption"] for entry in entries if entry.get("assumption")}
     assert named and named <= set(table_ids)
-    stated = [entry for entry in entries if not entry.get("assumption")]
-    assert stated and all(entry["quote"] for entry in stated)
+    stated = [entry for entry in entries if entry.get("quote") is not None]
+    assert stated and all(entry["quote"] and entry["where"] for entry in stated)

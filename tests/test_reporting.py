@@ -9,11 +9,13 @@ import pytest
 from conftest import REPORTED_CSV
 
 from advrepro.reporting import cells, reported, tables
-from advrepro.reporting.verdict import judge_protocol, outcome, verdict
+from advrepro.reporting.verdict import field, judge_protocol, settings_of
 
 PAPER_ROW = {
     "dataset": "mnist",
     "architecture": "mao_mnist_large",
+    "attack": "pgd",
+    "norm": "linf",
     "eps": "0.3",
     "steps": "40",
     "restarts": "1",
@@ -23,11 +25,17 @@ PAPER_ROW = {
 
 
 def full_record(**changes) -> dict:
-    """An evaluation record of a paper-scale run, as jobs.attack_and_record writes it."""
+    """An evaluation record of a paper-scale run, as advrepro.records writes it."""
     record = {
+        "format": 2,
         "experiment": "mnist_mao",
         "method": "AT",
+        "method_class": "pgd_at",
         "attack": "pgd40",
+        "attack_class": "pgd",
+        "paper_attack": "pgd",
+        "norm": "linf",
+        "family": "gradient",
         "seed": 0,
         "dataset": "mnist",
         "paper_dataset": "mnist",
@@ -41,6 +49,7 @@ def full_record(**changes) -> dict:
         "training": {
             "method": "AT",
             "method_class": "pgd_at",
+            "scale": "paper",
             "train_size": None,
             "method_options": {"eps": 0.3},
             "epochs_trained": 50,
@@ -59,24 +68,26 @@ def full_record(**changes) -> dict:
     return record
 
 
-def test_verdict_rule():
-    assert verdict(97.0, 0.2, 97.5) == "reproduced"  # within 1 point
-    assert verdict(90.0, 3.0, 95.0) == "reproduced"  # within 2 std
-    assert verdict(90.0, 0.1, 95.0) == "lower"
-    assert verdict(99.0, 0.1, 95.0) == "higher"
-    assert verdict(97.0, 0.2, 97.5, ["A1", "A10"]) == "reproduced under A1, A10"
-    assert outcome("reproduced under A1, A10") == "reproduced"
-    assert outcome("not comparable: demo scale") == "not comparable"
+def everything_stated(record: dict) -> list[dict]:
+    """A protocol that states every setting of ``record`` as it is (assumption A9)."""
+    return [
+        {
+            "settings": {path: field(record, path) for path in settings_of(record)},
+            "assumption": "A9",
+        }
+    ]
 
 
 def test_a_record_of_the_paper_experiment_is_comparable():
-    assert judge_protocol([full_record()], PAPER_ROW, []) == (None, [])
+    assert judge_protocol([full_record()], PAPER_ROW, STATED + REST) == (None, ["A1", "A2"])
 
 
 STATED = [
     {"setting": "training.train.epochs", "value": 50, "assumption": "A1"},
     {"setting": "training.method_options.eps", "value": 0.3, "where": "Sec. 4", "quote": "eps 0.3"},
 ]
+# the record's other settings: every one a verdict rests on is stated
+REST = [{"settings": {"params.alpha": 0.01, "training.train.batch_size": 50}, "assumption": "A2"}]
 
 
 @pytest.mark.parametrize(
@@ -89,10 +100,15 @@ STATED = [
         ({"training__epochs_trained": 3}, "trained 3 of 50 epochs"),
         ({"training": {}}, "carries no training protocol"),
         ({"architecture": "mnist_cnn"}, "architecture mnist_cnn, paper mao_mnist_large"),
-        ({"params": {"eps": 0.3, "steps": 10}}, "steps 10 run, 40 printed"),
-        ({"params": {"eps": 0.1, "steps": 40}}, "eps 0.1 run, 0.3 printed"),
-        ({"params": {"eps": 0.3, "steps": 40, "restarts": 2}}, "restarts 2 run, 1 printed"),
-        ({"threat": "transfer"}, "threat transfer, paper whitebox"),
+        ({"params": {"eps": 0.3, "alpha": 0.01, "steps": 10}}, "steps 10 run, 40 printed"),
+        ({"params": {"eps": 0.1, "alpha": 0.01, "steps": 40}}, "eps 0.1 run, 0.3 printed"),
+        (
+            {"params": {"eps": 0.3, "alpha": 0.01, "steps": 40, "restarts": 2}},
+            "restarts 2 run, 1 printed",
+        ),
+        ({"threat": "transfer"}, "threat transfer run, whitebox printed"),
+        ({"paper_attack": "bim"}, "attack bim run, pgd printed"),
+        ({"norm": "l2"}, "norm l2 run, linf printed"),
         (
             {"training__train": {"epochs": 20, "batch_size": 50}, "training__epochs_trained": 20},
             "training.train.epochs 20 run, 50 (assumption A1)",
@@ -101,17 +117,21 @@ STATED = [
             {"training__method_options": {"eps": 0.1}},
             "training.method_options.eps 0.1 run, 0.3 (Sec. 4)",
         ),
+        (
+            {"params": {"eps": 0.3, "alpha": 0.01, "steps": 40, "kappa": 5.0}},
+            "params.kappa = 5.0 is neither printed nor stated",
+        ),
     ],
 )
 def test_every_departure_from_the_protocol_withholds_the_verdict(changes, reason):
     found, assumptions = judge_protocol(
-        [full_record(), full_record(seed=1, **changes)], PAPER_ROW, STATED
+        [full_record(), full_record(seed=1, **changes)], PAPER_ROW, STATED + REST
     )
     assert found is not None and reason in found and assumptions == []
 
 
 def test_assumptions_that_held_are_named_and_filters_select_records():
-    assert judge_protocol([full_record()], PAPER_ROW, STATED) == (None, ["A1"])
+    assert judge_protocol([full_record()], PAPER_ROW, STATED + REST) == (None, ["A1", "A2"])
     elsewhere = [
         {"setting": "params.random_start", "value": True, "attacks": ["fgsm"], "assumption": "A9"},
         {
@@ -121,32 +141,58 @@ def test_assumptions_that_held_are_named_and_filters_select_records():
             "where": "Sec. 4.1",
             "quote": "10 oracles",
         },
+        {"setting": "params.alpha", "value": 0.5, "attack_classes": ["bim"], "assumption": "A3"},
+        {"setting": "params.alpha", "value": 0.5, "method_classes": ["tla"], "assumption": "A4"},
     ]
-    assert judge_protocol([full_record()], PAPER_ROW, elsewhere) == (None, [])
+    assert judge_protocol([full_record()], PAPER_ROW, STATED + REST + elsewhere) == (
+        None,
+        ["A1", "A2"],
+    )
 
 
 def test_printed_settings_oracle_count_metric_and_transfer_are_checked():
     oracle_row = {**PAPER_ROW, "setting": "oracle=10", "eps": "", "steps": "", "restarts": ""}
-    assert judge_protocol([full_record(classifier={"n": 10})], oracle_row, [])[0] is None
+    unprinted = {"params.eps": 0.3, "params.steps": 40, "threat": "whitebox"}
+    stated = STATED + REST + [{"settings": unprinted, "assumption": "A3"}]
+    assert judge_protocol([full_record(classifier={"n": 10})], oracle_row, stated)[0] is None
     assert (
         "oracle 20 run, 10 printed"
-        in judge_protocol([full_record(classifier={"n": 20})], oracle_row, [])[0]
+        in judge_protocol([full_record(classifier={"n": 20})], oracle_row, stated)[0]
     )
     auc_row = {**PAPER_ROW, "metric": "auc"}
-    assert judge_protocol([full_record()], auc_row, [])[0] == "metric accuracy, paper auc"
-    assert judge_protocol([full_record(auc=0.9)], auc_row, [], metric="auc")[0] is None
+    assert judge_protocol([full_record()], auc_row, STATED + REST)[0] == (
+        "metric accuracy, paper auc"
+    )
+    assert judge_protocol([full_record(auc=0.9)], auc_row, STATED + REST, metric="auc")[0] is None
     transfer_row = {**PAPER_ROW, "setting": "blackbox_transfer"}
-    assert judge_protocol([full_record(threat="transfer")], transfer_row, [])[0] is None
+    source = {**full_record()["training"], "method": "standard"}
+    transfer = full_record(threat="transfer", source_training=source)
+    assert judge_protocol([transfer], transfer_row, STATED + REST + SOURCE)[0] is None
+
+
+SOURCE = [
+    {
+        "settings": {
+            "source_training.method": "standard",
+            "source_training.method_options": {"eps": 0.3},
+            "source_training.train": {"epochs": 50, "batch_size": 50},
+        },
+        "assumption": "A10",
+    }
+]
 
 
 def test_eps_fraction_and_printed_scale_match():
     row = {**PAPER_ROW, "eps": "8/255", "steps": "20", "restarts": "20"}
-    record = full_record(params={"eps": 8 / 255, "steps": 20, "restarts": 20})
-    assert judge_protocol([record], row, [])[0] is None
+    record = full_record(params={"eps": 8 / 255, "alpha": 0.01, "steps": 20, "restarts": 20})
+    assert judge_protocol([record], row, STATED + REST)[0] is None
     scaled = {**PAPER_ROW, "eps": "32", "steps": "20"}
     assert (
         judge_protocol(
-            [full_record(params={"eps": 32 / 255, "steps": 20})], scaled, [], eps_scale=255
+            [full_record(params={"eps": 32 / 255, "alpha": 0.01, "steps": 20})],
+            scaled,
+            STATED + REST,
+            eps_scale=255,
         )[0]
         is None
     )
@@ -199,9 +245,9 @@ def _records(accuracies, method="AT", attack="pgd40", experiment="mnist", correc
     ]
 
 
-def _cells(records, experiment, spec=SPEC):
+def _cells(records, experiment, spec=SPEC, protocol=STATED + REST):
     return cells.build_cells(
-        records, spec, {"mnist": experiment}, reported.load_reported(REPORTED_CSV)
+        records, spec, {"mnist": experiment}, reported.load_reported(REPORTED_CSV), protocol
     )
 
 
@@ -213,14 +259,14 @@ def test_table_gives_verdict_only_when_comparable():
     records = _records([target / 100, target / 100])
     real = _cells(records, _experiment("mnist"))
     at = real[real.row == "AT"].iloc[0]
-    assert at.verdict == "reproduced" and math.isclose(at.ours_mean, target)
+    assert at.verdict == "reproduced under A1, A2" and math.isclose(at.ours_mean, target)
     assert real[real.row == "MCT"].iloc[0].status == cells.NOT_RUN
     standin = _cells(_records([0.9, 0.9], dataset="fashion_mnist"), _experiment("fashion_mnist"))
     assert standin.iloc[0].verdict.startswith("not comparable: stand-in")
     demo = _cells(_records([0.9, 0.9], scale="demo"), _experiment("mnist"))
     assert demo.iloc[0].verdict == "not comparable: demo scale"
     far = _cells(_records([0.5, 0.5]), _experiment("mnist"))
-    assert far.iloc[0].verdict == "lower"
+    assert far.iloc[0].verdict == "lower under A1, A2"
 
 
 def test_copied_rows_are_judged_only_on_the_network_they_were_measured_on():
@@ -233,17 +279,21 @@ def test_copied_rows_are_judged_only_on_the_network_they_were_measured_on():
 def test_protocol_entries_of_the_experiment_and_the_artifact_are_applied():
     stated = {"setting": "training.train.epochs", "value": 50, "assumption": "A1"}
     spec = {**SPEC, "protocol": [{"setting": "params.alpha", "value": 0.01, "assumption": "A4"}]}
+    shared = [
+        STATED[1],
+        {"setting": "training.train.batch_size", "value": 50, "where": "x", "quote": "y"},
+    ]
     csv = reported.load_reported(REPORTED_CSV)
     target = float(
         reported.find_reported(csv, "mct", "table1", "AT", {"attack": "pgd", "steps": 40})["value"]
     )
     experiment = {**_experiment("mnist"), "protocol": [stated]}
-    cell = _cells(_records([target / 100] * 2), experiment, spec=spec).iloc[0]
+    cell = _cells(_records([target / 100] * 2), experiment, spec, shared).iloc[0]
     assert cell.verdict == "reproduced under A1, A4"
     short = _records(
         [target / 100] * 2, training__train={"epochs": 20}, training__epochs_trained=20
     )
-    cell = _cells(short, experiment, spec=spec).iloc[0]
+    cell = _cells(short, experiment, spec, shared).iloc[0]
     assert cell.verdict == "not comparable: training.train.epochs 20 run, 50 (assumption A1)"
 
 
@@ -319,20 +369,22 @@ def test_rows_of_several_models_average_them_and_find_their_reported_row():
             experiment=e,
             method=m,
             attack="fgsm_native",
+            attack_class="fgsm",
+            paper_attack="fgsm",
             accuracy=a,
             architecture=e,
             params={"eps": 0.3},
             threat="transfer",
+            source_training={**full_record()["training"], "method": "Native"},
         )
         for (e, m), a in zip(
             [(e, m) for e in experiments for m in ("DunDi_R", "DunDi_P")], [0.9, 0.8, 0.7, 0.6]
         )
     ]
-    cell = cells.build_cells(records, spec, experiments, reported.load_reported(REPORTED_CSV)).iloc[
-        0
-    ]
+    csv = reported.load_reported(REPORTED_CSV)
+    cell = cells.build_cells(records, spec, experiments, csv, everything_stated(records[0])).iloc[0]
     assert math.isclose(cell.ours_mean, 75.0) and cell.reported > 0
-    assert cell.verdict in ("reproduced", "higher", "lower")
+    assert cell.verdict.startswith("not judged: one seed")  # a mean of one seed has no spread
 
 
 def test_sweep_column_expands_to_one_column_per_budget():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from advrepro import data, io, provenance
+from advrepro import data, io, provenance, records
 from advrepro import performance as perf
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
@@ -89,27 +89,6 @@ def save_model(path: str | Path, model: torch.nn.Module, training: dict | None =
     )
 
 
-def training_protocol(
-    run: dict, seed: int, train_examples: int, epochs_trained: int, init_model: dict | None = None
-) -> dict:
-    """What a verdict needs to know about how a model was trained (docs/verdicts.md)."""
-    return {
-        "experiment": run["experiment"],
-        "method": run["method"],
-        "method_class": run["method_class"],
-        "method_options": run["method_options"],
-        "architecture": run["architecture"],
-        "dataset": run["dataset"],
-        "scale": run["scale"],
-        "train_size": run["train_size"],
-        "train_examples": train_examples,
-        "train": run["train"],
-        "epochs_trained": epochs_trained,
-        "seed": seed,
-        **({"init_from": init_model} if init_model else {}),
-    }
-
-
 def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
     """Rebuild a trained model from its file (architecture, options and normaliser are in it);
     ``model.protocol`` is how it was trained."""
@@ -175,8 +154,15 @@ def train(
     save_model(
         out_model,
         model,
-        training_protocol(
+        records.training_protocol(
             run,
+            records.method_options_in_force(
+                run["method_class"],
+                run["method_options"],
+                architecture,
+                getattr(method, "extra_options", ()),
+            ),
+            settings.in_force(),
             seed,
             len(splits.y_train),
             len(history),
@@ -454,6 +440,7 @@ def _attack_and_record_loaded(
     own_settings = target.classifier_settings()
     if attack_spec.get("classifier"):  # e.g. DunDi's oracle count for this evaluation
         target.configure(**attack_spec["classifier"])
+    in_force = target.classifier_settings()  # what the record says the result was measured at
     result = evaluate(
         target,
         attack,
@@ -475,23 +462,11 @@ def _attack_and_record_loaded(
     # model that did not train)
     target.configure(**own_settings)
     model_clean_accuracy = clean_accuracy_now()
-    about = {
-        k: run[k]
-        for k in (
-            "experiment",
-            "dataset",
-            "paper_dataset",
-            "architecture",
-            "method",
-            "method_class",
-            "scale",
-        )
-    }
     if out_adversarial:
         io.save_torch(
             out_adversarial,
             {
-                **about,
+                **{k: run[k] for k in records.RUN_FIELDS},
                 "seed": seed,
                 "attack": attack_spec["id"],
                 "classes": splits.classes,
@@ -503,30 +478,23 @@ def _attack_and_record_loaded(
                 "predicted": torch.tensor(result["predicted"])[rows.cpu()],
             },
         )
-    record = {
-        **about,
-        "seed": seed,
-        "attack": attack_spec["id"],
-        "attack_class": attack_spec["class"],
-        "threat": attack_spec["threat"],
-        "norm": attack.norm,
-        "family": attack.family,
-        "eps": attack.eps,
-        "params": attack_spec["params"],
-        "source": source,
-        "transfer_set": transfer_set_path,
-        # the full protocol behind the number, for the verdict rule (docs/verdicts.md)
-        "training": target.protocol,
-        "source_training": source_training,
-        "classifier": target.classifier_settings(),
-        "test_size": run["test_size"],
-        "labels": splits.y_test.cpu().tolist(),
-        "classes": splits.classes,
-        **provenance.produced_on(device),
-        "clean_accuracy": clean_accuracy,
-        "model_clean_accuracy": model_clean_accuracy,
-        **result,
-    }
+    record = records.evaluation_record(
+        run,
+        attack_spec,
+        attack,
+        seed,
+        training=target.protocol,
+        classifier=in_force,
+        result=result,
+        clean_accuracy=clean_accuracy,
+        model_clean_accuracy=model_clean_accuracy,
+        labels=splits.y_test.cpu().tolist(),
+        classes=splits.classes,
+        produced_on=provenance.produced_on(device),
+        source=source,
+        source_training=source_training,
+        transfer_set=transfer_set_path,
+    )
     io.write_json(out_record, record)
     log.info(
         "%s/%s seed %d %s: accuracy %.4f on %d examples (%.1f ex/s)",

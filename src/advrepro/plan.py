@@ -10,7 +10,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from advrepro import paths
-from advrepro.config import transfer_crafting
+from advrepro.config import experiment_settings, transfer_crafting
+
+
+def run_params(config: dict, experiment: str, method: str | None = None) -> dict:
+    """Everything a training or evaluation job of (experiment, method) depends on: the
+    ``run`` every job function of advrepro.jobs takes."""
+    exp = config["experiments"][experiment]
+    run = {
+        "experiment": experiment,
+        "dataset": exp["dataset"],
+        "paper_dataset": exp["paper_dataset"],
+        "architecture": exp["architecture"],
+        "train_size": exp["train_size"],
+        "test_size": exp["test_size"],
+        "eval_batch_size": exp["eval_batch_size"],
+        "scale": config["scale"],
+        "performance": config["performance"],
+        "failure_indicators": config["failure_indicators"],
+    }
+    if method is not None:
+        spec = exp["methods"][method]
+        run.update(
+            method=method,
+            method_class=spec["class"],
+            method_options=spec["options"],
+            train=experiment_settings(config, experiment, method),
+        )
+    return run
+
+
+def attack_spec(config: dict, experiment: str, attack: str) -> dict:
+    """One attack entry of an experiment as the jobs take it: its id and its settings."""
+    return {"id": attack, **config["experiments"][experiment]["attacks"][attack]}
+
+
+def transfer_set_of(config: dict, experiment: str, attack: str, seed: int) -> str | None:
+    """The transfer set an evaluation of a seed-``seed`` model replays; None for a white-box
+    attack."""
+    if config["experiments"][experiment]["attacks"][attack]["threat"] != "transfer":
+        return None
+    crafted, source, source_seed = transfer_crafting(config, experiment, attack)
+    # seed None: the source model of the target's own seed (e.g. DunDi's native model)
+    return paths.transfer_set_file(
+        experiment, source, seed if source_seed is None else source_seed, crafted
+    )
 
 
 def attack_applies(experiment: dict, method: str, attack: str) -> bool:

@@ -48,6 +48,20 @@ class TrainSettings:
     sampling: str = "method"
     max_batches: int | None = None  # batches per epoch at most (the smoke scale's limits)
 
+    def in_force(self) -> dict:
+        """The settings that shape the training (the model file's protocol, which verdicts
+        judge): not the seed, momentum only for SGD, the decay factor only with milestones,
+        the batch cap only when there is one."""
+        settings = asdict(self)
+        del settings["seed"]
+        if self.optimizer != "sgd":
+            del settings["momentum"]
+        if not self.lr_milestones:
+            del settings["lr_gamma"]
+        if self.max_batches is None:
+            del settings["max_batches"]
+        return settings
+
 
 def crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
     """Random crop of each image from its zero-padded copy (``pad`` pixels each side) and a

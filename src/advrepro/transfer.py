@@ -41,6 +41,7 @@ def transfer_set(
         "attack_class": attack_spec["class"],
         "params": attack_spec["params"],
         "norm": attack.norm,
+        "paper_attack": attack.paper_name,
         "eps": attack.eps,
         "adversarial": attack.adversarial,
         "clean_sha256": fingerprint(x_clean),
@@ -81,6 +82,7 @@ class ReplayedAttack(Attack):
         self.norm = saved["norm"]
         self.adversarial = saved["adversarial"]
         self.registry_name = saved["attack_class"]
+        self.reported_as = saved.get("paper_attack")
         self.examples = saved["x"].to(x_clean.device)
         # per example: did the source model still classify it correctly (transfer failure)
         self.source_correct = (

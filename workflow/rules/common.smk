@@ -148,44 +148,16 @@ def dataset_file(experiment):
 
 def run_params(experiment, method=None):
     """Everything a training or evaluation job of (experiment, method) depends on."""
-    exp = EXPERIMENTS[experiment]
-    run = {
-        "experiment": experiment,
-        "dataset": exp["dataset"],
-        "paper_dataset": exp["paper_dataset"],
-        "architecture": exp["architecture"],
-        "train_size": exp["train_size"],
-        "test_size": exp["test_size"],
-        "eval_batch_size": exp["eval_batch_size"],
-        "scale": config["scale"],
-        "performance": config["performance"],
-        "failure_indicators": config["failure_indicators"],
-    }
-    if method is not None:
-        spec = exp["methods"][method]
-        run.update(
-            method=method,
-            method_class=spec["class"],
-            method_options=spec["options"],
-            train=config_checks.experiment_settings(config, experiment, method),
-        )
-    return run
+    return plan.run_params(config, experiment, method)
 
 
 def attack_spec(experiment, attack):
-    spec = EXPERIMENTS[experiment]["attacks"][attack]
-    return {"id": attack, **spec}
+    return plan.attack_spec(config, experiment, attack)
 
 
 def transfer_set_of(experiment, attack, seed):
     """The transfer set an evaluation of a seed-`seed` model replays; None for a white-box attack."""
-    if EXPERIMENTS[experiment]["attacks"][attack]["threat"] != "transfer":
-        return None
-    crafted, source, source_seed = config_checks.transfer_crafting(config, experiment, attack)
-    # seed None: the source model of the target's own seed (e.g. DunDi's native model)
-    return paths.transfer_set_file(
-        experiment, source, seed if source_seed is None else source_seed, crafted
-    )
+    return plan.transfer_set_of(config, experiment, attack, seed)
 
 
 def transfer_set_input(wildcards):

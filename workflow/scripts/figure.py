@@ -14,4 +14,5 @@ with logging_to(snakemake.log[0]):
         snakemake.output.png,
         snakemake.output.pdf,
         snakemake.output.csv,
+        protocol=list(snakemake.params.protocol),
     )

@@ -16,4 +16,5 @@ with logging_to(snakemake.log[0]):
         snakemake.output.tex,
         masking_records=list(snakemake.input.masking),
         masking_checks=list(snakemake.params.masking_checks),
+        protocol=list(snakemake.params.protocol),
     )

@@ -113,6 +113,9 @@ class Attack:
     # what guides the attack: gradient, decision (queries only), noise, clean, or transfer
     # (replayed from a source model); the masking report's per-example checks read it
     family: ClassVar[str] = "gradient"
+    # the attack's name in the papers' tables (the reported CSV's `attack` column) where it is
+    # not the registry name: PGD-L2 is the papers' "pgd" at norm l2 (the record states the norm)
+    reported_as: ClassVar[str | None] = None
 
     def __init__(self, model: nn.Module, eps: float | None = None, restarts: int = 1, **params):
         if restarts < 1:
@@ -124,6 +127,12 @@ class Attack:
 
     def generate(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    @property
+    def paper_name(self) -> str:
+        """What the papers call this attack (the reported CSV's ``attack``), which the verdict
+        rule compares with the printed row's."""
+        return self.reported_as or self.registry_name
 
     @classmethod
     def passes(cls, params: dict, num_classes: int, input_size: int) -> tuple[float, float]:

@@ -26,6 +26,7 @@ from advrepro.options import Count, CountOrZero, NonNegative, Positive
 @ATTACKS.register("cw_l2_art")
 class CWL2Art(Attack):
     norm = "l2"
+    reported_as = "cw_l2"
 
     def __init__(
         self,

@@ -44,6 +44,11 @@ class IterativeFGSM(Attack):
             stop_at_misclassification=stop_at_misclassification,
         )
 
+    @property
+    def paper_name(self) -> str:
+        # DunDi's two iFGSM variants (its Fig. 6 and Feinman et al.'s BIM-A / BIM-B)
+        return "ifgsm_a" if self.params["stop_at_misclassification"] else "ifgsm_b"
+
     def generate(self, x, y):
         eps, alpha = self.eps, self.params["alpha"]
         stop = self.params["stop_at_misclassification"]

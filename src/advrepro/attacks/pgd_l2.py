@@ -13,4 +13,5 @@ from advrepro.attacks.pgd import PGD
 @ATTACKS.register("pgd_l2")
 class PGDL2(PGD):
     norm = "l2"
+    reported_as = "pgd"
     torchattacks_class = "PGDL2"

@@ -8,12 +8,14 @@ DunDi_P (``init_from: Native``, ``freeze_backbone: true``) loads the trained nat
 trains the Embedding module only. After training, ``oracles_per_class`` random training images
 per class (seeded by the training seed) are stored in the model as its oracle database.
 
-Options: tuples, backbone_output ("logits": the native model without softmax, as the paper
+Options: tuples, tuple_draw (per_epoch), backbone_output ("logits": the native model without softmax, as the paper
 says; or "embedding"), embedding_dim, hidden_dim, oracles_per_class, m, k, n (Algorithm 1:
 3, 5, 20), aggregate, tau, freeze_backbone, init_from (a method id of the same experiment).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 
@@ -38,14 +40,22 @@ class DunDi(Method):
         "freeze_backbone": "Flag",
     }
 
-    def __init__(self, tuples: Count = 360_000, init_from: str | None = None, **model_options):
+    def __init__(
+        self,
+        tuples: Count = 360_000,
+        # "we generate 360K tuples for training" (Sec. 4.1): drawn afresh each epoch, the one
+        # reading implemented (A24); named so that every record states it
+        tuple_draw: Literal["per_epoch"] = "per_epoch",
+        init_from: str | None = None,
+        **model_options,
+    ):
         unknown = set(model_options) - set(self.extra_options)
         if unknown:
             raise ValueError(
-                f"unknown dundi options {sorted(unknown)}; known: tuples, init_from, "
+                f"unknown dundi options {sorted(unknown)}; known: tuples, tuple_draw, init_from, "
                 + ", ".join(self.extra_options)
             )
-        super().__init__(tuples=tuples, init_from=init_from, **model_options)
+        super().__init__(tuples=tuples, tuple_draw=tuple_draw, init_from=init_from, **model_options)
         self.tuples, self.init_from, self.model_options = tuples, init_from, model_options
 
     def passes_per_epoch(self, train_size):

@@ -22,6 +22,10 @@ Options (their config keys in brackets):
   batch_size x mul_num images (50 on MNIST, 500 on CIFAR); the chosen ones are embedded
   again in train mode with gradient;
 - label_smoothing: of the cross-entropy (their MNIST CNN's 0.1);
+- twin_noise [nat_noise_level / 255]: the anchor's own clean image, as a positive, gets
+  uniform noise in [-twin_noise, twin_noise] per value, rounded to the 8-bit grid and clipped
+  to [0, 1] (their CIFAR config: 8 on the 0-255 scale; the other positive, the negatives and
+  the pool stay clean; on MNIST their noisy twin enters no loss, so 0);
 - init_from: fine-tune from that method's trained model [finetuning: true, CIFAR].
 """
 
@@ -53,6 +57,7 @@ class TripletLossAdversarialTraining(Method):
         positive: Literal["other", "twin", "both"] = "other",
         negative_pool: CountOrZero = 0,
         label_smoothing: Rate = 0.0,
+        twin_noise: NonNegative = 0.0,
         random_start: Flag = True,
         init_from: str | None = None,
     ):
@@ -62,10 +67,12 @@ class TripletLossAdversarialTraining(Method):
         self.triplet = TripletMarginLoss(margin, distance)
         self.triplet_weight, self.norm_weight, self.positive = triplet_weight, norm_weight, positive
         self.negative_pool, self.label_smoothing = negative_pool, label_smoothing
+        self.twin_noise = twin_noise
 
     def passes_per_epoch(self, train_size):
         # the PGD steps, adversarial and clean, and the negative pool's forward passes
-        return train_size * (self.options["steps"] + 2 + self.negative_pool / 50)
+        twin = 1 if self.twin_noise > 0 and self.positive in ("twin", "both") else 0
+        return train_size * (self.options["steps"] + 2 + twin + self.negative_pool / 50)
 
     def setup(self, model, splits):
         self.attack = build_attack("pgd", model, **self.options)
@@ -84,16 +91,22 @@ class TripletLossAdversarialTraining(Method):
         chosen = pool[hardest_negative(anchor, pool_embeddings, y, self.y_train[pool])]
         return model.embed(self.x_train[chosen])
 
+    def _noisy_twin(self, x):
+        """Mao et al.'s noisy positive: np.clip(np.rint(x + U(-level, level)), 0, 255)."""
+        noise = torch.empty_like(x).uniform_(-self.twin_noise, self.twin_noise)
+        return ((x + noise) * 255).round().clamp(0, 255) / 255
+
     def loss(self, model, x, y):
         x_adv = self.attack(x, y)
-        # one pass over [adversarial; clean], as Mao et al. feed both halves in one batch
-        embeddings = model.embed(torch.cat([x_adv, x]))
-        anchor, clean = embeddings.split(len(y))
+        twin_noised = self.twin_noise > 0 and self.positive in ("twin", "both")
+        # one pass over [adversarial; clean (; noisy twin)], as Mao et al. feed them in one batch
+        batch = [x_adv, x] + ([self._noisy_twin(x)] if twin_noised else [])
+        anchor, clean, *noisy = model.embed(torch.cat(batch)).split(len(y))
         logits = model.head(anchor)
         negative = self._negatives(model, anchor, clean, y)
         positives = []
         if self.positive in ("twin", "both"):
-            positives.append(clean)
+            positives.append(noisy[0] if twin_noised else clean)
         if self.positive in ("other", "both"):
             positives.append(clean[same_class_partner(y)])
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)

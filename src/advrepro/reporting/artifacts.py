@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from advrepro import io, provenance
+from advrepro.records import read_record
 from advrepro.reporting import cells, masking, reported, tables
 
 
@@ -67,10 +68,14 @@ def artifact_cells(
     reported_csv: str,
     scale: str,
     config_hash: str,
+    protocol: list[dict] = (),
 ):
-    """The cell table of one artifact and its provenance stamp, from its records only."""
-    records = [io.read_json(path) for path in record_paths]
-    table = cells.build_cells(records, spec, experiments, reported.load_reported(reported_csv))
+    """The cell table of one artifact and its provenance stamp, from its records only
+    (``protocol``: the config's shared protocol entries, cells.build_cells)."""
+    records = [read_record(path) for path in record_paths]
+    table = cells.build_cells(
+        records, spec, experiments, reported.load_reported(reported_csv), protocol
+    )
     names = cells.experiments_of(spec, experiments)
     stamp = artifact_stamp(
         scale, config_hash, {n: experiments[n] for n in names}, records, sizes=True
@@ -90,12 +95,15 @@ def table_artifact(
     out_tex: str,
     masking_records: list[str] = (),
     masking_checks: list[dict] = (),
+    protocol: list[dict] = (),
 ) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
     numbers come from a model that the masking checks flag (``masking_checks``, the masking
     artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
-    table, stamp = artifact_cells(record_paths, spec, experiments, reported_csv, scale, config_hash)
-    checked = [io.read_json(path) for path in masking_records]
+    table, stamp = artifact_cells(
+        record_paths, spec, experiments, reported_csv, scale, config_hash, protocol
+    )
+    checked = [read_record(path) for path in masking_records]
     flags = masking.flags_by_model(
         [masking.run_checks(checked, checks, experiments) for checks in masking_checks]
     )
@@ -115,11 +123,14 @@ def figure_artifact(
     out_png: str,
     out_pdf: str,
     out_csv: str,
+    protocol: list[dict] = (),
 ) -> None:
     """One figure (line or grouped bars) as PNG and PDF, with its numbers as tidy CSV."""
     from advrepro.reporting import figures  # matplotlib: only the figure rules pay for it
 
-    table, stamp = artifact_cells(record_paths, spec, experiments, reported_csv, scale, config_hash)
+    table, stamp = artifact_cells(
+        record_paths, spec, experiments, reported_csv, scale, config_hash, protocol
+    )
     figures.plot(table, spec, stamp, [out_png, out_pdf])
     write_csv(table, stamp, out_csv)
 
@@ -174,7 +185,7 @@ def confusion_figure(
     """MCT Fig. 3: row-normalised confusion matrices per model and attack, from records."""
     from advrepro.reporting import figures
 
-    records = [io.read_json(path) for path in record_paths]
+    records = [read_record(path) for path in record_paths]
     table = figures.confusion_table(records, spec)
     stamp = artifact_stamp(
         scale, config_hash, {spec["experiment"]: experiments[spec["experiment"]]}, records
@@ -193,7 +204,7 @@ def masking_report(
     out_csv: str,
 ) -> None:
     """Gradient-masking checks (pass / flag per model) from evaluation records."""
-    records = [io.read_json(path) for path in record_paths]
+    records = [read_record(path) for path in record_paths]
     table = masking.run_checks(records, spec, experiments)
     stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in spec["checks"]}, records)
     io.write_text(

@@ -31,7 +31,15 @@ from advrepro.config import (
 from advrepro.metrics import mean_std
 from advrepro.plan import attack_applies
 from advrepro.reporting.reported import find_reported
-from advrepro.reporting.verdict import METRIC_FIELDS, judge_protocol, verdict
+from advrepro.reporting.verdict import (
+    JUDGED,
+    METRIC_FIELDS,
+    judge_protocol,
+    outcome,
+    printed_unit,
+    tolerance,
+    verdict,
+)
 
 NOT_RUN = "not yet run"  # the config does not train this method
 NOT_EVALUATED = "not evaluated"  # the attack is not configured for this model
@@ -171,8 +179,10 @@ def _cell_records(
     return None if any(r is None for r in found) else found
 
 
-def _seed_value(found: list[dict], column: Column) -> float:
-    """The cell's metric (%) for one seed from its records (members x attacks, in order)."""
+def _seed_value(found: list[dict], column: Column, metric: str | None = None) -> float:
+    """The cell's metric (%) for one seed from its records (members x attacks, in order);
+    ``metric``: another than the column's (the one shown beside it)."""
+    metric = metric or column.metric
     if column.combine == "worst":  # per member: an example counts if it survives every attack
         per_member = [
             found[i : i + len(column.attacks)] for i in range(0, len(found), len(column.attacks))
@@ -182,7 +192,7 @@ def _seed_value(found: list[dict], column: Column) -> float:
             survived = [all(flags) for flags in zip(*(r["correct"] for r in group))]
             values.append(100.0 * sum(survived) / len(survived))
     else:
-        values = [100.0 * r[METRIC_FIELDS[column.metric]] for r in found]
+        values = [100.0 * r[METRIC_FIELDS[metric]] for r in found]
     return sum(values) / len(values)
 
 
@@ -243,28 +253,53 @@ def reported_coverage(
 
 
 def build_cells(
-    records: list[dict], spec: dict, experiments: dict, reported: pd.DataFrame
+    records: list[dict],
+    spec: dict,
+    experiments: dict,
+    reported: pd.DataFrame,
+    protocol: list[dict] = (),
 ) -> pd.DataFrame:
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
-    verdict, status, and what was run."""
+    verdict, status, and what was run. ``protocol``: the config's shared protocol entries,
+    applied besides the artifact's and the experiments' own."""
     by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
     table = []
     for row in expand_rows(spec, experiments):
         seeds = sorted(
             set.intersection(*(set(experiments[m.experiment]["seeds"]) for m in row.members))
         )
-        protocol = list(spec.get("protocol", [])) + [
-            entry
-            for name in dict.fromkeys(m.experiment for m in row.members)
-            for entry in experiments[name].get("protocol", [])
+        row_protocol = [
+            *spec.get("protocol", []),
+            *(
+                entry
+                for name in dict.fromkeys(m.experiment for m in row.members)
+                for entry in experiments[name].get("protocol", [])
+            ),
+            *protocol,
         ]
         for column in expand_columns(spec, experiments):
             found = {s: _cell_records(by_key, row.members, column, s) for s in seeds}
             found = {s: f for s, f in found.items() if f is not None}
             values = {s: _seed_value(f, column) for s, f in found.items()}
             mean, std = mean_std(list(values.values()))
+            beside = spec.get("beside_metric")
+            beside_mean = (
+                mean_std([_seed_value(f, column, beside) for f in found.values()])[0]
+                if beside and beside != column.metric and column.combine != "worst"
+                else math.nan
+            )
             paper_row = _reported_row(reported, spec, experiments, row, column)
             reported_value = float(paper_row["value"]) if paper_row is not None else math.nan
+            tolerance_points = (
+                tolerance(
+                    std,
+                    len(values),
+                    printed_unit(paper_row["value"]),
+                    spec.get("confidence", ARTIFACT_DEFAULTS["confidence"]),
+                )
+                if paper_row is not None
+                else None
+            )
             status = (
                 _status(experiments, row, column)
                 or _untrained([r for f in found.values() for r in f], experiments)
@@ -280,14 +315,15 @@ def build_cells(
                 reason, assumptions = judge_protocol(
                     [r for f in found.values() for r in f],
                     paper_row,
-                    protocol,
+                    row_protocol,
                     column.metric,
                     column.reported_eps_scale,
+                    spec.get("reads_printed"),
                 )
                 judgement = (
                     f"not comparable: {reason}"
                     if reason
-                    else verdict(mean, std, reported_value, assumptions)
+                    else verdict(mean, reported_value, tolerance_points, assumptions)
                 )
             # the attack as run: from a record where there is one, else as configured
             ran = next(iter(found.values()), None)
@@ -324,14 +360,48 @@ def build_cells(
                     "ours_mean": mean,
                     "ours_std": std,
                     "reported": reported_value,
+                    "reported_method": paper_row["method"] if paper_row is not None else "",
                     "difference": mean - reported_value,
+                    "tolerance": math.nan if tolerance_points is None else tolerance_points,
                     "metric": column.metric,
                     "reported_metric": paper_row["metric"] if paper_row is not None else "",
+                    "beside_metric": beside or "",
+                    "beside_mean": beside_mean,
                     "verdict": judgement,
                     "status": status,
                 }
             )
-    return pd.DataFrame(table)
+    return _cannot_tell(pd.DataFrame(table))
+
+
+def _cannot_tell(table: pd.DataFrame) -> pd.DataFrame:
+    """Column ``cannot_tell_from``: for a judged cell, the other methods whose printed number
+    in the same column lies inside its interval (ours ± tolerance): the run cannot tell which
+    of them it reproduces (Table 1's methods lie within a point of each other). The verdict
+    says so too."""
+    if table.empty:
+        return table.assign(cannot_tell_from=[])
+    printed = table[table.reported_method != ""].drop_duplicates(["column", "reported_method"])
+    names = []
+    for cell in table.itertuples():
+        if outcome(cell.verdict) not in JUDGED:
+            names.append("")
+            continue
+        others = printed[
+            (printed.column == cell.column)
+            & (printed.reported_method != cell.reported_method)
+            & ((printed.reported - cell.ours_mean).abs() <= cell.tolerance)
+        ]
+        names.append(
+            ", ".join(f"{o.reported_method} ({o.reported:g})" for o in others.itertuples())
+        )
+    table = table.assign(cannot_tell_from=names)
+    marked = table.cannot_tell_from != ""
+    table.loc[marked, "verdict"] = [
+        f"{cell.verdict}; cannot tell {cell.reported_method} from {cell.cannot_tell_from}"
+        for cell in table[marked].itertuples()
+    ]
+    return table
 
 
 def experiments_of(spec: dict, experiments: dict) -> list[str]:
