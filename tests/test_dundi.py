@@ -137,3 +137,54 @@ def test_oracle_embeddings_are_cached_until_the_weights_change(net_with_oracles,
     assert again is not first and not torch.equal(again, first)
     uncached = net.embed(net.oracle_images.flatten(0, 1)).view_as(again)
     assert torch.allclose(again, uncached)
+
+
+def test_a_record_states_the_oracle_count_it_was_measured_at(tiny_splits, tmp_path):
+    """A real evaluation job on a trained DunDi model: each record names the classifier
+    settings in force while it was measured (records of format 1 named the model's own,
+    restored after the measurement), its clean accuracy is the one at that count, and the
+    model's own count is left in force for the next attack of the job."""
+    from conftest import save_prepared
+
+    from advrepro import jobs
+    from advrepro.records import read_record
+
+    data = save_prepared(tiny_splits, tmp_path / "data.pt")
+    run = {
+        "experiment": "dundi_lenet1",
+        "dataset": "tiny",
+        "paper_dataset": "mnist",
+        "architecture": "lenet1",
+        "method": "DunDi_R",
+        "method_class": "dundi",
+        "method_options": {"tuples": 96, "n": 3, "oracles_per_class": 4},
+        "train": {"epochs": 1, "batch_size": 32, "lr": 1e-3},
+        "scale": "test",
+        "train_size": None,
+        "test_size": None,
+        "eval_batch_size": 16,
+        "failure_indicators": None,
+    }
+    model = str(tmp_path / "model.pt")
+    jobs.train(
+        data, run, 0, str(tmp_path / "ckpt.pt"), model, str(tmp_path / "h.json"), "cpu", False
+    )
+    counts = (1, 4, None)  # None: an attack without classifier settings, after the others
+    specs = [
+        {
+            "id": f"clean_o{n}",
+            "class": "clean",
+            "threat": "whitebox",
+            "params": {},
+            **({"classifier": {"n": n}} if n else {}),
+        }
+        for n in counts
+    ]
+    out = [str(tmp_path / f"{spec['id']}.json") for spec in specs]
+    jobs.attack_and_record_each(data, model, {}, run, specs, 0, out, "cpu", False)
+    records = [read_record(path) for path in out]
+    assert [r["classifier"]["n"] for r in records] == [1, 4, 3]
+    assert records[0]["training"]["method_options"]["n"] == 3  # the model's own
+    for r in records:
+        assert r["clean_accuracy"] == pytest.approx(r["accuracy"])  # the clean "attack"
+        assert r["model_clean_accuracy"] == pytest.approx(records[2]["accuracy"])
