@@ -30,7 +30,7 @@ LATEX = {
 def _normalised(text: str) -> str:
     for latex, plain in LATEX.items():
         text = text.replace(latex, plain)
-    text = re.sub(r"_(\\?\w)", r"\1", text)  # L_{\infty} -> L∞, x_a -> xa
+    text = text.replace("_", "")  # subscripts: L_{\infty} -> L∞, x_a -> xa
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -43,6 +43,7 @@ def paper_config():
 
 def _quotes(config: dict) -> list[str]:
     entries = [*config["protocol"], *(c for paper in config["claims"].values() for c in paper)]
+    entries += config["audit"]
     entries += [e for spec in config["artifacts"].values() for e in spec.get("protocol", [])]
     entries += [e for exp in config["experiments"].values() for e in exp.get("protocol", [])]
     return sorted({entry["quote"] for entry in entries if entry.get("quote")})

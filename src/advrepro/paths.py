@@ -107,5 +107,10 @@ def training_cost_file(suffix: str) -> str:
     return artifact_file("ours", "training_cost", suffix)
 
 
+def audit_file(suffix: str) -> str:
+    """The audit of both papers: their contradictions, open settings and our readings."""
+    return f"paper_figures/audit.{suffix}"
+
+
 INDEX_FILE = "paper_figures/index.md"
 INDEX_LOG_FILE = "results/logs/artifacts/index.log"

@@ -81,6 +81,30 @@ rule claims:
         "../scripts/claims.py"
 
 
+rule audit:
+    input:
+        claims=[paths.claims_file(paper, "csv") for paper in config["claims"]],
+        reported=config["reported_results"],
+    output:
+        md=paths.audit_file("md"),
+        csv=report(paths.audit_file("csv"), caption="../report/audit.rst", category="audit"),
+    log:
+        paths.artifact_log_file("audit", "audit"),
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    params:
+        findings=config["audit"],
+        artifacts=ARTIFACTS,
+        experiments=EXPERIMENTS,
+        protocol=config["protocol"],
+        config_hash=CONFIG_HASH,
+    script:
+        "../scripts/audit.py"
+
+
 rule index:
     input:
         index_inputs(),

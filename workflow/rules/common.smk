@@ -390,6 +390,16 @@ def index_entries():
         }
         for paper in config["claims"]
     ]
+    entries.append(
+        {
+            "title": "Audit of both papers: contradictions, open settings, our readings",
+            "paper": "both",
+            "kind": "audit",
+            "target": paths.audit_file("md"),
+            "csv": paths.audit_file("csv"),
+            **code("audit"),
+        }
+    )
     return entries
 
 
@@ -463,6 +473,7 @@ def all_targets():
     targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
     targets.append(paths.training_cost_file("md"))
     targets += [paths.claims_file(paper, "md") for paper in config["claims"]]
+    targets.append(paths.audit_file("md"))
     targets.append(paths.INDEX_FILE)
     for experiment in EXPERIMENTS:
         targets += experiment_records(experiment)
@@ -483,4 +494,5 @@ localrules:
     flow_validity,
     training_cost,
     claims,
+    audit,
     index,

@@ -229,6 +229,32 @@ def claims_report(
         table.to_csv(tmp, index=False)
 
 
+def paper_audit(
+    claim_csvs: list[str],
+    reported_csv: str,
+    findings: list[dict],
+    artifacts: dict,
+    experiments: dict,
+    protocol: list[dict],
+    config_hash: str,
+    out_md: str,
+    out_csv: str,
+) -> None:
+    """paper_figures/audit.md: the papers' contradictions and open settings, our readings,
+    their assumption ids and the cells they affect (advrepro.reporting.audit)."""
+    from advrepro.reporting import audit
+
+    table = reported.load_reported(reported_csv)
+    rows = audit.audit_table(
+        findings,
+        audit.affected_cells(artifacts, experiments, protocol, table),
+        [pd.read_csv(path, keep_default_na=False) for path in claim_csvs],
+    )
+    stamp = {"config hash": config_hash, "commit": provenance.git_commit()}
+    io.write_text(out_md, audit.render_markdown(rows, audit.largest_improvements(table), stamp))
+    write_csv(rows, stamp, out_csv)
+
+
 def flow_validity(
     flow_set_paths: list[str],
     data_path: str,

@@ -55,6 +55,9 @@ def status(kind: str, csv_path: str | Path) -> str:
             f"{100 * r.share_mean:.0f}% invalid"
             for r in flagged.itertuples()
         )
+    if kind == "audit":
+        contradicted = int((table.id == "claim").sum())
+        return f"{len(table)} findings, {contradicted} claims the paper's own numbers contradict"
     if kind in ("masking", "claims"):
         counts = Counter(table.status)
         return where + ", ".join(f"{n} {s}" for s, n in counts.most_common())

@@ -150,6 +150,17 @@ FIXED_ARTIFACTS: dict[str, ArtifactKind] = {
         "advrepro.reporting.artifacts.claims_report",
         "advrepro.reporting.claims",
     ),
+    "audit": ArtifactKind(
+        "cells",
+        "audit",
+        "audit.py",
+        ("md", "csv"),
+        "csv",
+        "audit.rst",
+        (),
+        "advrepro.reporting.artifacts.paper_audit",
+        "advrepro.reporting.audit",
+    ),
 }
 
 
