@@ -24,6 +24,13 @@ kinds, configured per experiment in the artifact's ``checks`` (accuracy: mean ov
 * ``indicators``: the attack-failure indicators measured during every evaluation
   (advrepro.indicators), pooled over seeds, the worst attack per indicator against its
   threshold.
+
+A check flags only a departure its examples resolve: one-sided exact tests at the check's
+``significance`` (default 0.05), paired per example where two attacks are compared (McNemar's
+test on the examples only one of them leaves standing, pooled over seeds) and binomial where
+a share is compared with a threshold. A departure the examples cannot resolve (one of 50
+examples; 4 of 29) says "not enough examples" instead of flagging, so an undefended or a
+PGD-trained model (the negative controls) is not flagged at demo scale by chance.
 """
 
 from __future__ import annotations
@@ -49,6 +56,9 @@ check_kind = function_registry(CHECKS)
 ALL_ATTACKS = ("dominance", "indicators")
 
 
+FLAG, PASS, UNRESOLVED = "flag", "pass", "not enough examples"
+
+
 @dataclass
 class ModelEvidence:
     """What the checks of one model read: its experiment, its records, and the mean accuracy
@@ -63,6 +73,32 @@ class ModelEvidence:
         for r in self.records:
             values.setdefault(r["attack"], []).append(100.0 * r["accuracy"])
         return {a: sum(v) / len(v) for a, v in values.items()}
+
+    def correct(self, attack: str) -> dict[int, np.ndarray]:
+        """Seed -> per-example correctness under ``attack``."""
+        return {
+            r["seed"]: np.asarray(r["correct"], dtype=bool)
+            for r in self.records
+            if r["attack"] == attack
+        }
+
+    def paired(self, first: str, second: str) -> tuple[int, int, int]:
+        """(examples correct under ``first`` only, under ``second`` only, examples compared),
+        pooled over the seeds both attacks ran on: McNemar's discordant pairs."""
+        a, b = self.correct(first), self.correct(second)
+        only_first = only_second = compared = 0
+        for seed in a.keys() & b.keys():
+            if len(a[seed]) != len(b[seed]):
+                continue
+            only_first += int((a[seed] & ~b[seed]).sum())
+            only_second += int((b[seed] & ~a[seed]).sum())
+            compared += len(a[seed])
+        return only_first, only_second, compared
+
+    def count(self, attack: str) -> tuple[int, int]:
+        """(examples correct, examples) under ``attack``, pooled over seeds."""
+        found = self.correct(attack).values()
+        return sum(int(c.sum()) for c in found), sum(len(c) for c in found)
 
 
 def attacks_of(check: dict, experiment: dict) -> list[str]:
@@ -79,59 +115,104 @@ def attacks_of(check: dict, experiment: dict) -> list[str]:
     return [check["weaker"], check["stronger"]]
 
 
-@check_kind("stronger")
-def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+def upper_tail(count: int, n: int, share: float) -> float:
+    """P(X >= count) for X ~ Binomial(n, share): how surprising ``count`` of ``n`` is when
+    the true share is ``share`` (the exact one-sided test every check flags with)."""
+    from scipy.special import bdtrc  # only the masking rules pay for the import
+
+    if count <= 0:
+        return 1.0
+    if n <= 0 or count > n:
+        return 0.0 if count > n else 1.0
+    return float(bdtrc(count - 1, n, share))
+
+
+def _outcome(departs: bool, p_value: float, check: dict, evidence: str) -> tuple[str, str]:
+    """pass; flag when the departure is significant; otherwise not enough examples."""
+    if not departs:
+        return PASS, evidence
+    if p_value < check["significance"]:
+        return FLAG, f"{evidence}; p = {p_value:.2g}"
+    return UNRESOLVED, f"{evidence}; p = {p_value:.2g}, not resolved at {check['significance']:g}"
+
+
+def _no_more_accurate(
+    model: ModelEvidence, stronger: str, weaker: str, tolerance: float, check: dict
+) -> tuple[str, str]:
+    """``stronger`` leaves at most ``tolerance`` points more accuracy than ``weaker``, judged
+    per example (McNemar's exact test on the examples only one of them leaves standing)."""
+    only_strong, only_weak, n = model.paired(stronger, weaker)
     accuracy = model.accuracy
-    weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
-    tolerance = check["tolerance"]
-    return (
-        strong <= weak + tolerance,
-        f"{check['stronger']} {strong:.1f} vs {check['weaker']} {weak:.1f}",
+    excess = 100.0 * (only_strong - only_weak) / n if n else 0.0
+    evidence = (
+        f"{stronger} {accuracy[stronger]:.1f} vs {weaker} {accuracy[weaker]:.1f}; "
+        f"{only_strong} of {n} examples survive only {stronger}, {only_weak} only {weaker}"
     )
+    p_value = upper_tail(only_strong, only_strong + only_weak, 0.5)
+    return _outcome(excess > tolerance, p_value, check, evidence)
+
+
+@check_kind("stronger")
+def _stronger(model: ModelEvidence, check: dict) -> tuple[str, str]:
+    return _no_more_accurate(model, check["stronger"], check["weaker"], check["tolerance"], check)
 
 
 @check_kind("noise")
-def _noise(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+def _noise(model: ModelEvidence, check: dict) -> tuple[str, str]:
+    """The attack breaks at least ``margin`` points more examples than noise of its size:
+    flagged when the examples it alone breaks are significantly fewer than that share."""
+    only_noise, only_attack, n = model.paired(check["noise"], check["attack"])
     accuracy = model.accuracy
     noise, attack = accuracy[check["noise"]], accuracy[check["attack"]]
-    margin = check["margin"]
-    return attack <= noise - margin, f"{check['attack']} {attack:.1f} vs noise {noise:.1f}"
+    evidence = (
+        f"{check['attack']} {attack:.1f} vs noise {noise:.1f}; the attack alone breaks "
+        f"{only_noise} of {n} examples (margin {check['margin']:g} points)"
+    )
+    # lower tail: P(X <= only_noise | n, margin) = 1 - P(X >= only_noise + 1)
+    p_value = 1.0 - upper_tail(only_noise + 1, n, check["margin"] / 100) if n else 1.0
+    return _outcome(attack > noise - check["margin"], p_value, check, evidence)
 
 
 @check_kind("sweep")
-def _sweep(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+def _sweep(model: ModelEvidence, check: dict) -> tuple[str, str]:
     points = sweep_points(model.experiment, check["sweep"])
     values = [model.accuracy[attack] for attack, _ in points]
-    tolerance = check["tolerance"]
-    monotone = all(b <= a + tolerance for a, b in zip(values, values[1:]))
-    final_max = check["final_max"]
     curve = ", ".join(f"{eps:g}: {v:.1f}" for (_, eps), v in zip(points, values))
-    problems = ([] if monotone else ["rises with eps"]) + (
-        []
-        if values[-1] <= final_max
-        else [f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}"]
+    outcomes = [
+        _no_more_accurate(model, larger, smaller, check["tolerance"], check)
+        for (smaller, _), (larger, _) in zip(points, points[1:])
+    ]
+    correct, n = model.count(points[-1][0])
+    final_max = check["final_max"]
+    outcomes.append(
+        _outcome(
+            values[-1] > final_max,
+            upper_tail(correct, n, final_max / 100),
+            check,
+            f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}",
+        )
     )
-    return not problems, curve + ("" if not problems else " — " + "; ".join(problems))
+    for status in (FLAG, UNRESOLVED):
+        found = [evidence for s, evidence in outcomes if s == status]
+        if found:
+            return status, curve + " — " + "; ".join(found)
+    return PASS, curve
 
 
 @check_kind("unbounded")
-def _unbounded(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+def _unbounded(model: ModelEvidence, check: dict) -> tuple[str, str]:
     attack = derived_attack_id(check)
+    correct, n = model.count(attack)
     accuracy, allowed = model.accuracy[attack], check["max_accuracy"]
-    return accuracy <= allowed, (
-        f"{attack} (eps {check['eps']:g}) leaves {accuracy:.1f} % (allowed {allowed:g})"
-    )
+    evidence = f"{attack} (eps {check['eps']:g}) leaves {accuracy:.1f} % (allowed {allowed:g})"
+    return _outcome(accuracy > allowed, upper_tail(correct, n, allowed / 100), check, evidence)
 
 
 @check_kind("effort")
-def _effort(model: ModelEvidence, check: dict) -> tuple[bool, str]:
+def _effort(model: ModelEvidence, check: dict) -> tuple[str, str]:
+    """More steps and restarts lower the accuracy by at most ``tolerance`` points."""
     base, more = check["attack"], derived_attack_id(check)
-    drop = model.accuracy[base] - model.accuracy[more]
-    tolerance = check["tolerance"]
-    return drop <= tolerance, (
-        f"{more} {model.accuracy[more]:.1f} vs {base} "
-        f"{model.accuracy[base]:.1f} (drop {drop:.1f}, allowed {tolerance:g})"
-    )
+    return _no_more_accurate(model, base, more, check["tolerance"], check)
 
 
 def _comparable(record: dict) -> tuple:
@@ -178,16 +259,19 @@ def white_box_misses(records: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 @check_kind("dominance")
-def _dominance(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
+def _dominance(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
     misses = white_box_misses(model.records)
     if not misses:
         return None
     shares = {a: 100.0 * m / n for a, (m, n) in misses.items()}
     worst = sorted(shares, key=shares.get, reverse=True)
     allowed = check["share_max"]
-    return shares[worst[0]] <= allowed, "; ".join(
+    missed, compared = misses[worst[0]]
+    evidence = "; ".join(
         f"{a} {shares[a]:.1f}% ({misses[a][0]} of {misses[a][1]})" for a in worst[:3]
     ) + (f" (allowed {allowed:g}%)")
+    p_value = upper_tail(missed, compared, allowed / 100)
+    return _outcome(shares[worst[0]] > allowed, p_value, check, evidence)
 
 
 def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
@@ -210,17 +294,30 @@ def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
 
 
 @check_kind("indicators")
-def _indicators(model: ModelEvidence, check: dict) -> tuple[bool, str] | None:
+def _indicators(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
     summary = indicator_summary(model.records)
     if not summary:
         return None
     limits = {**THRESHOLDS, **(check.get("thresholds") or {})}
-    flagged = [n for n, (share, _, _) in summary.items() if share > limits[n]]
-    return not flagged, "; ".join(
-        f"{'**' if n in flagged else ''}{n.replace('_', ' ')} {100 * share:.1f}% "
-        f"({attack}, {checked} ex.){'**' if n in flagged else ''}"
+    statuses = {
+        name: _outcome(
+            share > limits[name],
+            upper_tail(round(share * checked), checked, limits[name]),
+            check,
+            "",
+        )[0]
+        for name, (share, _, checked) in summary.items()
+    }
+    marks = {FLAG: "**", UNRESOLVED: "_", PASS: ""}
+    evidence = "; ".join(
+        f"{marks[statuses[n]]}{n.replace('_', ' ')} {100 * share:.1f}% "
+        f"({attack}, {checked} ex.){marks[statuses[n]]}"
         for n, (share, attack, checked) in summary.items()
     )
+    for status in (FLAG, UNRESOLVED):
+        if status in statuses.values():
+            return status, evidence
+    return PASS, evidence
 
 
 def check_name(check: dict) -> str:
@@ -274,17 +371,12 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
                 needed = attacks_of(check, exp)
                 if check["kind"] in ALL_ATTACKS:
                     outcome = CHECKS[check["kind"]](model, check) if model.records else None
-                    status, evidence = (
-                        ("not run", "no records it can compare")
-                        if outcome is None
-                        else ("pass" if outcome[0] else "flag", outcome[1])
-                    )
+                    status, evidence = outcome or ("not run", "no records it can compare")
                 elif not needed or any(a not in found for a in needed):
                     missing = [a for a in needed if a not in found] or [check.get("sweep", "?")]
                     status, evidence = "not run", "no records for " + ", ".join(missing)
                 else:
-                    passed, evidence = CHECKS[check["kind"]](model, check)
-                    status = "pass" if passed else "flag"
+                    status, evidence = CHECKS[check["kind"]](model, check)
                 rows.append(
                     {
                         "experiment": name,
@@ -299,12 +391,14 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
 
 
 def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per model: flag if any check flags, pass if every run check passes."""
+    """Per model: flag if any check flags; pass if every check that ran passes; not enough
+    examples if a check could not resolve a departure and none flags."""
 
     def overall(statuses):
-        if (statuses == "flag").any():
-            return "flag"
-        return "pass" if (statuses == "pass").any() else "not run"
+        for status in (FLAG, UNRESOLVED, PASS):
+            if (statuses == status).any():
+                return status
+        return "not run"
 
     return (
         table.groupby(["experiment", "method"], sort=False)
@@ -375,22 +469,42 @@ def render_markdown(
         "Provenance: " + " · ".join(stamp_lines(stamp)),
         "",
         "Checks of Carlini et al. 2019 on each model's records (accuracy % averaged over "
-        "seeds). **flag** = the evaluation behaved as it does on gradient-masked models; "
-        "treat that model's robust accuracy as an upper bound. Rules: docs/decisions.md.",
+        "seeds). **flag** = the evaluation behaved as it does on gradient-masked models, by "
+        "more than its examples can explain (a one-sided exact test, paired per example, at "
+        "each check's significance); treat that model's robust accuracy as an upper bound. "
+        "*not enough examples* = a departure too small for the examples to resolve. Rules: "
+        "docs/decisions.md.",
         "",
+    ]
+    verdicts = model_verdicts(table)
+    controls = verdicts[verdicts.method.isin(spec.get("negative_controls") or [])]
+    if len(controls):
+        failed = controls[controls.overall == FLAG]
+        lines += [
+            f"Negative controls ({', '.join(dict.fromkeys(controls.method))}: no masking "
+            "expected): "
+            + (
+                "**flagged** "
+                + ", ".join(f"{r.experiment}/{r.method}" for r in failed.itertuples())
+                + " — a check that flags them cries wolf."
+                if len(failed)
+                else "none flagged."
+            ),
+            "",
+        ]
+    lines += [
         "## Per model",
         "",
-        "| Experiment | Method | Overall | Flags |",
-        "|---|---|---|---|",
+        "| Experiment | Method | Overall | Flags | Not enough examples |",
+        "|---|---|---|---|---|",
     ]
-    for row in model_verdicts(table).itertuples():
-        flags = table[
-            (table.experiment == row.experiment)
-            & (table.method == row.method)
-            & (table.status == "flag")
-        ].check
+    for row in verdicts.itertuples():
+        mine = table[(table.experiment == row.experiment) & (table.method == row.method)]
+        flags = mine[mine.status == FLAG].check
+        unresolved = mine[mine.status == UNRESOLVED].check
         lines.append(
-            f"| {row.experiment} | {row.method} | {row.overall} | {', '.join(flags) or '—'} |"
+            f"| {row.experiment} | {row.method} | {row.overall} | {', '.join(flags) or '—'} "
+            f"| {', '.join(unresolved) or '—'} |"
         )
     if indicators is not None and len(indicators):
         names = [c for c in indicators.columns if c not in ("experiment", "method")]
