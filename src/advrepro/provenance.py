@@ -126,6 +126,13 @@ def pick_device(requested: str = "auto") -> torch.device:
     gpus = present_gpus()
     if gpus is None and requested == "auto":
         return torch.device("cpu")
+    if gpus is None:  # asked for CUDA where there is no GPU: no torch build would help
+        raise DeviceError(
+            f"config key 'device' is '{requested}', but no GPU found on this machine "
+            f"({platform.node()}): nvidia-smi lists none and no scheduler assigned one through "
+            "CUDA_VISIBLE_DEVICES. Fix: set device: cpu (or auto, which uses a GPU where "
+            "there is one) to run here, or run the job on a GPU node"
+        )
     build = (
         f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
         if torch.version.cuda
