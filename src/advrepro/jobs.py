@@ -18,6 +18,7 @@ from advrepro import performance as perf
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
+from advrepro.model_protocol import check_trained_as
 from advrepro.models import build_model, weights_version
 from advrepro.training import TrainSettings, fit
 
@@ -59,7 +60,11 @@ def fetch_cicids_day(retrieved: list[str], out_path: str, folder: str) -> None:
 
 def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits:
     return data.load_prepared(
-        data_path, device, train_size=run["train_size"], test_size=run["test_size"]
+        data_path,
+        device,
+        train_size=run["train_size"],
+        test_size=run["test_size"],
+        config_key=f"experiments.{run['experiment']}",
     )
 
 
@@ -263,15 +268,17 @@ def _rows(attacked: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
 
 
 def _attack_job_inputs(
-    data_path: str, model_path: str, run: dict, device: str, threads: int | None
+    data_path: str, model_path: str, run: dict, device: str, threads: int | None, seed: int
 ) -> tuple[torch.device, data.Splits, torch.nn.Module]:
     """What every attack job starts from: its device, the test data and the trained model in
-    the configured layout."""
+    the configured layout, checked to be the model the config asks of its path."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     perf.configure_backend(run.get("performance"))
-    return device, splits, perf.to_layout(load_model(model_path, device), run.get("performance"))
+    model = load_model(model_path, device)
+    check_trained_as(model.protocol, run, seed, model_path)
+    return device, splits, perf.to_layout(model, run.get("performance"))
 
 
 def _unchanged_each_time(model, model_path, run, device, items):
@@ -321,7 +328,7 @@ def craft_transfer_each(
 
     if len(out_paths) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_paths)} output paths")
-    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     crafts = zip(attack_specs, out_paths)
     for source, (attack_spec, out_path) in _unchanged_each_time(
         loaded, model_path, run, device, crafts
@@ -400,7 +407,7 @@ def attack_and_record(
     ``out_adversarial`` also the attacked examples (the experiment's save_adversarial).
     A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
     a white-box attack is crafted here, on the model itself."""
-    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     _attack_and_record_loaded(
         device,
         splits,
@@ -559,7 +566,7 @@ def attack_and_record_each(
     an attack ever change its weights."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
-    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     clean_accuracies: dict = {}
     attacks = enumerate(zip(attack_specs, out_records))
     for target, (i, (attack_spec, out_record)) in _unchanged_each_time(
@@ -627,6 +634,7 @@ def neighbours(
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     model = load_model(model_path, device)
+    check_trained_as(model.protocol, run, seed, model_path)
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], model, **attack_spec["params"])
     result = nearest_neighbours(
