@@ -117,6 +117,9 @@ def test_a_second_real_run_is_refused_naming_the_first_and_its_locks_survive(hel
     unlock = quick(workdir, "second", "--unlock")
     assert unlock.returncode != 0 and f"PID {first.pid} " in unlock.stderr
     assert sorted(p.name for p in (workdir / ".snakemake/locks").iterdir()) == locks
+    shadow = quick(workdir, "second", "--cleanup-shadow")  # takes Snakemake's locks too
+    assert shadow.returncode != 0 and f"PID {first.pid} " in shadow.stderr
+    assert sorted(p.name for p in (workdir / ".snakemake/locks").iterdir()) == locks
 
     (workdir / "release").touch()
     assert first.wait(timeout=300) == 0
@@ -245,6 +248,21 @@ def test_a_model_trained_as_something_else_stops_the_job_naming_both(
     assert evaluate_as(tiny_splits, tmp_path, model_path, **{**at, **configured}).is_file()
 
 
+def test_a_method_started_from_a_model_of_another_method_stops_naming_both(tiny_splits, tmp_path):
+    """DunDi_P starts from its experiment's native model (option init_from)."""
+    native = tmp_path / "results/tiny/models/Native/seed0.pt"
+    model_trained_as(tiny_splits, native, method="AT", method_class="pgd_at", method_options={})
+    options = {"tuples": 64, "init_from": "Native", "freeze_backbone": True}
+    run = {**RUN, "method": "DunDi_P", "method_class": "dundi", "method_options": options}
+    with pytest.raises(ModelMismatchError, match="method: 'AT' in the file, 'Native' in the"):
+        jobs.train(
+            save_prepared(tiny_splits, tmp_path / "data.pt"), run, 0, str(tmp_path / "c.pt"),
+            str(tmp_path / "m.pt"), str(tmp_path / "h.json"), device="cpu", progress=False,
+            init_model_path=str(native),
+        )  # fmt: skip
+    assert not (tmp_path / "m.pt").exists()
+
+
 # -- 4. kill -9 while a checkpoint is written ---------------------------------------------------
 def test_the_leftover_of_a_write_killed_with_sigkill_is_removed_when_the_job_runs_again(
     tiny_splits, tmp_path
@@ -312,6 +330,13 @@ def test_an_l2_budget_above_one_is_accepted(paper_config):
     config_checks.validate(paper_config, SCHEMA)
     attacks["noise_linf"] = {"class": "random_noise", "params": {"eps": 3.0}}  # default linf
     assert "'experiments.mnist.attacks.noise_linf.params.eps' is 3" in invalid(paper_config)
+
+
+def test_a_budget_written_as_a_fraction_gets_the_number_to_write(paper_config):
+    paper_config["experiments"]["cifar"]["attacks"]["pgd20"]["params"]["eps"] = "8/255"
+    message = invalid(paper_config)
+    assert "'experiments.cifar.attacks.pgd20.params.eps' is '8/255'" in message
+    assert "write the number, 0.0313725" in message
 
 
 @pytest.mark.parametrize(
@@ -531,6 +556,15 @@ def test_device_cuda_without_a_gpu_advises_device_cpu(monkeypatch, tmp_path):
     message = str(error.value)
     assert "config key 'device' is 'cuda'" in message and "set device: cpu" in message
     assert "torch build" not in message and "make install" not in message
+
+
+def test_a_gpu_index_beyond_the_machines_gpus_is_named(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(
+        provenance.DeviceError, match="'device' is 'cuda:1', but this machine has 1"
+    ):
+        provenance.pick_device("cuda:1")
 
 
 @pytest.mark.parametrize("section", ["experiments", "artifacts", "claims"])

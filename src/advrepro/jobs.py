@@ -163,6 +163,10 @@ def train(
     architecture, options = method.architecture(run["architecture"])
     model = model_for(splits, architecture, **options).to(device)
     init_model = load_model(init_model_path, device) if init_model_path else None
+    init_from = run["method_options"].get("init_from")  # DunDi_P's: its native model
+    if init_model is not None and init_from:
+        expected = {"experiment": run["experiment"], "method": init_from}
+        check_trained_as(init_model.protocol, expected, seed, init_model_path)
     method.prepare_model(model, splits, init_model)
     settings = TrainSettings(seed=seed, **run["train"])
     perf.configure_backend(run.get("performance"))

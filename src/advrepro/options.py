@@ -88,8 +88,20 @@ def option_problems(declared: dict[str, str | None], options: dict, key: str) ->
         if rule is None:
             continue
         for error in jsonschema.Draft7Validator(rule).iter_errors(value):
-            problems.append(f"config key '{key}.{option}' is {value!r}: {error.message}")
+            hint = _number_hint(value) if error.validator == "type" else ""
+            problems.append(f"config key '{key}.{option}' is {value!r}: {error.message}{hint}")
     return problems
+
+
+def _number_hint(value) -> str:
+    """'8/255' (a string in YAML): how to write it as the number it means."""
+    from fractions import Fraction
+
+    try:
+        number = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        return ""
+    return f"; YAML reads {value!r} as text: write the number, {float(number):.6g}"
 
 
 # Options that are sizes of a perturbation (a budget and its step) in the units of the inputs.

@@ -122,7 +122,14 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
-        return torch.device("cuda" if requested == "auto" else requested)
+        device = torch.device("cuda" if requested == "auto" else requested)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(
+                f"config key 'device' is '{requested}', but this machine has "
+                f"{torch.cuda.device_count()} GPU(s), cuda:0 to "
+                f"cuda:{torch.cuda.device_count() - 1}: set device: auto (or cuda:0)"
+            )
+        return device
     gpus = present_gpus()
     if gpus is None and requested == "auto":
         return torch.device("cpu")

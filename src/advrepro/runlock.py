@@ -12,8 +12,9 @@ later run. A second real run is refused before Snakemake locks or writes anythin
 first run; a dry run (``-n``) writes no lock and removes none, so it is always allowed.
 
 Snakemake parses the Snakefile before it knows whether the run is a dry run (the executor is
-set when the run executes), so ``guard`` wraps the workflow's ``execute`` and ``unlock``
-(``--unlock`` removes the folder too) and decides there. Processes Snakemake spawns for jobs
+set when the run executes), so ``guard`` wraps the workflow's ``execute`` (and the two other
+commands that take Snakemake's locks, ``--cleanup-shadow`` and ``--containerize``) and
+``unlock`` (``--unlock`` removes the folder too) and decides there. Processes Snakemake spawns for jobs
 (``--mode subprocess``, the SLURM executor's ``--mode remote`` on a compute node) run with
 ``--nolock`` and ``--no-hooks`` inside a run that holds the claim, and never claim it; nor do
 ``--report``, ``--lint`` and ``-n``, which lock nothing.
@@ -84,30 +85,42 @@ def is_claimed(folder: str | Path = ".") -> str | None:
     return None
 
 
+# Workflow methods that take Snakemake's locks, and so remove the locks folder when done:
+# execute (a run; a dry run takes none), cleanup_shadow (--cleanup-shadow), containerize.
+CLAIMING = ("execute", "cleanup_shadow", "containerize")
+
+
 def guard(workflow, error_type: type[Exception] = RunningElsewhereError) -> None:
-    """Make a real run of ``workflow`` (a Snakemake Workflow, from the Snakefile) claim the
-    working directory while it executes, and refuse ``--unlock`` while another run holds it;
-    refusals raise ``error_type`` (the Snakefile passes Snakemake's WorkflowError, which
-    Snakemake prints without a traceback)."""
+    """Make every real run of ``workflow`` (a Snakemake Workflow, from the Snakefile) claim
+    the working directory while it works, and refuse ``--unlock`` while another run holds
+    it; refusals raise ``error_type`` (the Snakefile passes Snakemake's WorkflowError, which
+    Snakemake prints without a traceback). A ``--nolock`` run claims it too: it removes no
+    locks, but would start jobs the other run is running."""
     from snakemake_interface_executor_plugins.settings import ExecMode
 
     if workflow.exec_mode != ExecMode.DEFAULT:
         return  # a job Snakemake spawned, inside a run that holds the claim
-    execute, unlock = workflow.execute, workflow.unlock
 
-    @functools.wraps(execute)
-    def execute_claimed(*args, executor_plugin, **kwargs):
-        locking = workflow.execution_settings is None or workflow.execution_settings.lock
-        if executor_plugin.common_settings.dryrun_exec or not locking:
-            return execute(*args, executor_plugin=executor_plugin, **kwargs)
-        try:
-            handle = claim()
-        except RunningElsewhereError as refused:
-            raise error_type(str(refused)) from None
-        try:
-            return execute(*args, executor_plugin=executor_plugin, **kwargs)
-        finally:
-            handle.close()
+    def claiming(method):
+        @functools.wraps(method)
+        def claimed(*args, **kwargs):
+            plugin = kwargs.get("executor_plugin")  # execute's: only there is a dry run known
+            if plugin is not None and plugin.common_settings.dryrun_exec:
+                return method(*args, **kwargs)
+            try:
+                handle = claim()
+            except RunningElsewhereError as refused:
+                raise error_type(str(refused)) from None
+            try:
+                return method(*args, **kwargs)
+            finally:
+                handle.close()
+
+        return claimed
+
+    for name in CLAIMING:
+        setattr(workflow, name, claiming(getattr(workflow, name)))
+    unlock = workflow.unlock
 
     @functools.wraps(unlock)
     def unlock_unless_running(*args, **kwargs):
@@ -116,5 +129,4 @@ def guard(workflow, error_type: type[Exception] = RunningElsewhereError) -> None
             raise error_type(f"--unlock refused: {other}")
         return unlock(*args, **kwargs)
 
-    workflow.execute = execute_claimed
     workflow.unlock = unlock_unless_running
