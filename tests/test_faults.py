@@ -117,6 +117,9 @@ def test_a_second_real_run_is_refused_naming_the_first_and_its_locks_survive(hel
     unlock = quick(workdir, "second", "--unlock")
     assert unlock.returncode != 0 and f"PID {first.pid} " in unlock.stderr
     assert sorted(p.name for p in (workdir / ".snakemake/locks").iterdir()) == locks
+    # a job the SLURM executor submits runs snakemake on the node in remote mode: not refused
+    remote = quick(workdir, "remote", "--mode", "remote", "--nolock")
+    assert remote.returncode == 0 and (workdir / "quick/remote.txt").exists(), remote.stderr
     shadow = quick(workdir, "second", "--cleanup-shadow")  # takes Snakemake's locks too
     assert shadow.returncode != 0 and f"PID {first.pid} " in shadow.stderr
     assert sorted(p.name for p in (workdir / ".snakemake/locks").iterdir()) == locks

@@ -69,8 +69,10 @@ def claim(folder: str | Path = ".") -> IO[str]:
     handle.seek(0)
     handle.truncate()
     started = datetime.datetime.now().isoformat(timespec="seconds")
+    # python -m snakemake's argv[0] is the path of snakemake/__main__.py
+    command = ["snakemake" if "snakemake" in sys.argv[0] else sys.argv[0], *sys.argv[1:]]
     handle.write(
-        f"PID {os.getpid()} on {socket.gethostname()}, started {started}: {' '.join(sys.argv)}\n"
+        f"PID {os.getpid()} on {socket.gethostname()}, started {started}: {' '.join(command)}\n"
     )
     handle.flush()
     return handle
