@@ -3,7 +3,10 @@
 # Run:  snakemake --cores all [--use-conda] [--configfile config/demo.yaml]
 
 
-configfile: "config/config.yaml"
+include: "workflow/rules/config_files.smk"  # each config file's YAML, named by file and line
+
+
+configfile: PAPER_CONFIG
 
 
 include: "workflow/rules/common.smk"

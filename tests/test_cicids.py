@@ -129,8 +129,23 @@ def _prepare_through_the_data_rule(paths, tmp_path):
     return data._assemble_cicids(cic, tmp_path / "raw", [str(p) for p in paths])
 
 
-def test_a_rejected_copy_is_not_pinned_and_its_good_replacement_is_accepted(day_files, tmp_path):
-    paths, _ = day_files
+@pytest.fixture
+def days_of_unknown_length(tmp_path):
+    """Generated files under the names of published days whose length is not recorded
+    (cicids2018_days.json), each with a label its day holds: the real data's path takes them
+    as it would take the real files (a recorded day's length would refuse a generated one)."""
+    paths = [tmp_path / cicids.DAY_FILES[7], tmp_path / cicids.DAY_FILES[3]]
+    cicids.write_synthetic_day(paths[0], 600, seed=0, attack="Infilteration")
+    cicids.write_synthetic_day(
+        paths[1], 400, seed=1, extra_columns=True, attack="DDoS attacks-LOIC-HTTP"
+    )
+    return paths
+
+
+def test_a_rejected_copy_is_not_pinned_and_its_good_replacement_is_accepted(
+    days_of_unknown_length, tmp_path
+):
+    paths = days_of_unknown_length
     good = paths[0].read_bytes()
     paths[0].write_bytes(good[: len(good) // 2])  # cut mid-row
     with pytest.raises(cicids.CICDataError, match="does not end with a newline|fields"):
@@ -199,8 +214,9 @@ def bucket(tmp_path):
     root = tmp_path / "bucket"
     folder = root / "Processed Traffic Data"
     folder.mkdir(parents=True)
-    names = [cicids.DAY_FILES[-1], cicids.DAY_FILES[3]]
-    cicids.write_synthetic_day(folder / names[0], 500, seed=0)
+    # published days whose length is not recorded (a recorded day's would refuse these)
+    names = [cicids.DAY_FILES[7], cicids.DAY_FILES[3]]
+    cicids.write_synthetic_day(folder / names[0], 500, seed=0, attack="Infilteration")
     cicids.write_synthetic_day(
         folder / names[1], 300, seed=1, extra_columns=True, attack="DDoS attacks-LOIC-HTTP"
     )

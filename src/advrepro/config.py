@@ -6,13 +6,14 @@ exists, an artifact that names a known experiment, ...). Errors name the key and
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from advrepro.registry import declared_defaults
+from advrepro.registry import declared_defaults, declared_norms
 from advrepro.reporting.kinds import ARTIFACT_KINDS, shape_of
 
 
@@ -25,8 +26,84 @@ class ConfigError(ValueError):
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _RepeatedKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int, first_line: int):
+        super().__init__(f"key {key!r} given twice (first at line {first_line})")
+        self.line = line
+
+
+class _StrictLoader(_YAML_LOADER):
+    """A key given twice in one mapping is an error: PyYAML keeps the last value silently, so
+    a setting someone believes they changed would be overridden further down the file."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first_lines: dict = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                if key in first_lines:
+                    raise _RepeatedKey(key, line, first_lines[key])
+                first_lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> Any:
-    return yaml.load(Path(path).read_text(), Loader=_YAML_LOADER)
+    """A YAML file, refusing what PyYAML accepts silently: a key given twice, and aliases
+    (``*name``), which share one dict between entries (a merged override then changes every
+    copy) and can expand without bound (an alias bomb runs out of memory without naming a
+    key). Errors name the file, the line and the fix."""
+    path = Path(path)
+    text = path.read_text()
+    try:
+        # aliases are found in the event stream, before anything is built from them
+        for event in yaml.parse(text, Loader=_YAML_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise ConfigError(
+                    f"{path}: line {event.start_mark.line + 1}: YAML alias '*{event.anchor}': "
+                    "config files may not use aliases (they share one value between entries, "
+                    "which a merged override then changes everywhere, and can expand without "
+                    "bound); write the value out in full"
+                )
+        return yaml.load(text, Loader=_StrictLoader)
+    except _RepeatedKey as error:
+        raise ConfigError(
+            f"{path}: line {error.line}: {error}; YAML keeps only the last value: delete one"
+        ) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        context, started = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and started is not None:
+            context = f"{context} that starts at line {started.line + 1}"
+        problem = "; ".join(str(p) for p in (context, getattr(error, "problem", None)) if p)
+        raise ConfigError(
+            f"{path}: {where}not valid YAML ({problem}); fix the syntax there (tabs used "
+            "for indentation, an unclosed bracket or quote, or a ':' in an unquoted value "
+            "are the usual causes)"
+        ) from None
+
+
+def read_config_file(path: str | Path) -> dict:
+    """One config file (``read_yaml``), which must be a mapping of keys; empty: {}."""
+    content = read_yaml(path)
+    if content is not None and not isinstance(content, dict):
+        raise ConfigError(
+            f"{path}: a config file is a mapping of keys (scale: ..., experiments: ...), "
+            f"not a {type(content).__name__}"
+        )
+    return content or {}
+
+
+def check_files(paths) -> None:
+    """Read each config file the way ``read_config_file`` does (a key given twice, an alias,
+    a syntax error, a file that is not a mapping of keys: ConfigError naming file and line).
+    Snakemake reads ``--configfile`` files itself, with a reader that accepts the first two
+    silently, so the workflow reads them once more before it validates the merged config."""
+    for path in paths:
+        read_config_file(path)
 
 
 def _with_defaults(validator_class):
@@ -67,6 +144,12 @@ def _describe(error: jsonschema.ValidationError) -> str:
         )
     if error.validator == "required":
         return f"config key '{key}' is missing a required entry: {error.message}"
+    if error.validator == "uniqueItems":
+        repeated = sorted({repr(v) for v in error.instance if error.instance.count(v) > 1})
+        return (
+            f"config key '{key}' lists {', '.join(repeated)} more than once; each entry "
+            "counts once (a seed trains one model, a day file is read once): drop the repeat"
+        )
     return f"config key '{key}': {error.message}"
 
 
@@ -74,18 +157,40 @@ def drop_disabled(config: dict) -> dict:
     """Remove experiments, methods, attacks, artifacts and transfer sources set to null. Config files are merged
     (demo and test overrides on top of the paper config), and a merge cannot delete an entry:
     an override disables one by setting it to null."""
+    # anything but a mapping where one belongs (experiments: given as a list) is left for the
+    # schema to name, with its key
     for section in ("experiments", "artifacts", "claims"):
-        entries = config.get(section) or {}
-        for name in [n for n, v in entries.items() if v is None]:
-            del entries[name]
-    for experiment in (config.get("experiments") or {}).values():
+        _drop_nulls(config.get(section))
+    experiments = config.get("experiments")
+    for experiment in experiments.values() if isinstance(experiments, dict) else ():
+        if not isinstance(experiment, dict):
+            continue
         if "transfer_source" in experiment and experiment["transfer_source"] is None:
             del experiment["transfer_source"]  # e.g. an experiment the demo runs no model of
         for section in ("methods", "attacks"):
-            entries = experiment.get(section) or {}
-            for name in [n for n, v in entries.items() if v is None]:
-                del entries[name]
+            _drop_nulls(experiment.get(section))
     return config
+
+
+def _drop_nulls(entries: Any) -> None:
+    if isinstance(entries, dict):
+        for name in [n for n, v in entries.items() if v is None]:
+            del entries[name]
+
+
+def _non_finite_numbers(node: Any, path: tuple = ()) -> list[str]:
+    """One message per NaN or infinite number anywhere in the config (YAML's .nan, .inf):
+    no setting means one, and the schema's ranges let NaN through (every comparison with it
+    is false), so it would fail only inside a job, after training."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [f"config key '{_key(path)}' is {node}: give a finite number"]
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return []
+    return [problem for k, v in items for problem in _non_finite_numbers(v, (*path, k))]
 
 
 # The schema every config is validated against: where its defaults are stated, once.
@@ -118,15 +223,50 @@ def schema_defaults(*keys: str) -> dict[str, Any]:
 def validate(config: dict, schema_path: str | Path) -> dict:
     """Drop disabled entries, validate ``config`` in place against the schema (filling
     defaults), then cross-check references between entries."""
+    if not isinstance(config, dict):
+        raise ConfigError(
+            f"invalid configuration: a mapping of keys (scale: ..., experiments: ...), not a "
+            f"{type(config).__name__}"
+        )
     drop_disabled(config)
     schema = read_yaml(schema_path)
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_describe(e) for e in errors))
+    problems = [_describe(e) for e in errors] + _non_finite_numbers(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    problems = _budget_problems(config)  # as written, before sweeps and checks add attacks
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     expand_sweeps(config)
     expand_failure_checks(config)
     _cross_check(config)
     return config
+
+
+def _budget_problems(config: dict) -> list[str]:
+    """The budgets (eps, alpha) of attacks and training methods, and an eps sweep's budgets,
+    that their class's distance rules out (``options.budget_problems``: above 1 in L-inf). An
+    attack's distance is its ``norm`` option where its class takes one, else its class's."""
+    from advrepro.options import budget_problems, linf_budget_problem
+
+    problems = []
+    for exp_id, exp in config["experiments"].items():
+        base = f"experiments.{exp_id}"
+        for method_id, method in exp["methods"].items():
+            norm = METHOD_NORMS.get(method["class"])
+            key = f"{base}.methods.{method_id}.options"
+            problems += budget_problems(norm, method.get("options"), key)
+        for attack_id, attack in exp["attacks"].items():
+            params = attack.get("params") or {}
+            declared = ATTACK_OPTION_DEFAULTS.get(attack["class"]) or {}
+            norm = params.get("norm", declared.get("norm", ATTACK_NORMS.get(attack["class"])))
+            key = f"{base}.attacks.{attack_id}"
+            problems += budget_problems(norm, params, f"{key}.params")
+            for i, eps in enumerate(attack.get("eps_sweep") or []):
+                problem = linf_budget_problem(eps) if norm == "linf" else None
+                if problem:
+                    problems.append(f"config key '{key}.eps_sweep[{i}]' {problem}")
+    return problems
 
 
 def sweep_attack_id(attack_id: str, eps: float) -> str:
@@ -240,6 +380,9 @@ REGISTRIES = {
 # schema. Validation fills the schema's in; code handed an entry that skipped validation (a
 # test's, a record's) reads them here.
 ATTACK_OPTION_DEFAULTS = declared_defaults(REGISTRIES["attack"])  # class -> option -> default
+# class -> the distance its budgets are measured in (None: none, or chosen by option norm)
+ATTACK_NORMS = declared_norms(REGISTRIES["attack"])
+METHOD_NORMS = declared_norms(REGISTRIES["method"])
 ATTACK_ENTRY_DEFAULTS = schema_defaults("experiments", "*", "attacks", "*")
 ARTIFACT_DEFAULTS = schema_defaults("artifacts", "*")
 COLUMN_DEFAULTS = schema_defaults("artifacts", "*", "columns", "*")
@@ -537,7 +680,7 @@ def load_layers(paths: list[str | Path], schema_path: str | Path) -> dict:
     """The validated config of several files, each merged on top of the ones before."""
     config: dict = {}
     for path in paths:
-        merge_override(config, read_yaml(path) or {})
+        merge_override(config, read_config_file(path))
     return validate(config, schema_path)
 
 
@@ -580,3 +723,27 @@ def transfer_crafting(config: dict, experiment: str, attack: str) -> tuple[str, 
         if spec["threat"] == "transfer" and crafts(spec) == wanted
     )
     return first, wanted[2], wanted[3]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m advrepro.config FILE...``: check config files as the workflow does (each
+    file's YAML, then the merged config: schema and cross-references), naming file, line and
+    key. Snakemake's command line reports a YAML syntax error in a --configfile without saying
+    which file; this says which."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m advrepro.config", description=main.__doc__)
+    parser.add_argument("files", nargs="+", help="config files, merged in this order")
+    args = parser.parse_args(argv)
+    try:
+        load_layers(args.files, SCHEMA_FILE)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"valid: {' + '.join(args.files)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

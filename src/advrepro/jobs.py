@@ -18,6 +18,7 @@ from advrepro import performance as perf
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
+from advrepro.model_protocol import check_trained_as
 from advrepro.models import build_model, weights_version
 from advrepro.training import TrainSettings, fit
 
@@ -59,7 +60,11 @@ def fetch_cicids_day(retrieved: list[str], out_path: str, folder: str) -> None:
 
 def _load_splits(data_path: str, run: dict, device: torch.device) -> data.Splits:
     return data.load_prepared(
-        data_path, device, train_size=run["train_size"], test_size=run["test_size"]
+        data_path,
+        device,
+        train_size=run["train_size"],
+        test_size=run["test_size"],
+        config_key=f"experiments.{run['experiment']}",
     )
 
 
@@ -77,7 +82,7 @@ def model_for(splits: data.Splits, architecture: str, **options) -> torch.nn.Mod
 
 
 def save_model(path: str | Path, model: torch.nn.Module, training: dict | None = None) -> None:
-    """``training``: how the model was trained (``training_protocol``); every evaluation record
+    """``training``: how the model was trained (``records.training_protocol``); every evaluation record
     of the model copies it, so verdicts are judged from what was run, not from the config."""
     io.save_torch(
         path,
@@ -104,13 +109,30 @@ def load_model(path: str | Path, device: torch.device) -> torch.nn.Module:
     except (NotImplementedError, RuntimeError):  # an architecture that needs real tensors
         model = build_model(**saved["build_args"])
         model.load_state_dict(saved["state_dict"])
-    model.protocol = saved.get("training", {})  # how it was trained (training_protocol)
+    model.protocol = saved.get("training", {})  # how it was trained (records.training_protocol)
     return model.to(device).eval()
 
 
 def _use_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
+
+
+def settings_in_force(run: dict) -> dict:
+    """The method options and training settings a model of ``run`` trains with, every default
+    included: what its model file's protocol states (records.training_protocol) and what an
+    attack job checks a model file against."""
+    method = build_method(run["method_class"], **run["method_options"])
+    architecture, _ = method.architecture(run["architecture"])
+    return {
+        "method_options": records.method_options_in_force(
+            run["method_class"],
+            run["method_options"],
+            architecture,
+            getattr(method, "extra_options", ()),
+        ),
+        "train": TrainSettings(seed=0, **run["train"]).in_force(),
+    }
 
 
 def train(
@@ -137,6 +159,10 @@ def train(
     architecture, options = method.architecture(run["architecture"])
     model = model_for(splits, architecture, **options).to(device)
     init_model = load_model(init_model_path, device) if init_model_path else None
+    init_from = run["method_options"].get("init_from")  # DunDi_P's: its native model
+    if init_model is not None and init_from:
+        expected = {"experiment": run["experiment"], "method": init_from}
+        check_trained_as(init_model.protocol, expected, seed, init_model_path)
     method.prepare_model(model, splits, init_model)
     settings = TrainSettings(seed=seed, **run["train"])
     perf.configure_backend(run.get("performance"))
@@ -156,17 +182,11 @@ def train(
         model,
         records.training_protocol(
             run,
-            records.method_options_in_force(
-                run["method_class"],
-                run["method_options"],
-                architecture,
-                getattr(method, "extra_options", ()),
-            ),
-            settings.in_force(),
-            seed,
-            len(splits.y_train),
-            len(history),
-            init_model.protocol if init_model is not None else None,
+            **settings_in_force(run),
+            seed=seed,
+            train_examples=len(splits.y_train),
+            epochs_trained=len(history),
+            init_model=init_model.protocol if init_model is not None else None,
         ),
     )
     io.write_json(
@@ -249,15 +269,17 @@ def _rows(attacked: torch.Tensor | None, y: torch.Tensor) -> torch.Tensor:
 
 
 def _attack_job_inputs(
-    data_path: str, model_path: str, run: dict, device: str, threads: int | None
+    data_path: str, model_path: str, run: dict, device: str, threads: int | None, seed: int
 ) -> tuple[torch.device, data.Splits, torch.nn.Module]:
     """What every attack job starts from: its device, the test data and the trained model in
-    the configured layout."""
+    the configured layout, checked to be the model the config asks of its path."""
     _use_threads(threads)
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     perf.configure_backend(run.get("performance"))
-    return device, splits, perf.to_layout(load_model(model_path, device), run.get("performance"))
+    model = load_model(model_path, device)
+    check_trained_as(model.protocol, {**run, **settings_in_force(run)}, seed, model_path)
+    return device, splits, perf.to_layout(model, run.get("performance"))
 
 
 def _unchanged_each_time(model, model_path, run, device, items):
@@ -307,7 +329,7 @@ def craft_transfer_each(
 
     if len(out_paths) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_paths)} output paths")
-    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     crafts = zip(attack_specs, out_paths)
     for source, (attack_spec, out_path) in _unchanged_each_time(
         loaded, model_path, run, device, crafts
@@ -386,7 +408,7 @@ def attack_and_record(
     ``out_adversarial`` also the attacked examples (the experiment's save_adversarial).
     A transfer attack replays the examples rule craft_transfer made (``transfer_set_path``);
     a white-box attack is crafted here, on the model itself."""
-    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, target = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     _attack_and_record_loaded(
         device,
         splits,
@@ -527,7 +549,7 @@ def attack_and_record_each(
     an attack ever change its weights."""
     if len(out_records) != len(attack_specs):
         raise ValueError(f"{len(attack_specs)} attacks but {len(out_records)} record paths")
-    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads)
+    device, splits, loaded = _attack_job_inputs(data_path, model_path, run, device, threads, seed)
     clean_accuracies: dict = {}
     attacks = enumerate(zip(attack_specs, out_records))
     for target, (i, (attack_spec, out_record)) in _unchanged_each_time(
@@ -595,6 +617,7 @@ def neighbours(
     device = provenance.pick_device(device)
     splits = _load_splits(data_path, run, device)
     model = load_model(model_path, device)
+    check_trained_as(model.protocol, {**run, **settings_in_force(run)}, seed, model_path)
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], model, **attack_spec["params"])
     result = nearest_neighbours(

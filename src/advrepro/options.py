@@ -88,5 +88,46 @@ def option_problems(declared: dict[str, str | None], options: dict, key: str) ->
         if rule is None:
             continue
         for error in jsonschema.Draft7Validator(rule).iter_errors(value):
-            problems.append(f"config key '{key}.{option}' is {value!r}: {error.message}")
+            hint = _number_hint(value) if error.validator == "type" else ""
+            problems.append(f"config key '{key}.{option}' is {value!r}: {error.message}{hint}")
+    return problems
+
+
+def _number_hint(value) -> str:
+    """'8/255' (a string in YAML): how to write it as the number it means."""
+    from fractions import Fraction
+
+    try:
+        number = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        return ""
+    return f"; YAML reads {value!r} as text: write the number, {float(number):.6g}"
+
+
+# Options that are sizes of a perturbation (a budget and its step) in the units of the inputs.
+BUDGET_OPTIONS = ("eps", "alpha")
+
+
+def linf_budget_problem(value) -> str | None:
+    """What is wrong with ``value`` as an L-inf budget or step, or None. Every input here lies
+    in [0, 1], so an L-inf perturbation above 1 moves nothing further than 1 does: such a
+    value is almost always a budget on the 0-255 scale (8 for 8/255). L2 and L0 budgets are
+    sums over the input and may exceed 1 (the masking check's unbounded L2 attack uses 100),
+    so only finiteness applies to them, which config validation checks for every number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 1:
+        return None
+    hint = f"; did you mean {value:g}/255 ({value / 255:.6g})?" if value <= 255 else ""
+    return f"is {value:g}: an L-inf perturbation above 1 on [0, 1] inputs{hint}"
+
+
+def budget_problems(norm: str | None, options: dict, key: str) -> list[str]:
+    """One message per budget option (``BUDGET_OPTIONS``) of a class whose distance is
+    ``norm`` that cannot be meant (``linf_budget_problem``), naming its config key."""
+    if norm != "linf":
+        return []
+    problems = []
+    for option in BUDGET_OPTIONS:
+        problem = linf_budget_problem((options or {}).get(option))
+        if problem:
+            problems.append(f"config key '{key}.{option}' {problem}")
     return problems

@@ -122,10 +122,24 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "cpu":
         return torch.device("cpu")
     if torch.cuda.is_available():
-        return torch.device("cuda" if requested == "auto" else requested)
+        device = torch.device("cuda" if requested == "auto" else requested)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(
+                f"config key 'device' is '{requested}', but this machine has "
+                f"{torch.cuda.device_count()} GPU(s), cuda:0 to "
+                f"cuda:{torch.cuda.device_count() - 1}: set device: auto (or cuda:0)"
+            )
+        return device
     gpus = present_gpus()
     if gpus is None and requested == "auto":
         return torch.device("cpu")
+    if gpus is None:  # asked for CUDA where there is no GPU: no torch build would help
+        raise DeviceError(
+            f"config key 'device' is '{requested}', but no GPU found on this machine "
+            f"({platform.node()}): nvidia-smi lists none and no scheduler assigned one through "
+            "CUDA_VISIBLE_DEVICES. Fix: set device: cpu (or auto, which uses a GPU where "
+            "there is one) to run here, or run the job on a GPU node"
+        )
     build = (
         f"torch {torch.__version__} built for CUDA {torch.version.cuda}"
         if torch.version.cuda

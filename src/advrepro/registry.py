@@ -86,6 +86,29 @@ def declared_defaults(package: str) -> dict[str, dict]:
     }
 
 
+def declared_norms(package: str) -> dict[str, str | None]:
+    """The distance each registered class of ``package`` declares as its class attribute
+    ``norm`` ("linf", "l2", "l0"; from its own body or its first base class's of the same
+    package), None where it declares none or chooses per instance (an option ``norm``), read
+    from the source like ``declared_names``: config validation checks a budget against it."""
+    classes, registered = _registered_classes(package)
+
+    def norm_of(class_name: str) -> str | None:
+        node = classes.get(class_name)
+        if node is None:
+            return None
+        for statement in node.body:
+            target = getattr(statement, "target", None) or next(
+                iter(getattr(statement, "targets", [])), None
+            )
+            if getattr(target, "id", None) == "norm" and isinstance(statement.value, ast.Constant):
+                return statement.value.value
+        bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+        return norm_of(bases[0]) if bases else None
+
+    return {name: norm_of(class_name) for name, class_name in registered.items()}
+
+
 def _literal_defaults(init: ast.FunctionDef | None) -> dict:
     if init is None:
         return {}

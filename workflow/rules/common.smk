@@ -10,15 +10,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from advrepro import config as config_checks
-from advrepro import paths, plan
+from advrepro import paths, plan, runlock
 from advrepro.cuda_builds import BUILDS as CUDA_BUILDS
 from advrepro.provenance import config_hash
-from advrepro.reporting import cells, masking
+from advrepro.reporting import cells, masking, reported
 from advrepro.reporting.kinds import ARTIFACT_KINDS, FIXED_ARTIFACTS, shape_of
+
+# a real run claims the working directory: a second one would delete its locks (advrepro.runlock)
+runlock.guard(workflow, WorkflowError)
 
 try:
     config_checks.validate(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-except config_checks.ConfigError as error:
+    # the papers' numbers, checked now rather than by a table job after all the compute (a
+    # missing file is Snakemake's missing input of the table rules, also before any job)
+    if Path(config["reported_results"]).is_file():
+        reported.check_reported(config["reported_results"])
+except (config_checks.ConfigError, reported.ReportedResultsError) as error:
     raise WorkflowError(str(error)) from None
 
 EXPERIMENTS = config["experiments"]

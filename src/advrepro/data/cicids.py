@@ -21,6 +21,7 @@ matches the paper's counts: docs/decisions.md, "CIC-IDS2018".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -141,6 +142,25 @@ class CICDataError(RuntimeError):
     """A day file is missing, corrupt or not in the published layout."""
 
 
+@functools.cache
+def published_days() -> dict[str, dict]:
+    """Day file name -> what the published file holds: its ``labels`` and, where known, its
+    number of ``lines`` after the header (``cicids2018_days.json``; data, not code)."""
+    from importlib import resources
+
+    text = resources.files("advrepro.data").joinpath("cicids2018_days.json").read_text()
+    return json.loads(text)["days"]
+
+
+def published_labels(name: str) -> list[str]:
+    """The labels a day file of this name may hold: its day's, or any published day's for a
+    name that is not a published day's."""
+    day = published_days().get(name)
+    if day is not None:
+        return day["labels"]
+    return list(dict.fromkeys(label for d in published_days().values() for label in d["labels"]))
+
+
 # -- acquisition ------------------------------------------------------------------------------
 def _sha256(path: Path) -> str:
     hasher = hashlib.sha256()
@@ -256,7 +276,7 @@ def _first_non_numeric(path: Path, stream: _SkipRepeatedHeaders) -> str:
     path only: one pass with the csv module)."""
     import csv
 
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding=ENCODING) as handle:
         reader = csv.reader(handle)
         header = [c.strip() for c in next(reader)]
         columns = [(header.index(c), c) for c in FEATURES]
@@ -271,19 +291,72 @@ def _first_non_numeric(path: Path, stream: _SkipRepeatedHeaders) -> str:
     return f"near line {stream.line}"
 
 
-def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame, dict]:
-    """One day file -> (float32 features + string label, counts of each cleaning step)."""
+def _first_line_with_label(path: Path, labels: set[str]) -> tuple[int, str]:
+    """(line, label) of the first row whose label is one of ``labels`` (the error path only:
+    one pass with the csv module)."""
+    import csv
+
+    with open(path, newline="", encoding=ENCODING) as handle:
+        reader = csv.reader(handle)
+        header = [c.strip() for c in next(reader)]
+        column = header.index(LABEL)
+        for number, row in enumerate(reader, start=2):
+            if len(row) > column and row[column].strip() in labels:
+                return number, row[column].strip()
+    return 0, sorted(labels)[0]
+
+
+def _check_labels(path: Path, labels: pd.Series) -> None:
+    """Every label must be one the day holds: a file cut inside its last field (``head -c``)
+    keeps every field of its last row but a cut label ("Ben"), which a binary mapping would
+    otherwise count as an attack."""
+    allowed = published_labels(path.name)
+    unknown = set(labels.unique()) - set(allowed)
+    if unknown:
+        line, label = _first_line_with_label(path, unknown)
+        raise CICDataError(
+            f"{path}: line {line}: label {label!r} is not one of this day file's "
+            f"({', '.join(allowed)}); a row cut inside its label (the file cut short) or an "
+            "edited file: fetch it again (" + HOW_TO_GET.format(name=path.name) + ")"
+        )
+
+
+# The published files are plain UTF-8 (ASCII). A copy saved again by a spreadsheet program
+# may start with a byte-order mark, which would glue itself to the first column's name: read
+# as "utf-8-sig", it is skipped (the values are the same; the SHA-256 pins the copy as it is).
+ENCODING = "utf-8-sig"
+
+
+def clean_day(
+    path: str | Path, chunk_rows: int = 200_000, published: bool = False
+) -> tuple[pd.DataFrame, dict]:
+    """One day file -> (float32 features + string label, counts of each cleaning step).
+    Every label must be one its day holds (``published_labels``); with ``published`` (the
+    real data set, not generated files), a day whose number of lines is known must have it."""
     path = Path(path)
     if not path.is_file():
         raise CICDataError(f"{path}: day file missing; " + HOW_TO_GET.format(name=path.name))
-    with open(path, newline="") as handle:
+    try:
+        return _clean_day(path, chunk_rows, published)
+    except UnicodeDecodeError as error:
+        raise CICDataError(
+            f"{path}: not UTF-8 text (byte {error.start} of a block: {error.reason}); the "
+            "published files are plain text: a copy saved in another encoding (e.g. UTF-16 "
+            "by a spreadsheet program) or a corrupt one: fetch it again"
+        ) from None
+
+
+def _clean_day(path: Path, chunk_rows: int, published: bool) -> tuple[pd.DataFrame, dict]:
+    with open(path, newline="", encoding=ENCODING) as handle:
         stream = _SkipRepeatedHeaders(handle, path)
         columns = [c.strip() for c in stream.header.rstrip("\r\n").split(",")]
         missing = [c for c in FEATURES + [LABEL] if c not in columns]
         if missing:
             raise CICDataError(
-                f"{path}: not a CIC-IDS2018 CICFlowMeter file (columns missing: "
-                f"{missing[:5]}{'...' if len(missing) > 5 else ''})"
+                f"{path}: not a CIC-IDS2018 CICFlowMeter file: its header (line 1, "
+                f"{stream.header[:40]!r}...) lacks the columns "
+                f"{missing[:5]}{'...' if len(missing) > 5 else ''}; fetch the published file "
+                "again"
             )
         counts = {
             "file": path.name,
@@ -321,6 +394,7 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
                 "in the published layout or is corrupt: fetch it again"
             ) from None
         counts["repeated_headers"] = stream.skipped
+        lines = stream.line - 1  # after the header, repeated headers included
     frame = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FEATURES + [LABEL])
     )
@@ -329,6 +403,14 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
             f"{path}: no flow left ({counts['rows']} data rows, "
             f"{counts['non_finite']} with Infinity/NaN): an empty or header-only "
             "copy; fetch it again"
+        )
+    _check_labels(path, frame[LABEL])
+    expected = published_days().get(path.name, {}).get("lines") if published else None
+    if expected is not None and lines != expected:
+        raise CICDataError(
+            f"{path}: {lines:,} lines after the header (the last is line {lines + 1:,}), the "
+            f"published file has {expected:,}: a copy cut short (or joined to another); "
+            "fetch it again (" + HOW_TO_GET.format(name=path.name) + ")"
         )
     counts["kept"] = len(frame)
     log.info(
@@ -345,10 +427,21 @@ def clean_day(path: str | Path, chunk_rows: int = 200_000) -> tuple[pd.DataFrame
 
 
 def clean_days(
-    paths: list[str | Path], drop_constant_columns: bool = False, chunk_rows: int = 200_000
+    paths: list[str | Path],
+    drop_constant_columns: bool = False,
+    chunk_rows: int = 200_000,
+    published: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
-    """Every day file cleaned, then duplicates dropped and constant columns handled."""
-    frames, per_file = zip(*(clean_day(p, chunk_rows) for p in paths))
+    """Every day file cleaned, then duplicates dropped and constant columns handled. A day
+    listed twice is an error: its rows would all be dropped as duplicates of themselves."""
+    names = [Path(p).name for p in paths]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CICDataError(
+            f"day file {', '.join(repeated)} listed more than once (config key "
+            "'data.cicids2018.days'): list each day once"
+        )
+    frames, per_file = zip(*(clean_day(p, chunk_rows, published) for p in paths))
     frame = pd.concat(frames, ignore_index=True)
     frame[LABEL] = frame[LABEL].astype(str)
     duplicated = frame.duplicated()
@@ -424,13 +517,15 @@ def prepare(
     seed: int = 0,
     drop_constant_columns: bool = False,
     chunk_rows: int = 200_000,
+    published: bool = False,
 ) -> dict:
     """The prepared dataset: flows as float32 (N, 1, 1, features) in [0, 1] (one "image row"
     per flow: the models take image-shaped inputs), labels, class names, the scaler (to map
-    adversarial flows back to feature units) and the cleaning summary."""
+    adversarial flows back to feature units) and the cleaning summary. ``published``: the
+    files are the real day files, whose known lengths are checked (``clean_day``)."""
     import torch
 
-    frame, summary = clean_days(paths, drop_constant_columns, chunk_rows)
+    frame, summary = clean_days(paths, drop_constant_columns, chunk_rows, published)
     features = [c for c in frame.columns if c != LABEL]
     y, classes = map_labels(frame[LABEL], label_mapping)
     x = frame[features].to_numpy(np.float32)

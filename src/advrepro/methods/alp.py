@@ -23,6 +23,10 @@ from advrepro.options import Count, Flag, NonNegative, Share
 
 @METHODS.register("alp")
 class AdversarialLogitPairing(Method):
+    # the distance of the training attack (PGD) whose eps and alpha this method takes: config
+    # validation refuses an L-inf budget above 1 on [0, 1] inputs (advrepro.options)
+    norm = "linf"
+
     def __init__(
         self,
         eps: NonNegative,

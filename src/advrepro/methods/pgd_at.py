@@ -16,6 +16,10 @@ from advrepro.options import Count, Flag, NonNegative
 
 @METHODS.register("pgd_at")
 class PGDAdversarialTraining(Method):
+    # the distance of the training attack (PGD) whose eps and alpha this method takes: config
+    # validation refuses an L-inf budget above 1 on [0, 1] inputs (advrepro.options)
+    norm = "linf"
+
     def __init__(
         self, eps: NonNegative, alpha: NonNegative, steps: Count, random_start: Flag = True
     ):
