@@ -101,29 +101,40 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
             "(paper_figures/ours/gradient_masking.md): treat these rows' robust accuracies "
             "as upper bounds.",
         ] + [f"- {label}: {why}" for label, why in flagged.items()]
+    beside = spec.get("beside_metric")
     lines += [
         "",
         "## Cell by cell",
         "",
-        "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | Verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | ± tolerance | "
+        + (f"{BESIDE_NAMES[beside]} (beside) | " if beside else "")
+        + "Verdict |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if beside else ""),
     ]
     for row in table.itertuples():
         lines.append(
             f"| {row.row} | {row.column} | {row.members} | {attack_as_run(row)} | "
             f"{row.seeds or '—'} | {_ours(row)} | {_fmt(row.reported)} | "
-            f"{_fmt(row.difference)} | {row.verdict or '—'} |"
+            f"{_fmt(row.difference)} | {_fmt(row.tolerance)} | "
+            + (f"{_fmt(row.beside_mean)} | " if beside else "")
+            + f"{row.verdict or '—'} |"
         )
     lines += [
         "",
         "Verdict rule (docs/verdicts.md): a verdict only where every setting in the "
-        "records (data and sizes, architecture, training, attack, threat, metric) matches "
-        "what the paper prints or states; then reproduced when |ours − reported| ≤ "
-        'max(2·std, 1 point), otherwise higher/lower; "under A3" names the assumptions '
-        "of docs/decisions.md it rests on; otherwise not comparable with the setting.",
+        "records (data and sizes, architecture, training, attack, threat, metric) is what "
+        'the paper prints or states, or an assumption the verdict names ("under A3", '
+        "docs/decisions.md); then reproduced when |ours − reported| is within the 95 % "
+        "prediction interval of one more run of the recipe (t(k−1) · std · √(1 + 1/k), plus "
+        "half the printed number's last digit), otherwise higher/lower; \"cannot tell X from "
+        "Y\" where that interval also covers another method's printed number; otherwise not "
+        "comparable with the setting.",
         "",
     ]
     return "\n".join(lines)
+
+
+BESIDE_NAMES = {"auc": "ROC AUC", "accuracy": "Accuracy"}
 
 
 def _flagged_rows(table: pd.DataFrame) -> dict[str, str]:
