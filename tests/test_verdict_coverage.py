@@ -61,10 +61,30 @@ def test_every_printed_number_is_judged_but_the_lost_sigma_columns(paper_run):
     )
 
 
-def _applicable(config, spec, record) -> list[dict]:
+def _judged_cells(config, table, built):
+    """(artifact spec, cell, printed row, records behind it) of every judged cell."""
+    experiments = config["experiments"]
+    for name, spec in paper_records.paper_artifacts(config).items():
+        for row in cells.expand_rows(spec, experiments):
+            for column in cells.expand_columns(spec, experiments):
+                cell = built[name]
+                cell = cell[(cell.row == row.label) & (cell.column == column.label)].iloc[0]
+                if outcome(cell.verdict) in JUDGED:
+                    paper_row = cells._reported_row(table, spec, experiments, row, column)
+                    keys = [
+                        (member.experiment, member.method, seed, attack)
+                        for member in row.members
+                        for attack in column.attacks
+                        for seed in experiments[member.experiment]["seeds"]
+                    ]
+                    yield spec, column, cell, paper_row, keys
+
+
+def _sources(config, spec, record, setting) -> list[dict]:
+    """The protocol entries that state ``setting`` of ``record``."""
     experiment = config["experiments"][record["experiment"]]
     entries = [*spec.get("protocol", []), *experiment.get("protocol", []), *config["protocol"]]
-    return [entry for entry in entries if applies(entry, record)]
+    return [e for e in entries if applies(e, record) and covered(setting, set(entry_settings(e)))]
 
 
 def test_every_setting_behind_a_verdict_is_printed_stated_or_a_named_assumption(paper_run):
@@ -74,45 +94,29 @@ def test_every_setting_behind_a_verdict_is_printed_stated_or_a_named_assumption(
     config, records, table, built = paper_run
     by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
     named_somewhere = set()
-    for name, spec in paper_records.paper_artifacts(config).items():
-        experiments = config["experiments"]
-        for row in cells.expand_rows(spec, experiments):
-            for column in cells.expand_columns(spec, experiments):
-                cell = built[name]
-                cell = cell[(cell.row == row.label) & (cell.column == column.label)].iloc[0]
-                if outcome(cell.verdict) not in JUDGED:
+    for spec, column, cell, paper_row, keys in _judged_cells(config, table, built):
+        where = f"{cell.row} / {cell.column}"
+        printed = set(printed_settings(paper_row, column.reported_eps_scale))
+        if "params.eps" in printed:  # JSMA's budget is its gamma
+            printed.add("params.gamma")
+        named = set(cell.verdict.split(";")[0].partition(" under ")[2].split(", "))
+        for record in (by_key[key] for key in keys):
+            for setting in settings_of(record):
+                sources = _sources(config, spec, record, setting)
+                assert sources or covered(setting, printed), f"{where}: {setting} unstated"
+                if covered(setting, printed) or any("quote" in e for e in sources):
                     continue
-                paper_row = cells._reported_row(table, spec, experiments, row, column)
-                printed = set(printed_settings(paper_row, column.reported_eps_scale))
-                if "params.eps" in printed:  # JSMA's budget is its gamma
-                    printed.add("params.gamma")
-                named = set(cell.verdict.split(";")[0].partition(" under ")[2].split(", "))
-                for member in row.members:
-                    for attack in column.attacks:
-                        for seed in experiments[member.experiment]["seeds"]:
-                            record = by_key[(member.experiment, member.method, seed, attack)]
-                            entries = _applicable(config, spec, record)
-                            for setting in settings_of(record):
-                                sources = [
-                                    e for e in entries if covered(setting, set(entry_settings(e)))
-                                ]
-                                assert sources or covered(setting, printed), (
-                                    f"{name} {row.label} / {column.label}: {setting} unstated"
-                                )
-                                if any("quote" in e for e in sources) or setting in printed:
-                                    continue
-                                assumptions = {
-                                    e["assumption"] for e in sources if "assumption" in e
-                                }
-                                assert assumptions or all("note" in e for e in sources), setting
-                                assert assumptions <= named, (
-                                    f"{name} {row.label} / {column.label}: {setting} rests on "
-                                    f"{sorted(assumptions - named)}, verdict {cell.verdict!r}"
-                                )
-                                named_somewhere |= assumptions
-                if spec.get("reads_printed") and paper_row["metric"] != column.metric:
-                    assert spec["reads_printed"]["assumption"] in named
-                    named_somewhere.add(spec["reads_printed"]["assumption"])
+                assumptions = {e["assumption"] for e in sources if "assumption" in e}
+                assert assumptions or all("note" in e for e in sources), setting
+                assert assumptions <= named, (
+                    f"{where}: {setting} rests on {sorted(assumptions - named)}, verdict "
+                    f"{cell.verdict!r}"
+                )
+                named_somewhere |= assumptions
+        reading = spec.get("reads_printed")
+        if reading and paper_row["metric"] == reading["metric"]:
+            assert reading["assumption"] in named
+            named_somewhere.add(reading["assumption"])
     # the assumptions the review found no verdict naming
     assert {"A3", "A6", "A15", "A23", "A24", "A25", "A27", "A28"} <= named_somewhere
 
