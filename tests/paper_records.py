@@ -1,6 +1,7 @@
 """Every evaluation record the paper artifacts of config/config.yaml read, written by the
-project's own job functions (advrepro.jobs: train, craft_transfer_each,
-attack_and_record_each) as a paper-scale run would write them, in seconds on a CPU.
+project's own job functions (advrepro.jobs: train_models, craft_transfer_sets,
+evaluate_models, with advrepro.plan's work items) as a paper-scale run would write them, in
+seconds on a CPU.
 
 Three things are cut, none of which a record's protocol fields depend on:
 
@@ -25,9 +26,11 @@ from pathlib import Path
 import torch
 
 from advrepro import config as config_checks
-from advrepro import io, jobs, paths, plan
+from advrepro import io, jobs, model_files, paths, plan
 from advrepro.attacks import Attack
 from advrepro.data import Splits
+from advrepro.jobs import inputs
+from advrepro.jobs import train as train_stage
 from advrepro.records import read_record
 from advrepro.reporting import cells, reported
 from advrepro.reporting.kinds import shape_of
@@ -157,12 +160,13 @@ def _models_needed(config: dict, needed) -> set[tuple[str, str]]:
 
 def write_records(config: dict, folder: Path, monkeypatch) -> list[dict]:
     """Train, craft and evaluate every model the paper artifacts read (cut as above) under
-    ``folder``; returns their records."""
+    ``folder``, with the work items the workflow's rules hand the jobs (advrepro.plan);
+    returns their records."""
     monkeypatch.chdir(folder)
-    monkeypatch.setattr(jobs, "fit", _untrained_fit)
-    monkeypatch.setattr(jobs, "model_for", _stand_in(jobs.model_for))
+    monkeypatch.setattr(train_stage, "fit", _untrained_fit)
+    monkeypatch.setattr(model_files, "model_for", _stand_in(model_files.model_for))
     monkeypatch.setattr(Attack, "__call__", _identity)
-    monkeypatch.setattr(jobs, "_load_splits", _cached(jobs._load_splits))
+    monkeypatch.setattr(inputs, "load_splits", _cached(inputs.load_splits))
     monkeypatch.setattr(Splits, "channel_stats", _once_per_split(Splits.channel_stats))
     config["failure_indicators"] = None  # they probe the attack's search, which is cut
     needed = printed_cell_records(config)
@@ -171,71 +175,28 @@ def write_records(config: dict, folder: Path, monkeypatch) -> list[dict]:
     for name in {config["experiments"][e]["dataset"] for e in experiments}:
         _dataset(name, Path(paths.dataset_file(name)))
     for experiment in experiments:
-        exp = config["experiments"][experiment]
-        data = paths.dataset_file(exp["dataset"])
-        for method, seed in plan.experiment_models(config, experiment):
-            if (experiment, method) not in trained:
-                continue
-            init_from = exp["methods"][method]["options"].get("init_from")
-            jobs.train(
-                data,
-                plan.run_params(config, experiment, method),
-                seed,
-                paths.checkpoint_file(experiment, method, seed),
-                paths.model_file(experiment, method, seed),
-                paths.history_file(experiment, method, seed),
-                device="cpu",
-                progress=False,
-                init_model_path=paths.model_file(experiment, init_from, seed)
-                if init_from
-                else None,
-            )
-        crafted = set()
-        for attack, spec in exp["attacks"].items():
-            if spec["threat"] != "transfer" or not any(
-                key[0] == experiment and key[3] == attack for key in needed
-            ):
-                continue
-            for seed in exp["seeds"]:
-                path = plan.transfer_set_of(config, experiment, attack, seed)
-                if path in crafted:
-                    continue
-                crafted.add(path)
+        data = paths.dataset_file(config["experiments"][experiment]["dataset"])
+        trainings = [
+            plan.training(config, experiment, method, seed)
+            for method, seed in plan.experiment_models(config, experiment)
+            if (experiment, method) in trained
+        ]
+        jobs.train_models(data, trainings, device="cpu", progress=False)
+        crafts = {}  # transfer set -> its crafting: sets shared by several attacks once
+        for _, _, seed, attack in (key for key in needed if key[0] == experiment):
+            path = plan.transfer_set_of(config, experiment, attack, seed)
+            if path and path not in crafts:
                 first, source, source_seed = config_checks.transfer_crafting(
                     config, experiment, attack
                 )
-                jobs.craft_transfer_each(
-                    data,
-                    paths.model_file(
-                        experiment, source, seed if source_seed is None else source_seed
-                    ),
-                    plan.run_params(config, experiment, source),
-                    [plan.attack_spec(config, experiment, first)],
-                    seed if source_seed is None else source_seed,
-                    [path],
-                    device="cpu",
-                    progress=False,
-                )
+                seed = seed if source_seed is None else source_seed
+                crafts[path] = plan.crafting(config, experiment, source, seed, [first])
+        jobs.craft_transfer_sets(data, list(crafts.values()), device="cpu", progress=False)
     by_model: dict[tuple, list[str]] = {}
     for experiment, method, seed, attack in needed:
         by_model.setdefault((experiment, method, seed), []).append(attack)
-    records = []
-    for (experiment, method, seed), attacks in by_model.items():
-        out = [paths.record_file(experiment, method, seed, a) for a in attacks]
-        jobs.attack_and_record_each(
-            paths.dataset_file(config["experiments"][experiment]["dataset"]),
-            paths.model_file(experiment, method, seed),
-            {
-                a: path
-                for a in attacks
-                if (path := plan.transfer_set_of(config, experiment, a, seed))
-            },
-            plan.run_params(config, experiment, method),
-            [plan.attack_spec(config, experiment, a) for a in attacks],
-            seed,
-            out,
-            device="cpu",
-            progress=False,
-        )
-        records += [read_record(path) for path in out]
-    return records
+    evaluations = {key: plan.evaluation(config, *key, attacks) for key, attacks in by_model.items()}
+    for (experiment, _, _), evaluation in evaluations.items():
+        data = paths.dataset_file(config["experiments"][experiment]["dataset"])
+        jobs.evaluate_models(data, [evaluation], device="cpu", progress=False)
+    return [read_record(path) for e in evaluations.values() for path in e["records"]]

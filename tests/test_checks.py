@@ -95,7 +95,7 @@ EXPERIMENT = _experiment()
 
 
 def record_of(model, spec: dict, attack_id: str, splits, method: str) -> dict:
-    """An evaluation record with the fields attack_and_record writes that the checks read."""
+    """An evaluation record with the fields jobs.evaluate_models writes that the checks read."""
     attack = build_attack(spec["class"], model, **spec["params"])
     torch.manual_seed(0)
     # all 96 images (those it trained on): 32 test images could not resolve the noise

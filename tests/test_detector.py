@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from advrepro import jobs
+from advrepro import model_files
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
 from advrepro.methods import build_method
@@ -21,7 +21,7 @@ def test_mc_uncertainty_is_the_trace_of_the_covariance():
 
 def detector_around_trained_model(splits, tmp_path, **options):
     torch.manual_seed(0)
-    native = jobs.model_for(splits, "lenet1")
+    native = model_files.model_for(splits, "lenet1")
     fit(
         native,
         build_method("standard"),
@@ -40,7 +40,7 @@ def detector_around_trained_model(splits, tmp_path, **options):
         **options,
     )
     architecture, model_options = method.architecture("lenet1")
-    detector = jobs.model_for(splits, architecture, **model_options)
+    detector = model_files.model_for(splits, architecture, **model_options)
     method.prepare_model(detector, splits, native)
     method.finish(detector, splits, seed=0)
     return detector.eval(), method
@@ -70,8 +70,8 @@ def test_threshold_rejects_the_chosen_share_of_clean_fit_images(tiny_splits, tmp
 
 def test_saved_detector_reloads_and_classifies_alike(tiny_splits, tmp_path):
     detector, _ = detector_around_trained_model(tiny_splits, tmp_path, fpr=0.3)
-    jobs.save_model(tmp_path / "detector.pt", detector)
-    reloaded = jobs.load_model(tmp_path / "detector.pt", torch.device("cpu"))
+    model_files.save_model(tmp_path / "detector.pt", detector)
+    reloaded = model_files.load_model(tmp_path / "detector.pt", torch.device("cpu"))
     x = tiny_splits.x_test
     torch.manual_seed(1)
     first = detector.classify(x)

@@ -166,9 +166,14 @@ def test_a_record_states_the_oracle_count_it_was_measured_at(tiny_splits, tmp_pa
         "failure_indicators": None,
     }
     model = str(tmp_path / "model.pt")
-    jobs.train(
-        data, run, 0, str(tmp_path / "ckpt.pt"), model, str(tmp_path / "h.json"), "cpu", False
-    )
+    training = {
+        "run": run,
+        "seed": 0,
+        "checkpoint": str(tmp_path / "ckpt.pt"),
+        "model": model,
+        "history": str(tmp_path / "h.json"),
+    }
+    jobs.train_models(data, [training], "cpu", False)
     counts = (1, 4, None)  # None: an attack without classifier settings, after the others
     specs = [
         {
@@ -181,7 +186,16 @@ def test_a_record_states_the_oracle_count_it_was_measured_at(tiny_splits, tmp_pa
         for n in counts
     ]
     out = [str(tmp_path / f"{spec['id']}.json") for spec in specs]
-    jobs.attack_and_record_each(data, model, {}, run, specs, 0, out, "cpu", False)
+    job = {
+        "model": model,
+        "run": run,
+        "seed": 0,
+        "attacks": specs,
+        "transfer_sets": {},
+        "records": out,
+        "adversarial": [],
+    }
+    jobs.evaluate_models(data, [job], "cpu", False)
     records = [read_record(path) for path in out]
     assert [r["classifier"]["n"] for r in records] == [1, 4, 3]
     assert records[0]["training"]["method_options"]["n"] == 3  # the model's own

@@ -21,7 +21,7 @@ import yaml
 from conftest import REPO, REPORTED_CSV, copy_workflow, run_snakemake, save_prepared
 
 from advrepro import config as config_checks
-from advrepro import data, io, jobs, provenance, records
+from advrepro import data, io, jobs, model_files, provenance, records
 from advrepro.data import cicids
 from advrepro.methods import build_method
 from advrepro.model_protocol import ModelMismatchError
@@ -214,23 +214,30 @@ FGSM = {"id": "fgsm", "class": "fgsm", "threat": "whitebox", "params": {"eps": 0
 def model_trained_as(tiny_splits, path, **run):
     run = {**RUN, **run}
     torch.manual_seed(0)
-    model = jobs.model_for(tiny_splits, run["architecture"])
+    model = model_files.model_for(tiny_splits, run["architecture"])
     protocol = records.training_protocol(
         run,
-        **jobs.settings_in_force(run),
+        **model_files.settings_in_force(run),
         seed=0,
         train_examples=len(tiny_splits.y_train),
         epochs_trained=1,
     )
-    jobs.save_model(path, model, protocol)
+    model_files.save_model(path, model, protocol)
 
 
 def evaluate_as(tiny_splits, tmp_path, model_path, **run):
     data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
     record = tmp_path / "record.json"
-    jobs.attack_and_record(
-        data_path, str(model_path), None, {**RUN, **run}, FGSM, 0, str(record), device="cpu"
-    )
+    job = {
+        "model": str(model_path),
+        "run": {**RUN, **run},
+        "seed": 0,
+        "attacks": [FGSM],
+        "transfer_sets": {},
+        "records": [str(record)],
+        "adversarial": [],
+    }
+    jobs.evaluate_models(data_path, [job], device="cpu")
     return record
 
 
@@ -277,12 +284,17 @@ def test_a_method_started_from_a_model_of_another_method_stops_naming_both(tiny_
     )
     options = {"tuples": 64, "init_from": "Native", "freeze_backbone": True}
     run = {**RUN, "method": "DunDi_P", "method_class": "dundi", "method_options": options}
+    training = {
+        "run": run,
+        "seed": 0,
+        "checkpoint": str(tmp_path / "c.pt"),
+        "model": str(tmp_path / "m.pt"),
+        "history": str(tmp_path / "h.json"),
+        "init_model": str(native),
+    }
+    data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
     with pytest.raises(ModelMismatchError, match="method: 'AT' in the file, 'Native' in the"):
-        jobs.train(
-            save_prepared(tiny_splits, tmp_path / "data.pt"), run, 0, str(tmp_path / "c.pt"),
-            str(tmp_path / "m.pt"), str(tmp_path / "h.json"), device="cpu", progress=False,
-            init_model_path=str(native),
-        )  # fmt: skip
+        jobs.train_models(data_path, [training], device="cpu", progress=False)
     assert not (tmp_path / "m.pt").exists()
 
 
@@ -315,7 +327,7 @@ def test_the_leftover_of_a_write_killed_with_sigkill_is_removed_when_the_job_run
     assert len(list(checkpoint.parent.glob(".seed0.pt.*.tmp"))) == 1  # left behind
 
     torch.manual_seed(0)  # the job runs again: one epoch writes the checkpoint
-    model = jobs.model_for(tiny_splits, "lenet1")
+    model = model_files.model_for(tiny_splits, "lenet1")
     settings = TrainSettings(epochs=1, batch_size=32, lr=1e-3, seed=0)
     fit(model, build_method("standard"), tiny_splits, settings, checkpoint, progress=False)
     assert checkpoint.is_file()
@@ -470,12 +482,15 @@ def test_a_size_beyond_the_data_stops_the_job_naming_the_key(tiny_splits, tmp_pa
     data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
     available = len(getattr(tiny_splits, f"y_{split}"))
     run = {**RUN, f"{split}_size": available + 1}
+    training = {
+        "run": {**run, "method": "AT", "method_class": "standard", "method_options": {}},
+        "seed": 0,
+        "checkpoint": str(tmp_path / "c.pt"),
+        "model": str(tmp_path / "m.pt"),
+        "history": str(tmp_path / "h.json"),
+    }
     with pytest.raises(ValueError) as error:
-        jobs.train(
-            data_path, {**run, "method": "AT", "method_class": "standard", "method_options": {}},
-            0, str(tmp_path / "c.pt"), str(tmp_path / "m.pt"), str(tmp_path / "h.json"),
-            device="cpu", progress=False,
-        )  # fmt: skip
+        jobs.train_models(data_path, [training], device="cpu", progress=False)
     message = str(error.value)
     assert f"config key 'experiments.tiny.{split}_size' is {available + 1}" in message
     assert f"only {available} {split} examples" in message and "null" in message

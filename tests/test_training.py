@@ -212,7 +212,7 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     """The job level (rule train): a checkpoint left by a killed job is resumed; a finished
     job deletes its checkpoint, so a rerun (e.g. --forcerun, or changed code) trains anew
     instead of "resuming" after its last epoch with the old weights."""
-    from advrepro import io, jobs
+    from advrepro import io, jobs, model_files
 
     data_path = save_prepared(tiny_splits, tmp_path / "data.pt")
     run = {
@@ -234,16 +234,14 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     )
 
     def train_job():
-        jobs.train(
-            str(data_path),
-            run,
-            0,
-            str(checkpoint),
-            str(model),
-            str(history),
-            device="cpu",
-            progress=False,
-        )
+        training = {
+            "run": run,
+            "seed": 0,
+            "checkpoint": str(checkpoint),
+            "model": str(model),
+            "history": str(history),
+        }
+        jobs.train_models(str(data_path), [training], device="cpu", progress=False)
         return io.read_json(history)["history"]
 
     def kill_after_first_epoch(epoch, batch):
@@ -251,7 +249,7 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
             raise Killed()
 
     torch.manual_seed(0)
-    splits_model = jobs.model_for(tiny_splits, "lenet1")
+    splits_model = model_files.model_for(tiny_splits, "lenet1")
     with pytest.raises(Killed):
         fit(
             splits_model,
@@ -272,7 +270,16 @@ def test_train_job_resumes_a_killed_run_and_leaves_no_checkpoint(tiny_splits, tm
     assert all(torch.equal(v, load_torch(model)["state_dict"][k]) for k, v in first_weights.items())
     # the model carries how it was trained; its evaluation records copy it (the verdict rule)
     protocol = load_torch(model)["training"]
-    assert protocol["epochs_trained"] == 2 and protocol["train"] == run["train"]
+    assert protocol["epochs_trained"] == 2
+    # every training setting in force, the defaults included (Adam: no momentum, no decay)
+    assert protocol["train"] == {
+        **run["train"],
+        "optimizer": "adam",
+        "weight_decay": 0.0,
+        "lr_milestones": [],
+        "augmentation": "none",
+        "sampling": "method",
+    }
     assert protocol["method_class"] == "standard" and protocol["train_examples"] == 96
 
 
@@ -314,7 +321,8 @@ def test_max_batches_caps_every_epoch(tiny_splits, tmp_path):
 
 
 def test_one_job_per_experiment_trains_the_models_of_one_job_per_model(tiny_splits, tmp_path):
-    """training_jobs: per_experiment: train_each gives the weights train gives alone, a model
+    """training_jobs: per_experiment: one job of several models gives the weights of one job
+    per model, a model
     after the one it starts from (init_from); after a failure at a later model, the models
     already trained are resumed at their last epoch, not trained again."""
     from advrepro import io, jobs
@@ -361,28 +369,18 @@ def test_one_job_per_experiment_trains_the_models_of_one_job_per_model(tiny_spli
 
     alone = [spec(native, "alone"), spec(dundi, "alone", str(tmp_path / "alone/Native.pt"))]
     for one in alone:
-        jobs.train(
-            data_path,
-            one["run"],
-            0,
-            one["checkpoint"],
-            one["model"],
-            one["history"],
-            device="cpu",
-            progress=False,
-            init_model_path=one["init_model"],
-        )
+        jobs.train_models(data_path, [one], device="cpu", progress=False)
     together = [
         spec(native, "together"),
         spec(dundi, "together", str(tmp_path / "together/Native.pt")),
     ]
     failing = [together[0], {**together[1], "run": {**dundi, "method_class": "no_such_method"}}]
     with pytest.raises(KeyError, match="no_such_method"):
-        jobs.train_each(data_path, failing, device="cpu", progress=False)
+        jobs.train_models(data_path, failing, device="cpu", progress=False)
     assert Path(together[0]["checkpoint"]).is_file()  # kept for the rerun to resume
     first_history = io.read_json(together[0]["history"])["history"]
     Path(together[0]["model"]).unlink()  # as Snakemake removes the outputs of a failed job
-    jobs.train_each(data_path, together, device="cpu", progress=False)
+    jobs.train_models(data_path, together, device="cpu", progress=False)
     for one, other in zip(alone, together):
         weights, same = (
             load_torch(one["model"])["state_dict"],

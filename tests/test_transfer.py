@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import save_prepared
 
-from advrepro import io, jobs
+from advrepro import io, jobs, model_files
 from advrepro.attacks import BudgetViolation, build_attack
 from advrepro.config import transfer_crafting
 from advrepro.evaluation import evaluate
@@ -39,44 +39,47 @@ def files(tiny_splits, tmp_path):
     for seed, name in ((0, "source"), (1, "target")):
         torch.manual_seed(seed)
         paths[name] = str(tmp_path / f"{name}.pt")
-        jobs.save_model(paths[name], jobs.model_for(tiny_splits, "lenet1"))
+        model_files.save_model(paths[name], model_files.model_for(tiny_splits, "lenet1"))
     return paths
+
+
+def crafting(files, specs, sets, seed=0) -> dict:
+    """A work item of jobs.craft_transfer_sets: the sets of ``specs`` on the source model."""
+    run = {**RUN, "method": "Native"}
+    return {"model": files["source"], "run": run, "seed": seed, "attacks": specs, "sets": sets}
 
 
 def craft(files, tmp_path, spec=IFGSM, seed=0):
     out = tmp_path / f"{spec['id']}.pt"
-    jobs.craft_transfer(
-        files["data"],
-        files["source"],
-        {**RUN, "method": "Native"},
-        spec,
-        seed,
-        str(out),
-        device="cpu",
-        progress=False,
+    jobs.craft_transfer_sets(
+        files["data"], [crafting(files, [spec], [str(out)], seed)], device="cpu", progress=False
     )
     return out
 
 
+def evaluation(model, specs, records, sets=None, seed=0, adversarial=()) -> dict:
+    """A work item of jobs.evaluate_models: ``model`` under ``specs`` (DunDi's run)."""
+    return {
+        "model": model,
+        "run": {**RUN, "method": "DunDi", "method_class": "dundi"},
+        "seed": seed,
+        "attacks": specs,
+        "transfer_sets": sets or {},
+        "records": records,
+        "adversarial": list(adversarial),
+    }
+
+
 def record(files, tmp_path, transfer_set, spec=IFGSM):
     out = tmp_path / "record.json"
-    jobs.attack_and_record(
-        files["data"],
-        files["target"],
-        str(transfer_set),
-        {**RUN, "method": "DunDi", "method_class": "dundi"},
-        spec,
-        0,
-        str(out),
-        device="cpu",
-        progress=False,
-    )
+    job = evaluation(files["target"], [spec], [str(out)], {spec["id"]: str(transfer_set)})
+    jobs.evaluate_models(files["data"], [job], device="cpu", progress=False)
     return io.read_json(out)
 
 
 def test_replayed_set_gives_the_record_of_crafting_in_the_evaluation(files, tiny_splits, tmp_path):
-    target = jobs.load_model(files["target"], torch.device("cpu"))
-    source = jobs.load_model(files["source"], torch.device("cpu"))
+    target = model_files.load_model(files["target"], torch.device("cpu"))
+    source = model_files.load_model(files["source"], torch.device("cpu"))
     torch.manual_seed(0)
     direct = evaluate(
         target,
@@ -122,7 +125,7 @@ def test_replay_checks_the_budget_again(files, tiny_splits, tmp_path):
     replay = ReplayedAttack(saved, IFGSM, tiny_splits.x_test, torch.arange(len(tiny_splits.y_test)))
     with pytest.raises(BudgetViolation):
         evaluate(
-            jobs.load_model(files["target"], torch.device("cpu")),
+            model_files.load_model(files["target"], torch.device("cpu")),
             replay,
             tiny_splits.x_test,
             tiny_splits.y_test,
@@ -175,36 +178,17 @@ def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_p
         "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True},
     }
     specs, transfer = [pgd, IFGSM], str(craft(files, tmp_path))
-    run = {**RUN, "method": "DunDi", "method_class": "dundi"}
+    sets = {IFGSM["id"]: transfer}
     alone = []
     for spec in specs:
-        out = tmp_path / f"alone_{spec['id']}.json"
-        jobs.attack_and_record(
-            files["data"],
-            files["target"],
-            transfer if spec["threat"] == "transfer" else None,
-            run,
-            spec,
-            0,
-            str(out),
-            device="cpu",
-            progress=False,
-        )
+        out = str(tmp_path / f"alone_{spec['id']}.json")
+        job = evaluation(files["target"], [spec], [out], sets)
+        jobs.evaluate_models(files["data"], [job], device="cpu", progress=False)
         alone.append(io.read_json(out))
     records = [str(tmp_path / f"together_{spec['id']}.json") for spec in specs]
     kept = [str(tmp_path / f"together_{spec['id']}.pt") for spec in specs]
-    jobs.attack_and_record_each(
-        files["data"],
-        files["target"],
-        {IFGSM["id"]: transfer},
-        run,
-        specs,
-        0,
-        records,
-        device="cpu",
-        progress=False,
-        out_adversarial=kept,
-    )
+    job = evaluation(files["target"], specs, records, sets, adversarial=kept)
+    jobs.evaluate_models(files["data"], [job], device="cpu", progress=False)
     for one, path, adversarial in zip(alone, records, kept):
         together = io.read_json(path)
         for key in (
@@ -220,17 +204,9 @@ def test_one_job_per_model_writes_the_records_of_one_job_per_attack(files, tmp_p
             assert together[key] == one[key], key
         assert io.load_torch(adversarial)["attack"] == one["attack"]
     assert 0 < alone[0]["accuracy"] < 1 or 0 < alone[1]["accuracy"] < 1
-    with pytest.raises(ValueError, match="record paths"):
-        jobs.attack_and_record_each(
-            files["data"],
-            files["target"],
-            {},
-            run,
-            specs,
-            0,
-            records[:1],
-            device="cpu",
-            progress=False,
+    with pytest.raises(ValueError, match="2 attacks but 1 records"):
+        jobs.evaluate_models(
+            files["data"], [evaluation(files["target"], specs, records[:1])], device="cpu"
         )
 
 
@@ -244,7 +220,6 @@ def test_one_job_per_experiment_writes_the_records_of_one_job_per_model(files, t
         "params": {"eps": 0.2, "alpha": 0.05, "steps": 3, "random_start": True},
     }
     transfer = str(craft(files, tmp_path))
-    run = {**RUN, "method": "DunDi", "method_class": "dundi"}
     models = [
         (files["target"], [pgd, IFGSM], {IFGSM["id"]: transfer}),
         (files["source"], [pgd], {}),
@@ -252,22 +227,12 @@ def test_one_job_per_experiment_writes_the_records_of_one_job_per_model(files, t
     evaluations, alone = [], []
     for i, (model, specs, sets) in enumerate(models):
         per_model = [str(tmp_path / f"model{i}_{spec['id']}.json") for spec in specs]
-        jobs.attack_and_record_each(
-            files["data"], model, sets, run, specs, i, per_model, device="cpu", progress=False
-        )
+        job = evaluation(model, specs, per_model, sets, seed=i)
+        jobs.evaluate_models(files["data"], [job], device="cpu", progress=False)
         alone += [io.read_json(path) for path in per_model]
-        evaluations.append(
-            {
-                "model": model,
-                "run": run,
-                "seed": i,
-                "attacks": specs,
-                "transfer_sets": sets,
-                "records": [str(tmp_path / f"all{i}_{spec['id']}.json") for spec in specs],
-                "adversarial": [],
-            }
-        )
-    jobs.attack_and_record_models(files["data"], evaluations, device="cpu", progress=False)
+        records = [str(tmp_path / f"all{i}_{spec['id']}.json") for spec in specs]
+        evaluations.append(evaluation(model, specs, records, sets, seed=i))
+    jobs.evaluate_models(files["data"], evaluations, device="cpu", progress=False)
     together = [io.read_json(path) for e in evaluations for path in e["records"]]
     assert len(together) == len(alone) == 3
     for one, other in zip(alone, together):
@@ -283,21 +248,12 @@ def test_one_job_per_source_model_crafts_the_sets_of_one_job_per_attack(files, t
     specs = [IFGSM, fgsm]
     alone = [io.load_torch(craft(files, tmp_path, spec)) for spec in specs]
     together = [str(tmp_path / f"together_{spec['id']}.pt") for spec in specs]
-    jobs.craft_transfer_each(
-        files["data"],
-        files["source"],
-        {**RUN, "method": "Native"},
-        specs,
-        0,
-        together,
-        device="cpu",
-        progress=False,
+    jobs.craft_transfer_sets(
+        files["data"], [crafting(files, specs, together)], device="cpu", progress=False
     )
     for one, path in zip(alone, together):
         other = io.load_torch(path)
         assert torch.equal(one["x"], other["x"])
         assert one["attack"] == other["attack"]
-    with pytest.raises(ValueError, match="output paths"):
-        jobs.craft_transfer_each(
-            files["data"], files["source"], {**RUN, "method": "Native"}, specs, 0, together[:1]
-        )
+    with pytest.raises(ValueError, match="2 attacks but 1 sets"):
+        jobs.craft_transfer_sets(files["data"], [crafting(files, specs, together[:1])])

@@ -57,6 +57,61 @@ def transfer_set_of(config: dict, experiment: str, attack: str, seed: int) -> st
     )
 
 
+def training(config: dict, experiment: str, method: str, seed: int | str) -> dict:
+    """One work item of advrepro.jobs.train_models: the model (experiment, method, seed)."""
+    init_from = config["experiments"][experiment]["methods"][method]["options"].get("init_from")
+    return {
+        "run": run_params(config, experiment, method),
+        "seed": int(seed),
+        "checkpoint": paths.checkpoint_file(experiment, method, seed),
+        "model": paths.model_file(experiment, method, seed),
+        "history": paths.history_file(experiment, method, seed),
+        "init_model": paths.model_file(experiment, init_from, seed) if init_from else None,
+    }
+
+
+def crafting(
+    config: dict, experiment: str, source: str, seed: int | str, attacks: list[str]
+) -> dict:
+    """One work item of advrepro.jobs.craft_transfer_sets: the transfer sets of ``attacks``
+    crafted on the source model (experiment, source, seed)."""
+    return {
+        "model": paths.model_file(experiment, source, seed),
+        "run": run_params(config, experiment, source),
+        "seed": int(seed),
+        "attacks": [attack_spec(config, experiment, a) for a in attacks],
+        "sets": [paths.transfer_set_file(experiment, source, seed, a) for a in attacks],
+    }
+
+
+def transfer_sets_of(config: dict, experiment: str, attacks, seed: int | str) -> dict[str, str]:
+    """Attack id -> the transfer set each transfer attack among ``attacks`` replays on a
+    seed-``seed`` model."""
+    sets = {a: transfer_set_of(config, experiment, a, int(seed)) for a in attacks}
+    return {attack: path for attack, path in sets.items() if path}
+
+
+def evaluation(
+    config: dict, experiment: str, method: str, seed: int | str, attacks: list[str]
+) -> dict:
+    """One work item of advrepro.jobs.evaluate_models: the model (experiment, method, seed)
+    under ``attacks``, with the transfer sets they replay and the files they write."""
+    exp = config["experiments"][experiment]
+    return {
+        "model": paths.model_file(experiment, method, seed),
+        "run": run_params(config, experiment, method),
+        "seed": int(seed),
+        "attacks": [attack_spec(config, experiment, a) for a in attacks],
+        "transfer_sets": transfer_sets_of(config, experiment, attacks, seed),
+        "records": [paths.record_file(experiment, method, seed, a) for a in attacks],
+        "adversarial": (
+            [paths.adversarial_file(experiment, method, seed, a) for a in attacks]
+            if exp["save_adversarial"]
+            else []
+        ),
+    }
+
+
 def attack_applies(experiment: dict, method: str, attack: str) -> bool:
     """Whether the config evaluates ``method`` under ``attack`` (it may be disabled, or limited
     to some methods by the attack's ``methods``, e.g. in the demo)."""
@@ -141,7 +196,7 @@ def sweep_budgets(experiment: dict) -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class AttackGroup:
     """Attacks of one model that one job evaluates in one process (rule ``rule``, script
-    evaluate_model.py): every attack of a model, when its experiment's evaluation_jobs is
+    evaluate.py): every attack of a model, when its experiment's evaluation_jobs is
     per_model; the budgets of one eps sweep, when it is per_attack (a sweep is one attack entry
     of the config: its budgets run together, each still written as its own record)."""
 

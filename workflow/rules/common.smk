@@ -100,27 +100,12 @@ def attacks_evaluated_alone():
 
 
 def experiment_evaluations(experiment):
-    """attack_and_record_each's arguments for every model of an evaluation_jobs:
-    per_experiment experiment (rule evaluate_<experiment>)."""
-    exp = EXPERIMENTS[experiment]
-    evaluations = []
-    for method, seed, attacks in plan.evaluated_models(exp):
-        evaluations.append(
-            {
-                "model": paths.model_file(experiment, method, seed),
-                "run": run_params(experiment, method),
-                "seed": seed,
-                "attacks": [attack_spec(experiment, a) for a in attacks],
-                "transfer_sets": transfer_sets_of(experiment, attacks, seed),
-                "records": [paths.record_file(experiment, method, seed, a) for a in attacks],
-                "adversarial": (
-                    [paths.adversarial_file(experiment, method, seed, a) for a in attacks]
-                    if exp["save_adversarial"]
-                    else []
-                ),
-            }
-        )
-    return evaluations
+    """The work items of an evaluation_jobs: per_experiment experiment (rule
+    evaluate_<experiment>): every model it evaluates under its attacks."""
+    return [
+        plan.evaluation(config, experiment, method, seed, attacks)
+        for method, seed, attacks in plan.evaluated_models(EXPERIMENTS[experiment])
+    ]
 
 
 def experiments_trained(per):
@@ -130,16 +115,9 @@ def experiments_trained(per):
 
 
 def experiment_trainings(experiment):
-    """train_each's arguments for every model of a training_jobs: per_experiment experiment."""
+    """The work items of a training_jobs: per_experiment experiment (rule train_<experiment>)."""
     return [
-        {
-            "run": run_params(experiment, method),
-            "seed": seed,
-            "checkpoint": paths.checkpoint_file(experiment, method, seed),
-            "model": paths.model_file(experiment, method, seed),
-            "history": paths.history_file(experiment, method, seed),
-            "init_model": init_model_of(experiment, method, seed),
-        }
+        plan.training(config, experiment, method, seed)
         for method, seed in plan.experiment_models(config, experiment)
     ]
 
@@ -172,37 +150,31 @@ def transfer_set_input(wildcards):
     return transfer_set_of(wildcards.experiment, wildcards.attack, wildcards.seed) or []
 
 
-def transfer_sets_of(experiment, attacks, seed):
-    """Attack id -> transfer set of each transfer attack among `attacks`, replayed on a
-    seed-`seed` model."""
-    sets = {attack: transfer_set_of(experiment, attack, seed) for attack in attacks}
-    return {attack: path for attack, path in sets.items() if path}
-
-
-def group_transfer_sets(group, wildcards):
-    """transfer_sets_of an AttackGroup's attacks, for its model's {seed} (rules
-    evaluate_model_*, evaluate_sweep_*)."""
-    return transfer_sets_of(group.experiment, group.attacks, wildcards.seed)
+def group_evaluations(group, wildcards):
+    """The work item of an AttackGroup's job (rules evaluate_model_*, evaluate_sweep_*): its
+    model, {method} where the group's is a wildcard, and {seed}."""
+    method = group.method or wildcards.method
+    return [plan.evaluation(config, group.experiment, method, wildcards.seed, group.attacks)]
 
 
 def group_transfer_set_files(group, wildcards):
     """The transfer sets of an AttackGroup (its rule's input), without duplicates."""
-    return list(dict.fromkeys(group_transfer_sets(group, wildcards).values()))
+    sets = plan.transfer_sets_of(config, group.experiment, group.attacks, wildcards.seed)
+    return list(dict.fromkeys(sets.values()))
 
 
-def group_run_params(group, wildcards):
-    return run_params(group.experiment, group.method or wildcards.method)
-
-
-def init_model_of(experiment, method, seed):
-    """The trained model a method starts from (option init_from), e.g. DunDi_P's native
-    model; None for a method trained from scratch."""
-    init_from = EXPERIMENTS[experiment]["methods"][method]["options"].get("init_from")
-    return paths.model_file(experiment, init_from, seed) if init_from else None
+def source_crafts(experiment, source, source_seed, crafted, wildcards):
+    """The work item of a per-source crafting job: the source model of a fixed seed (MCT's
+    seed-100 standard model) or of the targets' {seed} (DunDi's native model)."""
+    seed = wildcards.seed if source_seed is None else source_seed
+    return [plan.crafting(config, experiment, source, seed, crafted)]
 
 
 def init_model_file(wildcards):
-    return init_model_of(wildcards.experiment, wildcards.method, wildcards.seed) or []
+    """The trained model a method starts from (option init_from), e.g. DunDi_P's native
+    model; none for a method trained from scratch."""
+    training = plan.training(config, wildcards.experiment, wildcards.method, wildcards.seed)
+    return training["init_model"] or []
 
 
 def panel_members(spec):

@@ -31,8 +31,9 @@ rule evaluate:
     resources:
         **job_resources("evaluate"),
     params:
-        run=lambda w: run_params(w.experiment, w.method),
-        attack=lambda w: attack_spec(w.experiment, w.attack),
+        evaluations=lambda w: [
+            plan.evaluation(config, w.experiment, w.method, w.seed, [w.attack])
+        ],
         device=config["device"],
         progress=config["progress"],
     script:
@@ -82,17 +83,15 @@ for _group in plan.attack_groups(config):
         resources:
             **job_resources("evaluate", _experiment),
         params:
-            run=partial(group_run_params, _group),
-            attacks=[attack_spec(_experiment, a) for a in _group.attacks],
-            transfer_sets=partial(group_transfer_sets, _group),
+            evaluations=partial(group_evaluations, _group),
             device=config["device"],
             progress=config["progress"],
         script:
-            "../scripts/evaluate_model.py"
+            "../scripts/evaluate.py"
 
 
 # evaluation_jobs: per_experiment: every model of the experiment under each of its attacks in
-# one process (advrepro.jobs.attack_and_record_models); the same records as the rules above.
+# one process (advrepro.jobs.evaluate_models, as every evaluation rule); the same records.
 for _experiment in EXPERIMENTS:
     if EXPERIMENTS[_experiment]["evaluation_jobs"] != "per_experiment":
         continue
@@ -126,7 +125,7 @@ for _experiment in EXPERIMENTS:
             device=config["device"],
             progress=config["progress"],
         script:
-            "../scripts/evaluate_experiment.py"
+            "../scripts/evaluate.py"
 
 
 # A transfer attack's examples depend on its source model, never on the target: crafted once
@@ -149,8 +148,7 @@ rule craft_transfer:
     resources:
         **job_resources("evaluate"),
     params:
-        run=lambda w: run_params(w.experiment, w.method),
-        attack=lambda w: attack_spec(w.experiment, w.attack),
+        crafts=lambda w: [plan.crafting(config, w.experiment, w.method, w.seed, [w.attack])],
         device=config["device"],
         progress=config["progress"],
     script:
@@ -183,13 +181,11 @@ for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_sourc
         resources:
             **job_resources("evaluate", _experiment),
         params:
-            run=run_params(_experiment, _source),
-            attacks=[attack_spec(_experiment, a) for a in _crafted],
-            seed=_source_seed,
+            crafts=partial(source_crafts, _experiment, _source, _source_seed, _crafted),
             device=config["device"],
             progress=config["progress"],
         script:
-            "../scripts/craft_transfer_each.py"
+            "../scripts/craft_transfer.py"
 
 
 # MCT Fig. 2's compute: one model's nearest training images of attacked test images (the

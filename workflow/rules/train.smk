@@ -24,8 +24,7 @@ rule train:
     resources:
         **job_resources("train"),
     params:
-        run=lambda w: run_params(w.experiment, w.method),
-        checkpoint=paths.checkpoint_file("{experiment}", "{method}", "{seed}"),
+        trainings=lambda w: [plan.training(config, w.experiment, w.method, w.seed)],
         device=config["device"],
         progress=config["progress"],
     script:
@@ -33,7 +32,7 @@ rule train:
 
 
 # training_jobs: per_experiment: every model of the experiment, one after the other, in one
-# process (advrepro.jobs.train_each); the same models as rule train's.
+# process (advrepro.jobs.train_models, as rule train); the same models as rule train's.
 for _experiment in EXPERIMENTS:
     if EXPERIMENTS[_experiment]["training_jobs"] != "per_experiment":
         continue
@@ -60,8 +59,8 @@ for _experiment in EXPERIMENTS:
         resources:
             **job_resources("train", _experiment),
         params:
-            models=_trainings,
+            trainings=_trainings,
             device=config["device"],
             progress=config["progress"],
         script:
-            "../scripts/train_each.py"
+            "../scripts/train.py"

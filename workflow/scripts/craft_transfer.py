@@ -1,17 +1,13 @@
-"""Rule craft_transfer: one transfer attack's adversarial examples, crafted once on its source
-model, for every target's evaluation to replay."""
+"""Rules craft_transfer and craft_transfer_<experiment>_<source>: transfer sets crafted once
+on their source model."""
 
 from advrepro import jobs
 from advrepro.logs import logging_to
 
 with logging_to(snakemake.log[0]):
-    jobs.craft_transfer(
+    jobs.craft_transfer_sets(
         snakemake.input.data,
-        snakemake.input.model,
-        dict(snakemake.params.run),
-        dict(snakemake.params.attack),
-        int(snakemake.wildcards.seed),
-        snakemake.output[0],
+        [dict(craft, run=dict(craft["run"])) for craft in snakemake.params.crafts],
         device=snakemake.params.device,
         progress=snakemake.params.progress,
         threads=snakemake.threads,

@@ -1,21 +1,14 @@
-"""Rule evaluate (and evaluate_keeping_adversarial): one trained model under one attack -> one
-tidy JSON record (and the adversarial examples). A transfer attack's examples come from rule
-craft_transfer."""
+"""Rules evaluate, evaluate_keeping_adversarial, evaluate_sweep_*, evaluate_model_* and
+evaluate_<experiment>: each model of the job under its attacks -> one record per attack."""
 
 from advrepro import jobs
 from advrepro.logs import logging_to
 
 with logging_to(snakemake.log[0]):
-    jobs.attack_and_record(
+    jobs.evaluate_models(
         snakemake.input.data,
-        snakemake.input.model,
-        snakemake.input.transfer_set or None,
-        dict(snakemake.params.run),
-        dict(snakemake.params.attack),
-        int(snakemake.wildcards.seed),
-        snakemake.output.record,
+        [dict(job, run=dict(job["run"])) for job in snakemake.params.evaluations],
         device=snakemake.params.device,
         progress=snakemake.params.progress,
         threads=snakemake.threads,
-        out_adversarial=getattr(snakemake.output, "adversarial", None),
     )

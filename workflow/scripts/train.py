@@ -1,18 +1,13 @@
-"""Rule train: one (experiment, method, seed) through advrepro.training.fit."""
+"""Rules train and train_<experiment>: the models of the job through advrepro.training.fit."""
 
 from advrepro import jobs
 from advrepro.logs import logging_to
 
 with logging_to(snakemake.log[0]):
-    jobs.train(
+    jobs.train_models(
         snakemake.input.data,
-        dict(snakemake.params.run),
-        int(snakemake.wildcards.seed),
-        snakemake.params.checkpoint,
-        snakemake.output.model,
-        snakemake.output.history,
+        [dict(training, run=dict(training["run"])) for training in snakemake.params.trainings],
         device=snakemake.params.device,
         progress=snakemake.params.progress,
         threads=snakemake.threads,
-        init_model_path=snakemake.input.init or None,
     )
