@@ -8,7 +8,7 @@ kinds, configured per experiment in the artifact's ``checks`` (accuracy: mean ov
 
 * ``stronger``: attack ``stronger`` leaves no more accuracy than ``weaker`` (+ ``tolerance``
   points): iterative vs single-step, white-box vs transfer, AutoAttack vs PGD, gradient vs
-  decision-based.
+  decision-based. Two eps sweeps (AutoAttack-L2 vs PGD-L2): at every budget both have.
 * ``noise``: random noise of the same norm is far weaker: accuracy under ``attack`` is at least
   ``margin`` points below accuracy under ``noise``.
 * ``sweep``: accuracy falls with the budget (no rise above ``tolerance`` points) and reaches at
@@ -65,7 +65,27 @@ class ModelEvidence:
         return {a: sum(v) / len(v) for a, v in values.items()}
 
 
+def paired_budgets(experiment: dict, weaker: str, stronger: str) -> list[tuple[float, str, str]]:
+    """(eps, weaker's budget id, stronger's budget id) at every budget two eps sweeps share."""
+    strong = {round(eps, 9): attack for attack, eps in sweep_points(experiment, stronger)}
+    return [
+        (eps, attack, strong[round(eps, 9)])
+        for attack, eps in sweep_points(experiment, weaker)
+        if round(eps, 9) in strong
+    ]
+
+
+def _sweeps(check: dict, experiment: dict) -> bool:
+    """Whether a ``stronger`` check compares two eps sweeps (else two attacks)."""
+    return check["weaker"] not in experiment["attacks"] and bool(
+        sweep_points(experiment, check["weaker"])
+    )
+
+
 def attacks_of(check: dict, experiment: dict) -> list[str]:
+    if check["kind"] == "stronger" and _sweeps(check, experiment):
+        pairs = paired_budgets(experiment, check["weaker"], check["stronger"])
+        return [attack for _, *pair in pairs for attack in pair]
     if check["kind"] == "sweep":
         return [attack for attack, _ in sweep_points(experiment, check["sweep"])]
     if check["kind"] == "noise":
@@ -82,8 +102,15 @@ def attacks_of(check: dict, experiment: dict) -> list[str]:
 @check_kind("stronger")
 def _stronger(model: ModelEvidence, check: dict) -> tuple[bool, str]:
     accuracy = model.accuracy
-    weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
     tolerance = check["tolerance"]
+    if _sweeps(check, model.experiment):
+        pairs = paired_budgets(model.experiment, check["weaker"], check["stronger"])
+        points = [(eps, accuracy[strong], accuracy[weak]) for eps, weak, strong in pairs]
+        return all(s <= w + tolerance for _, s, w in points), (
+            f"{check['stronger']} vs {check['weaker']}: "
+            + ", ".join(f"{eps:g}: {s:.1f} vs {w:.1f}" for eps, s, w in points)
+        )
+    weak, strong = accuracy[check["weaker"]], accuracy[check["stronger"]]
     return (
         strong <= weak + tolerance,
         f"{check['stronger']} {strong:.1f} vs {check['weaker']} {weak:.1f}",
