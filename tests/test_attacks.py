@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -254,6 +256,78 @@ def test_jsma_pair_search_equals_its_definition():
             assert {p, q} == set(divmod(where, n))
 
 
+def test_jsma_defaults_are_the_papers_reading(tiny_model):
+    """cleverhans' JSMA as Feinman et al. (DunDi's generator) ran it: the softmax Jacobian,
+    every value below 1 searchable, a random target other than the true class."""
+    params = build_attack("jsma", tiny_model).params
+    assert params["jacobian"] == "probabilities"
+    assert params["search_below"] == 1.0 and params["target"] == "random"
+
+
+def test_jsma_never_changes_more_than_gamma_of_the_values(tiny_model, tiny_splits):
+    """floor(d * gamma / 2) pairs: 39 pairs, 78 of 784 values at gamma 0.1 (torchattacks'
+    ceil and ART's share test end at 80 > 78.4); every reading, checked on every example."""
+    x, y = tiny_splits.x_test[:3], tiny_splits.y_test[:3]
+    for target in ("random", "every"):
+        attack = build_attack("jsma", tiny_model, gamma=0.1, target=target, pair_budget=10**6)
+        x_adv = attack(x, y)
+        changed = ((x_adv - x).abs() > 0).flatten(1).sum(1)
+        assert changed.max() <= 78
+
+
+def test_a_jsma_over_its_l0_budget_is_caught(tiny_model, tiny_splits):
+    from advrepro.attacks.jsma import JSMA
+
+    class CeilJSMA(JSMA):  # torchattacks' budget: ceil(d * gamma / 2) pairs
+        def generate(self, x, y):
+            x_adv = x.clone().flatten(1)
+            order = x_adv.argsort(1)[:, : 2 * math.ceil(x_adv.shape[1] * self.eps / 2)]
+            x_adv.scatter_(1, order, 1.0)
+            return x_adv.view_as(x)
+
+    with pytest.raises(BudgetViolation, match="exceed the l0 budget 0.1"):
+        CeilJSMA(tiny_model, gamma=0.1)(tiny_splits.x_test[:4], tiny_splits.y_test[:4])
+
+
+def test_jsma_search_below_leaves_values_near_one_alone(linear_model, tiny_splits):
+    """torchattacks' domain (x < 0.99): no change is spent on a value already near 1."""
+    x = tiny_splits.x_test[:16].clone()
+    near_one = torch.rand(x.shape, generator=torch.Generator().manual_seed(0)) < 0.1
+    x[near_one] = 0.995
+    with torch.no_grad():
+        y = linear_model(x).argmax(1)  # every example clean-correct: every one is attacked
+    for below, spends in ((0.99, False), (1.0, True)):
+        x_adv = build_attack("jsma", linear_model, gamma=0.2, target="every", search_below=below)(
+            x, y
+        )
+        raised = (x_adv != x) & near_one
+        assert raised.any() == spends
+
+
+def test_jsma_every_target_is_untargeted_and_at_least_as_strong(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test[:16], tiny_splits.y_test[:16]
+    torch.manual_seed(0)
+    random = build_attack("jsma", linear_model, gamma=0.05)(x, y)
+    every = build_attack("jsma", linear_model, gamma=0.05, target="every")(x, y)
+    assert accuracy(linear_model, every, y) <= accuracy(linear_model, random, y)
+    assert accuracy(linear_model, every, y) < accuracy(linear_model, x, y)
+    assert perturbation_norm(every - x, "l0").max() <= 0.05
+
+
+def test_jsma_jacobian_of_probabilities_or_logits(tiny_model, tiny_splits):
+    """The softmax Jacobian's other-class sum is minus the target's (probabilities sum to 1):
+    its saliency ranks pairs by the target probability's gradient alone; the logits' does not."""
+    x = tiny_splits.x_test[:4]
+    targets = torch.tensor([1, 2, 3, 4])
+    tiny_model.eval()
+    probabilities = build_attack("jsma", tiny_model)
+    _, target, others = probabilities._saliency_gradients(x, targets)
+    assert torch.allclose(others, -target, atol=1e-6 * target.abs().max().item())
+    logits = build_attack("jsma", tiny_model, jacobian="logits")
+    _, target, others = logits._saliency_gradients(x, targets)
+    assert not torch.allclose(others, -target, atol=1e-3 * target.abs().max().item())
+
+
 def test_jsma_works_with_any_number_of_classes():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()
@@ -322,6 +396,27 @@ def test_autoattack_runs_the_standard_version_by_default(tiny_model):
     assert runner.apgd_targeted.n_target_classes == runner.fab.n_target_classes == 9
     assert runner.square.n_queries == 5000
     assert runner.epsilon == pytest.approx(8 / 255) and runner.norm == "Linf"
+
+
+def test_autoattack_l2_runs_the_standard_version_at_its_l2_budget(tiny_model):
+    attack = build_attack("autoattack", tiny_model, eps=0.5, norm="l2")
+    runner = attack.configured("cpu")
+    assert attack.norm == "l2" and runner.norm == "L2" and runner.epsilon == 0.5
+    assert runner.attacks_to_run == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert runner.apgd.n_iter == runner.apgd_targeted.n_iter == runner.fab.n_iter == 100
+    assert runner.apgd_targeted.n_target_classes == runner.fab.n_target_classes == 9
+    assert runner.square.n_queries == 5000 and runner.square.norm == "L2"
+
+
+def test_autoattack_l2_stays_in_its_ball_and_beats_pgd_l2(linear_model, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    torch.manual_seed(0)
+    pgd = build_attack("pgd_l2", linear_model, eps=1.0, alpha=0.2, steps=10)(x, y)
+    auto = build_attack(
+        "autoattack", linear_model, eps=1.0, norm="l2", iterations=10, square_queries=20
+    )(x, y)
+    assert perturbation_norm(auto - x, "l2").max() <= 1.0 + 1e-5
+    assert accuracy(linear_model, auto, y) <= accuracy(linear_model, pgd, y) + 1 / len(y)
 
 
 def test_autoattack_is_at_least_as_strong_as_pgd(linear_model, tiny_splits):

@@ -563,3 +563,34 @@ assert "torch" not in sys.modules, "a reporting module imported torch"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "incomplete optimisation" in done.stdout
+
+
+def test_stronger_check_between_two_sweeps_compares_every_shared_budget():
+    """AutoAttack-L2 against PGD-L2 along their eps sweeps: at the budgets both have (2 and 3
+    here), each must leave no more accuracy; the others are neither read nor needed."""
+
+    def budget(sweep, eps):
+        return {"class": "pgd_l2", "params": {"eps": eps}, "sweep": {"attack": sweep, "eps": eps}}
+
+    experiment = {
+        "methods": {"plain": {}},
+        "seeds": [0],
+        "attacks": {
+            **{f"pgd_l2_eps{e:g}": budget("pgd_l2", e) for e in (1.0, 2.0, 3.0)},
+            **{f"aa_l2_eps{e:g}": budget("aa_l2", e) for e in (2.0, 3.0, 4.0)},
+        },
+    }
+    accuracy = {"pgd_l2_eps1": 0.8, "pgd_l2_eps2": 0.7, "pgd_l2_eps3": 0.2}
+    accuracy |= {"aa_l2_eps2": 0.5, "aa_l2_eps3": 0.3, "aa_l2_eps4": 0.0}
+    records = [
+        {"experiment": "toy", "method": "plain", "seed": 0, "attack": a, "accuracy": v}
+        for a, v in accuracy.items()
+    ]
+    spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "pgd_l2", "stronger": "aa_l2"}]}}
+    table = masking.run_checks(records, spec, {"toy": experiment})
+    assert table.status.tolist() == ["flag"]  # at eps 3: 30 % left against PGD-L2's 20 %
+    assert table.evidence[0] == "aa_l2 vs pgd_l2: 2: 50.0 vs 70.0, 3: 30.0 vs 20.0"
+    needed = {attack for *_, attack in masking.required_records(spec, {"toy": experiment})}
+    assert needed == {"pgd_l2_eps2", "pgd_l2_eps3", "aa_l2_eps2", "aa_l2_eps3"}
+    records[4]["accuracy"] = 0.2
+    assert masking.run_checks(records, spec, {"toy": experiment}).status.tolist() == ["pass"]

@@ -409,3 +409,19 @@ def test_unknown_method_option_or_attack_parameter_fails_naming_the_key(paper_co
     ) in str(error.value)
     assert "'experiments.mnist.attacks.fgsm.params.foo'" in str(error.value)
     assert "model" not in str(error.value).split("takes:")[-1]  # filled by build_attack
+
+
+def test_masking_check_between_sweeps_needs_two_sweeps_sharing_a_budget(paper_config):
+    """A stronger check may compare two eps sweeps (AutoAttack-L2 against PGD-L2 at every
+    budget both have): a sweep without a common budget, or a plain attack on one side, is a
+    config error naming the check."""
+    config_checks.validate(copy.deepcopy(paper_config), SCHEMA)  # pgd_l2_sweep vs autoattack_l2
+    paper_config["experiments"]["mnist"]["attacks"]["autoattack_l2"]["eps_sweep"] = [8.0]
+    with pytest.raises(config_checks.ConfigError, match=r"share no budget"):
+        config_checks.validate(copy.deepcopy(paper_config), SCHEMA)
+    checks = paper_config["artifacts"]["gradient_masking"]["checks"]["mnist"]
+    checks.append({"kind": "stronger", "weaker": "pgd_l2_sweep", "stronger": "pgd40"})
+    with pytest.raises(
+        config_checks.ConfigError, match=r"checks.mnist\[\d+\].stronger' names 'pgd40', not an eps"
+    ):
+        config_checks.validate(paper_config, SCHEMA)

@@ -226,6 +226,98 @@ def test_paper_config_copied_rows_run_on_mao_et_al_s_networks(paper_config):
     assert experiments["cifar_mao"]["methods"]["TLA"]["options"]["init_from"] == "AT"
 
 
+def _budget(spec):
+    return round(spec["params"]["eps"], 9)
+
+
+def _is_autoattack_l2(spec):
+    return spec["class"] == "autoattack" and spec["params"].get("norm") == "l2"
+
+
+def test_paper_config_plans_autoattack_l2_at_every_l2_budget(paper_config):
+    """Issue #37: AutoAttack's standard version (no demo reduction) at the budget of every L2
+    column (MCT Table 3's 32/255) and every point of every L2 sweep; the L2 worst-case
+    columns include it and the masking checks compare the L2 gradient attacks with it."""
+    checks = paper_config["artifacts"]["gradient_masking"]["checks"]
+    for name, experiment in paper_config["experiments"].items():
+        attacks = experiment["attacks"]
+        l2 = {
+            _budget(spec)
+            for attack, spec in attacks.items()
+            if spec["class"] in ("pgd_l2", "cw_l2", "deepfool")
+            and "eps" in spec["params"]
+            and not attack.endswith(("_unbounded", "_effort"))  # the masking checks' own
+        }
+        autoattack = {_budget(s) for s in attacks.values() if _is_autoattack_l2(s)}
+        assert l2 <= autoattack, (name, sorted(l2 - autoattack))
+        for spec in attacks.values():
+            if spec["class"] == "autoattack":
+                assert set(spec["params"]) <= {"eps", "norm"}, spec  # the standard version
+        compared = {(c["weaker"], c["stronger"]) for c in checks[name] if c["kind"] == "stronger"}
+        for attack, spec in attacks.items():
+            if (spec.get("sweep") or {}).get("attack") == "pgd_l2_sweep":
+                assert ("pgd_l2_sweep", "autoattack_l2") in compared, name
+            elif spec["class"] in ("pgd_l2", "cw_l2", "deepfool") and "sweep" not in spec:
+                if attack.endswith(("_unbounded", "_effort")):
+                    continue
+                assert any(
+                    weaker == attack
+                    and _is_autoattack_l2(attacks[stronger])
+                    and _budget(attacks[stronger]) == _budget(spec)
+                    for weaker, stronger in compared
+                    if stronger in attacks
+                ), (name, attack)
+    for art_id, art in paper_config["artifacts"].items():
+        for column in art.get("columns") or []:
+            if column.get("combine") != "worst":
+                continue
+            for name in art.get("experiments") or [art.get("experiment")]:
+                attacks = paper_config["experiments"][name]["attacks"]
+                members = [attacks[a] for a in column["attack"]]
+                l2 = {_budget(s) for s in members if s["class"] in ("pgd_l2", "cw_l2", "deepfool")}
+                covered = {_budget(s) for s in members if _is_autoattack_l2(s)}
+                assert l2 <= covered, (art_id, column["label"])
+
+
+def test_paper_cells_run_the_papers_jsma_and_our_worst_cases_the_strongest(paper_config):
+    """The JSMA of every reported cell is cleverhans' as Feinman et al. ran it (A30, A31);
+    every JSMA shown in our tables has a per-example worst case with the strongest reading."""
+    papers = {"jacobian": "probabilities", "search_below": 1.0, "target": "random"}
+    strongest = {"jacobian": "probabilities", "search_below": 0.99, "target": "every"}
+    for art_id, art in paper_config["artifacts"].items():
+        names = art.get("experiments") or [art.get("experiment")]
+        names += [row["experiment"] for row in art.get("rows") or [] if "experiment" in row]
+        for column in art.get("columns") or []:
+            ids = column.get("attack")
+            ids = ids if isinstance(ids, list) else [ids]
+            for name in {n for n in names if n}:
+                specs = [paper_config["experiments"][name]["attacks"].get(a) for a in ids]
+                jsma = [s for s in specs if s and s["class"] == "jsma"]
+                if column.get("reported") and jsma:
+                    assert all(papers.items() <= s["params"].items() for s in jsma), art_id
+        if art["paper"] != "ours":
+            continue
+        shown = {
+            column["attack"]
+            for column in art.get("columns") or []
+            if isinstance(column.get("attack"), str)
+        }
+        for name in {n for n in names if n}:
+            attacks = paper_config["experiments"][name]["attacks"]
+            for attack in shown:
+                spec = attacks.get(attack)
+                if spec is None or spec["class"] != "jsma" or spec.get("threat") == "transfer":
+                    continue
+                worst = [
+                    c["attack"]
+                    for c in art["columns"]
+                    if c.get("combine") == "worst" and attack in c["attack"]
+                ]
+                assert any(
+                    strongest.items() <= attacks[a]["params"].items() for w in worst for a in w
+                ), (art_id, attack)
+
+
 def test_auc_is_sklearn_s_macro_one_vs_rest_roc_auc():
     from sklearn.metrics import roc_auc_score
 

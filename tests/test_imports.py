@@ -34,7 +34,11 @@ def import_graph() -> dict[str, set[str]]:
                 if node.level:
                     up = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*up, base] if base else up)
-                targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+                # a submodule (from advrepro.jobs import inputs) or a name of the module
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                ]
             else:
                 continue
             for target in targets:

@@ -585,7 +585,17 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
                     )
         for name, checks in (art.get("checks") or {}).items():
             exp = experiments[name]
+            swept = {
+                spec["sweep"]["attack"] for spec in exp["attacks"].values() if spec.get("sweep")
+            }
             for j, check in enumerate(checks):
+                if (
+                    check["kind"] == "stronger"
+                    and {check.get("weaker"), check.get("stronger")} & swept
+                ):
+                    # two eps sweeps, compared at every budget they share
+                    _check_sweep_pair(exp, check, f"{key}.checks.{name}[{j}]", problems)
+                    continue
                 for field in ("weaker", "stronger", "noise", "attack"):
                     if field in check and check[field] not in exp["attacks"]:
                         problems.append(
@@ -605,6 +615,27 @@ def _check_artifacts(config: dict, problems: list[str]) -> None:
                                 f"config key '{key}.checks.{name}[{j}].attack': "
                                 f"'{check['attack']}' {why}"
                             )
+
+
+def _check_sweep_pair(exp: dict, check: dict, key: str, problems: list[str]) -> None:
+    """A ``stronger`` check between eps sweeps: both are sweeps, sharing a budget."""
+    budgets = {}
+    for field in ("weaker", "stronger"):
+        budgets[field] = {
+            round(spec["sweep"]["eps"], 9)
+            for spec in exp["attacks"].values()
+            if (spec.get("sweep") or {}).get("attack") == check[field]
+        }
+        if not budgets[field]:
+            problems.append(
+                f"config key '{key}.{field}' names '{check[field]}', not an eps_sweep of this "
+                "experiment (a stronger check compares two attacks or two sweeps)"
+            )
+    if all(budgets.values()) and not budgets["weaker"] & budgets["stronger"]:
+        problems.append(
+            f"config key '{key}': sweeps '{check['weaker']}' and '{check['stronger']}' share "
+            "no budget"
+        )
 
 
 def _check_one_experiment(art: dict, key: str, experiments: dict, problems: list[str]) -> None:

@@ -8,7 +8,7 @@ kinds, configured per experiment in the artifact's ``checks`` (accuracy: mean ov
 
 * ``stronger``: attack ``stronger`` leaves no more accuracy than ``weaker`` (+ ``tolerance``
   points): iterative vs single-step, white-box vs transfer, AutoAttack vs PGD, gradient vs
-  decision-based.
+  decision-based. Two eps sweeps (AutoAttack-L2 vs PGD-L2): at every budget both have.
 * ``noise``: random noise of the same norm is far weaker: accuracy under ``attack`` is at least
   ``margin`` points below accuracy under ``noise``.
 * ``sweep``: accuracy falls with the budget (no rise above ``tolerance`` points) and reaches at
@@ -101,7 +101,27 @@ class ModelEvidence:
         return sum(int(c.sum()) for c in found), sum(len(c) for c in found)
 
 
+def paired_budgets(experiment: dict, weaker: str, stronger: str) -> list[tuple[float, str, str]]:
+    """(eps, weaker's budget id, stronger's budget id) at every budget two eps sweeps share."""
+    strong = {round(eps, 9): attack for attack, eps in sweep_points(experiment, stronger)}
+    return [
+        (eps, attack, strong[round(eps, 9)])
+        for attack, eps in sweep_points(experiment, weaker)
+        if round(eps, 9) in strong
+    ]
+
+
+def _sweeps(check: dict, experiment: dict) -> bool:
+    """Whether a ``stronger`` check compares two eps sweeps (else two attacks)."""
+    return check["weaker"] not in experiment["attacks"] and bool(
+        sweep_points(experiment, check["weaker"])
+    )
+
+
 def attacks_of(check: dict, experiment: dict) -> list[str]:
+    if check["kind"] == "stronger" and _sweeps(check, experiment):
+        pairs = paired_budgets(experiment, check["weaker"], check["stronger"])
+        return [attack for _, *pair in pairs for attack in pair]
     if check["kind"] == "sweep":
         return [attack for attack, _ in sweep_points(experiment, check["sweep"])]
     if check["kind"] == "noise":
@@ -152,9 +172,32 @@ def _no_more_accurate(
     return _outcome(excess > tolerance, p_value, check, evidence)
 
 
+def _worst(outcomes: list[tuple[str, str]], prefix: str = "") -> tuple[str, str]:
+    """One outcome of several: flag if any flags, else not enough examples if any could not be
+    resolved, else pass; the evidence of those that departed (all of them where none did)."""
+    for status in (FLAG, UNRESOLVED):
+        found = [evidence for s, evidence in outcomes if s == status]
+        if found:
+            return status, prefix + "; ".join(found)
+    return PASS, prefix + "; ".join(evidence for _, evidence in outcomes)
+
+
 @check_kind("stronger")
 def _stronger(model: ModelEvidence, check: dict) -> tuple[str, str]:
-    return _no_more_accurate(model, check["stronger"], check["weaker"], check["tolerance"], check)
+    if not _sweeps(check, model.experiment):
+        return _no_more_accurate(
+            model, check["stronger"], check["weaker"], check["tolerance"], check
+        )
+    pairs = paired_budgets(model.experiment, check["weaker"], check["stronger"])
+    return _worst(
+        [
+            _no_more_accurate(model, strong, weak, check["tolerance"], check)
+            for _, weak, strong in pairs
+        ],
+        f"{check['stronger']} vs {check['weaker']} at eps "
+        + ", ".join(f"{eps:g}" for eps, _, _ in pairs)
+        + ": ",
+    )
 
 
 @check_kind("noise")
@@ -192,11 +235,8 @@ def _sweep(model: ModelEvidence, check: dict) -> tuple[str, str]:
             f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}",
         )
     )
-    for status in (FLAG, UNRESOLVED):
-        found = [evidence for s, evidence in outcomes if s == status]
-        if found:
-            return status, curve + " — " + "; ".join(found)
-    return PASS, curve
+    status, evidence = _worst(outcomes)
+    return status, curve if status == PASS else f"{curve} — {evidence}"
 
 
 @check_kind("unbounded")
@@ -314,10 +354,7 @@ def _indicators(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
         f"({attack}, {checked} ex.){marks[statuses[n]]}"
         for n, (share, attack, checked) in summary.items()
     )
-    for status in (FLAG, UNRESOLVED):
-        if status in statuses.values():
-            return status, evidence
-    return PASS, evidence
+    return _worst([(status, "") for status in statuses.values()])[0], evidence
 
 
 def check_name(check: dict) -> str:
