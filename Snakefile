@@ -20,3 +20,4 @@ rule all:
     default_target: True
     input:
         all_targets(),
+    localrule: True

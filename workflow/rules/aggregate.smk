@@ -1,5 +1,7 @@
 # Stage 4: every table and figure from evaluation records only (no model is loaded here, so a
-# plot or table change never retrains or re-attacks anything). One rule per artifact kind,
+# plot or table change never retrains or re-attacks anything). Every rule here takes seconds:
+# each runs on the submitting host (localrule), a new artifact kind's rule too, as the loop
+# defines it. One rule per artifact kind,
 # defined from the kinds' registry (advrepro.reporting.kinds: inputs, outputs, caption,
 # script), one script per rule; config `artifacts` says which artifact is which kind.
 from functools import partial
@@ -17,6 +19,7 @@ for _kind, _spec in ARTIFACT_KINDS.items():
             paths.artifact_log_file("{paper}", "{item}"),
         wildcard_constraints:
             item=items_of_kind(_kind),
+        localrule: True
         conda:
             TORCH_ENV
         threads: config["resources"]["cpu"]["cpus"]
@@ -47,6 +50,7 @@ rule training_cost:
         ),
     log:
         paths.artifact_log_file("ours", "training_cost"),
+    localrule: True
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -70,6 +74,7 @@ rule claims:
         ),
     log:
         paths.artifact_log_file("{paper}", "claims"),
+    localrule: True
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -90,6 +95,7 @@ rule audit:
         csv=report(paths.audit_file("csv"), caption="../report/audit.rst", category="audit"),
     log:
         paths.artifact_log_file("audit", "audit"),
+    localrule: True
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -112,6 +118,7 @@ rule index:
         paths.INDEX_FILE,
     log:
         paths.INDEX_LOG_FILE,
+    localrule: True
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]

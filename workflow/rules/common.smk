@@ -457,21 +457,3 @@ def all_targets():
     for experiment in EXPERIMENTS:
         targets += experiment_records(experiment)
     return targets
-
-
-# Seconds-long jobs run on the submitting host, not as cluster jobs; the data rule also needs
-# the internet (or the mirror folders), which compute nodes often lack.
-localrules:
-    all,
-    prepare_dataset,
-    fetch_cicids_day,
-    table,
-    figure,
-    masking_report,
-    neighbours_figure,
-    confusion_figure,
-    flow_validity,
-    training_cost,
-    claims,
-    audit,
-    index,

@@ -1,5 +1,7 @@
 # Stage 1: acquire a dataset's published files (verified mirror copies first, then download)
 # and prepare them once into a tensor file that training and attacks load onto the device.
+# These run on the submitting host (localrule): they need the internet or the mirror folders,
+# which compute nodes often lack.
 
 
 rule prepare_dataset:
@@ -11,6 +13,7 @@ rule prepare_dataset:
         paths.dataset_log_file("{dataset}"),
     # every other job waits for a dataset: prepare them all first
     priority: 100
+    localrule: True
     conda:
         TORCH_ENV
     threads: config["resources"]["cpu"]["cpus"]
@@ -36,6 +39,7 @@ rule fetch_cicids_day:
         f"{CICIDS_FETCHED}/{{day}}",
     log:
         paths.fetch_log_file("{day}"),
+    localrule: True
     conda:
         TORCH_ENV
     params:

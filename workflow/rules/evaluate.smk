@@ -31,9 +31,7 @@ rule evaluate:
     resources:
         **job_resources("evaluate"),
     params:
-        evaluations=lambda w: [
-            plan.evaluation(config, w.experiment, w.method, w.seed, [w.attack])
-        ],
+        evaluations=lambda w: [plan.evaluation(config, w.experiment, w.method, w.seed, [w.attack])],
         device=config["device"],
         progress=config["progress"],
     script:
