@@ -33,7 +33,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from advrepro import cost, paths, plan, provenance  # noqa: E402
-from advrepro.config import load_layers  # noqa: E402
 
 OVERLAY = REPO / "config/smoke.yaml"
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "src", "envs", "profiles")
@@ -178,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     layers = [REPO / "config/config.yaml", OVERLAY, *map(Path, args.configfile)]
-    config = load_layers(layers, cost.SCHEMA)
+    config = plan.load(layers, cost.SCHEMA)
     planned = planned_work(config)
     chosen = select(
         planned,

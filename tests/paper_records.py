@@ -44,7 +44,7 @@ STAND_IN = "lenet1"
 
 
 def paper_config() -> dict:
-    return config_checks.load_layers([ROOT / "config/config.yaml"], SCHEMA)
+    return plan.load([ROOT / "config/config.yaml"], SCHEMA)
 
 
 def paper_artifacts(config: dict) -> dict:

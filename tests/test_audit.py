@@ -7,15 +7,13 @@ import pandas as pd
 import pytest
 from conftest import REPO, REPORTED_CSV
 
-from advrepro import config as config_checks
+from advrepro import plan
 from advrepro.reporting import audit, claims, reported
 
 
 @pytest.fixture(scope="module")
 def paper_config():
-    return config_checks.load_layers(
-        [REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml"
-    )
+    return plan.load([REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml")
 
 
 def test_each_assumption_names_the_printed_cells_it_affects(paper_config):

@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO, REPORTED_CSV
 
 from advrepro import config as config_checks
+from advrepro import plan
 from advrepro.reporting import cells, claims, reported
 from advrepro.reporting.kinds import shape_of
 
@@ -36,9 +37,7 @@ def _normalised(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def paper_config():
-    return config_checks.load_layers(
-        [REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml"
-    )
+    return plan.load([REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml")
 
 
 def _quotes(config: dict) -> list[str]:
@@ -107,9 +106,7 @@ def test_the_first_reading_of_table_1_fails_on_the_papers_own_numbers():
     """'MCT beats AT, ALP and TLA under every Table 1 attack', which the paper never says,
     fails on its numbers (C&W_40: MCT below TLA); the paper's words, an average improvement,
     hold there."""
-    config = config_checks.load_layers(
-        [REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml"
-    )
+    config = plan.load([REPO / "config/config.yaml"], REPO / "workflow/schemas/config.schema.yaml")
     tables = _tables_of_printed_numbers(config)
     every = {
         "statement": "x",

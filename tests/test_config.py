@@ -198,10 +198,14 @@ def test_disabling_what_an_artifact_needs_is_named(paper_config):
         config_checks.validate(paper_config, SCHEMA)
 
 
-def test_eps_sweep_becomes_one_attack_per_budget(paper_config):
+def test_eps_sweep_becomes_one_attack_per_budget_in_the_plan_not_in_the_config(paper_config):
     validated = config_checks.validate(paper_config, SCHEMA)
-    attacks = validated["experiments"]["mnist"]["attacks"]
-    assert "pgd40_sweep" not in attacks
+    # validation leaves the config as written ...
+    assert "eps_sweep" in validated["experiments"]["mnist"]["attacks"]["pgd40_sweep"]
+    assert "pgd40_effort" not in validated["experiments"]["mnist"]["attacks"]
+    # ... the plan is a copy with one attack per budget and the masking checks' own attacks
+    attacks = config_checks.as_planned(validated)["experiments"]["mnist"]["attacks"]
+    assert "pgd40_sweep" not in attacks and "pgd40_effort" in attacks
     point = attacks["pgd40_sweep_eps0p1"]
     # alpha_per_eps: the step grows with the budget (1/30 of eps: 0.01 at the paper's 0.3)
     assert point["class"] == "pgd" and point["params"]["steps"] == 40
@@ -425,3 +429,15 @@ def test_masking_check_between_sweeps_needs_two_sweeps_sharing_a_budget(paper_co
         config_checks.ConfigError, match=r"checks.mnist\[\d+\].stronger' names 'pgd40', not an eps"
     ):
         config_checks.validate(paper_config, SCHEMA)
+
+
+def test_a_missing_required_option_fails_validation_naming_the_key(paper_config):
+    """PGD's step size has no default: a config without it fails before any job, not inside
+    the attack job after training (a sweep's budgets get eps from eps_sweep)."""
+    del paper_config["experiments"]["mnist"]["attacks"]["pgd40"]["params"]["alpha"]
+    del paper_config["experiments"]["mnist"]["methods"]["AT"]["options"]["steps"]
+    with pytest.raises(config_checks.ConfigError) as error:
+        config_checks.validate(paper_config, SCHEMA)
+    message = str(error.value)
+    assert "'experiments.mnist.attacks.pgd40.params' lacks 'alpha'" in message
+    assert "'experiments.mnist.methods.AT.options' lacks 'steps'" in message

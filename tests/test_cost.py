@@ -14,7 +14,8 @@ from conftest import REPO
 
 from advrepro import cost, plan
 from advrepro.attacks import ATTACKS
-from advrepro.config import ATTACK_OPTION_DEFAULTS, load_layers
+from advrepro.config import ATTACK_OPTION_DEFAULTS
+from advrepro.plan import load as load_layers
 
 LAYERS = [REPO / "config/config.yaml", REPO / "config/demo.yaml", REPO / ".test/config.yaml"]
 

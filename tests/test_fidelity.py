@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from advrepro import config
+from advrepro import config, plan
 from advrepro.attacks import build_attack
 from advrepro.losses import TripletMarginLoss
 from advrepro.methods import build_method
@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def paper_config():
-    return config.load_layers(
-        [ROOT / "config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml"
-    )
+    return plan.load([ROOT / "config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml")
 
 
 def _model(embedding_dim=1024):
@@ -347,9 +345,7 @@ def test_table4_s_sigma_0_02_row_is_table2_s_mct_model_trained_once(layers):
     """MCT Table 4's sigma = 0.02 row reads the cifar experiment's MCT model instead of
     training it a second time: that is only right while the two experiments train and attack
     alike (a change to one of them must fail here, not silently mix recipes in one table)."""
-    cfg = config.load_layers(
-        [ROOT / f for f in layers], ROOT / "workflow/schemas/config.schema.yaml"
-    )
+    cfg = plan.load([ROOT / f for f in layers], ROOT / "workflow/schemas/config.schema.yaml")
     table = cfg["artifacts"]["mct_table4"]
     row = next(r for r in table["rows"] if r["x"] == 0.02)
     shared = cfg["experiments"][row["experiment"]]

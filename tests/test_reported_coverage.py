@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import REPORTED_CSV
 
-from advrepro import config
+from advrepro import plan
 from advrepro.reporting import cells, reported
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,9 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def paper_config():
-    return config.load_layers(
-        [ROOT / "config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml"
-    )
+    return plan.load([ROOT / "config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml")
 
 
 def test_every_reported_row_has_a_cell_or_is_listed_as_unused(paper_config):

@@ -20,7 +20,7 @@ def test_every_combination_of_the_paper_plan_is_selected_once():
     import smoke
 
     from advrepro import cost
-    from advrepro.config import load_layers
+    from advrepro.plan import load as load_layers
 
     config = load_layers([REPO / "config/config.yaml", smoke.OVERLAY], cost.SCHEMA)
     planned = smoke.planned_work(config)
@@ -41,7 +41,7 @@ def test_smoke_benchmark_reads_one_benchmark_file_per_job(tmp_path):
     import smoke
 
     from advrepro import cost
-    from advrepro.config import load_layers
+    from advrepro.plan import load as load_layers
 
     config = load_layers([REPO / "config/config.yaml", smoke.OVERLAY], cost.SCHEMA)
     planned = smoke.planned_work(config)

@@ -5,6 +5,7 @@ exists, an artifact that names a known experiment, ...). Errors name the key and
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from pathlib import Path
@@ -222,7 +223,9 @@ def schema_defaults(*keys: str) -> dict[str, Any]:
 
 def validate(config: dict, schema_path: str | Path) -> dict:
     """Drop disabled entries, validate ``config`` in place against the schema (filling
-    defaults), then cross-check references between entries."""
+    defaults), then cross-check references between entries, as the jobs will run them (the
+    sweeps' budgets and the masking checks' own attacks included, ``as_planned``). The config
+    is left as written otherwise: the plan is a copy."""
     if not isinstance(config, dict):
         raise ConfigError(
             f"invalid configuration: a mapping of keys (scale: ..., experiments: ...), not a "
@@ -237,10 +240,16 @@ def validate(config: dict, schema_path: str | Path) -> dict:
     problems = _budget_problems(config)  # as written, before sweeps and checks add attacks
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    expand_sweeps(config)
-    expand_failure_checks(config)
-    _cross_check(config)
+    _cross_check(as_planned(config))
     return config
+
+
+def as_planned(config: dict) -> dict:
+    """The config as the jobs run it, a copy: every eps sweep one attack per budget
+    (``expand_sweeps``) and every attack a masking check plans added (``expand_failure_checks``).
+    What the rules, the cost estimate and the reporting plan from (advrepro.plan.load);
+    ``python -m advrepro.plan`` prints it."""
+    return expand_failure_checks(expand_sweeps(copy.deepcopy(config)))
 
 
 def _budget_problems(config: dict) -> list[str]:
@@ -275,8 +284,9 @@ def sweep_attack_id(attack_id: str, eps: float) -> str:
 
 
 def expand_sweeps(config: dict) -> dict:
-    """Replace each attack with an ``eps_sweep`` by one attack per budget (accuracy-versus-
-    epsilon curves): the same class and params with params.eps set, ids from sweep_attack_id."""
+    """Replace, in ``config`` (the planned copy, as_planned), each attack with an ``eps_sweep``
+    by one attack per budget (accuracy-versus-epsilon curves): the same class and params with
+    params.eps set, ids from sweep_attack_id."""
     for exp_id, experiment in (config.get("experiments") or {}).items():
         attacks = experiment.get("attacks") or {}
         for attack_id in [a for a, spec in attacks.items() if spec.get("eps_sweep")]:
@@ -337,9 +347,10 @@ def derived_attack(base: dict, check: dict) -> dict:
 
 
 def expand_failure_checks(config: dict) -> dict:
-    """Add the attacks that masking checks ``unbounded`` and ``effort`` plan (one per check
-    and experiment), so every model of the experiment is evaluated under them like under any
-    configured attack (planning, cost estimate, records). Problems are the cross-check's."""
+    """Add to ``config`` (the planned copy, as_planned) the attacks that masking checks
+    ``unbounded`` and ``effort`` plan (one per check and experiment), so every model of the
+    experiment is evaluated under them like under any configured attack (planning, cost
+    estimate, records). Problems are the cross-check's."""
     experiments = config.get("experiments") or {}
     for art in (config.get("artifacts") or {}).values():
         if art.get("kind") not in ARTIFACT_KINDS or shape_of(art) != "checks":
@@ -397,11 +408,14 @@ BUILDER_ARGUMENTS = {
 
 
 def _cross_check(config: dict) -> None:
+    """``config``: the plan (as_planned), so a sweep's budgets and a check's own attacks are
+    checked as the jobs will run them."""
     from advrepro.options import option_problems
-    from advrepro.registry import declared_names
+    from advrepro.registry import declared_names, declared_required
 
     problems = []
     registered = {kind: declared_names(package) for kind, package in REGISTRIES.items()}
+    required = {kind: declared_required(package) for kind, package in REGISTRIES.items()}
 
     def known(kind, name, key, options=None, options_key=None):
         if name not in registered[kind]:
@@ -421,6 +435,13 @@ def _cross_check(config: dict) -> None:
                 )
             # the values each option may take, as its class's signature declares them
             problems.extend(option_problems(parameters, options, options_key))
+        if options_key is not None:  # a missing option fails here, not inside the job
+            missing = required[kind][name] - BUILDER_ARGUMENTS[kind] - set(options or ())
+            for option in sorted(missing):
+                problems.append(
+                    f"config key '{options_key}' lacks '{option}', which {kind} '{name}' "
+                    "requires (it has no default)"
+                )
 
     experiments = config.get("experiments", {})
     for exp_id, exp in experiments.items():

@@ -32,7 +32,6 @@ from advrepro.config import (
     ATTACK_OPTION_DEFAULTS,
     SCHEMA_FILE,
     experiment_settings,
-    load_layers,
     transfer_crafting,
 )
 
@@ -302,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from advrepro import cuda_builds, provenance
 
-    config = load_layers(args.configfile, SCHEMA)
+    config = plan.load(args.configfile, SCHEMA)
     device = provenance.pick_device(args.device)
     startup = measure_job_startup()
     table, units = estimate(config, device, args.batch, startup)

@@ -2,15 +2,24 @@
 (workflow/rules/common.smk), the cost estimate (advrepro.cost) and the reporting cells. No
 torch import: the planners run inside Snakemake's process.
 
-``config`` is the merged, validated config (advrepro.config.validate); ``experiment`` one of
-its ``experiments`` entries."""
+``config`` is the plan: the merged, validated config as the jobs run it
+(advrepro.config.as_planned: eps sweeps one attack per budget, the masking checks' own attacks
+added; ``load`` reads it from config files); ``experiment`` one of its ``experiments``
+entries. ``python -m advrepro.plan --configfile FILES`` prints every planned attack with its
+settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from advrepro import paths
-from advrepro.config import experiment_settings, transfer_crafting
+from advrepro.config import (
+    SCHEMA_FILE,
+    as_planned,
+    experiment_settings,
+    load_layers,
+    transfer_crafting,
+)
 
 
 def run_params(config: dict, experiment: str, method: str | None = None) -> dict:
@@ -272,3 +281,41 @@ def gpu_slots(experiment: dict) -> int:
     """Slots of a GPU (100 per GPU) that one training or attack job of ``experiment`` holds on
     one machine: its gpu_share, so four MNIST-size jobs (gpu_share 0.25) share one GPU."""
     return max(1, round(100 * experiment["gpu_share"]))
+
+
+def load(paths, schema_path=SCHEMA_FILE) -> dict:
+    """The plan of config files, each merged on top of the ones before (validated first)."""
+    return as_planned(load_layers(paths, schema_path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the plan's experiments: every attack each evaluates, the eps sweeps' budgets and
+    the masking checks' own attacks included, with all their settings."""
+    import argparse
+    import sys
+
+    import yaml
+
+    parser = argparse.ArgumentParser(prog="python -m advrepro.plan", description=main.__doc__)
+    parser.add_argument(
+        "--configfile", nargs="+", default=["config/config.yaml"], help="config files, merged"
+    )
+    parser.add_argument("--experiment", nargs="*", help="only these experiments")
+    args = parser.parse_args(argv)
+    plan = load(args.configfile)
+    shown = {
+        name: {"methods": list(exp["methods"]), "attacks": exp["attacks"]}
+        for name, exp in plan["experiments"].items()
+        if not args.experiment or name in args.experiment
+    }
+
+    class Dumper(yaml.SafeDumper):  # every entry written out, none as an alias of another
+        def ignore_aliases(self, data):
+            return True
+
+    yaml.dump(shown, sys.stdout, Dumper=Dumper, sort_keys=False, width=100)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from advrepro.config import load_layers
+from advrepro import plan
 from advrepro.cost import SCHEMA, passes_on_random_batch
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from advrepro import cuda_builds, provenance
 
-    config = load_layers(args.configfile, SCHEMA)
+    config = plan.load(args.configfile, SCHEMA)
     print(
         f"torch {torch.__version__}, built for CUDA {torch.version.cuda}; "
         f"torch.cuda.is_available(): {torch.cuda.is_available()}; "

@@ -86,6 +86,24 @@ def declared_defaults(package: str) -> dict[str, dict]:
     }
 
 
+def declared_required(package: str) -> dict[str, set[str]]:
+    """The options each registered class of ``package`` requires: its constructor's
+    parameters without a default (``self`` and the builder's arguments aside: config
+    validation removes those), read from the source like ``declared_names``."""
+    classes, registered = _registered_classes(package)
+
+    def required(class_name: str) -> set[str]:
+        init = _constructor(classes, class_name)[1]
+        if init is None:
+            return set()
+        positional = init.args.args[1:]  # not self
+        without = positional[: len(positional) - len(init.args.defaults)]
+        keyword = [a for a, d in zip(init.args.kwonlyargs, init.args.kw_defaults) if d is None]
+        return {a.arg for a in [*without, *keyword]}
+
+    return {name: required(class_name) for name, class_name in registered.items()}
+
+
 def declared_norms(package: str) -> dict[str, str | None]:
     """The distance each registered class of ``package`` declares as its class attribute
     ``norm`` ("linf", "l2", "l0"; from its own body or its first base class's of the same

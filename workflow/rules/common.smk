@@ -28,7 +28,10 @@ try:
 except (config_checks.ConfigError, reported.ReportedResultsError) as error:
     raise WorkflowError(str(error)) from None
 
-EXPERIMENTS = config["experiments"]
+# the config as the jobs run it (eps sweeps one attack per budget, the masking checks' own
+# attacks added; `python -m advrepro.plan` prints it); `config` stays as written
+PLAN = config_checks.as_planned(config)
+EXPERIMENTS = PLAN["experiments"]
 ARTIFACTS = config["artifacts"]
 CONFIG_HASH = config_hash(config)
 # --use-conda: the rule env of the torch build the config names (advrepro.cuda_builds)
@@ -103,7 +106,7 @@ def experiment_evaluations(experiment):
     """The work items of an evaluation_jobs: per_experiment experiment (rule
     evaluate_<experiment>): every model it evaluates under its attacks."""
     return [
-        plan.evaluation(config, experiment, method, seed, attacks)
+        plan.evaluation(PLAN, experiment, method, seed, attacks)
         for method, seed, attacks in plan.evaluated_models(EXPERIMENTS[experiment])
     ]
 
@@ -117,8 +120,8 @@ def experiments_trained(per):
 def experiment_trainings(experiment):
     """The work items of a training_jobs: per_experiment experiment (rule train_<experiment>)."""
     return [
-        plan.training(config, experiment, method, seed)
-        for method, seed in plan.experiment_models(config, experiment)
+        plan.training(PLAN, experiment, method, seed)
+        for method, seed in plan.experiment_models(PLAN, experiment)
     ]
 
 
@@ -133,16 +136,16 @@ def dataset_file(experiment):
 
 def run_params(experiment, method=None):
     """Everything a training or evaluation job of (experiment, method) depends on."""
-    return plan.run_params(config, experiment, method)
+    return plan.run_params(PLAN, experiment, method)
 
 
 def attack_spec(experiment, attack):
-    return plan.attack_spec(config, experiment, attack)
+    return plan.attack_spec(PLAN, experiment, attack)
 
 
 def transfer_set_of(experiment, attack, seed):
     """The transfer set an evaluation of a seed-`seed` model replays; None for a white-box attack."""
-    return plan.transfer_set_of(config, experiment, attack, seed)
+    return plan.transfer_set_of(PLAN, experiment, attack, seed)
 
 
 def transfer_set_input(wildcards):
@@ -154,12 +157,12 @@ def group_evaluations(group, wildcards):
     """The work item of an AttackGroup's job (rules evaluate_model_*, evaluate_sweep_*): its
     model, {method} where the group's is a wildcard, and {seed}."""
     method = group.method or wildcards.method
-    return [plan.evaluation(config, group.experiment, method, wildcards.seed, group.attacks)]
+    return [plan.evaluation(PLAN, group.experiment, method, wildcards.seed, group.attacks)]
 
 
 def group_transfer_set_files(group, wildcards):
     """The transfer sets of an AttackGroup (its rule's input), without duplicates."""
-    sets = plan.transfer_sets_of(config, group.experiment, group.attacks, wildcards.seed)
+    sets = plan.transfer_sets_of(PLAN, group.experiment, group.attacks, wildcards.seed)
     return list(dict.fromkeys(sets.values()))
 
 
@@ -167,13 +170,13 @@ def source_crafts(experiment, source, source_seed, crafted, wildcards):
     """The work item of a per-source crafting job: the source model of a fixed seed (MCT's
     seed-100 standard model) or of the targets' {seed} (DunDi's native model)."""
     seed = wildcards.seed if source_seed is None else source_seed
-    return [plan.crafting(config, experiment, source, seed, crafted)]
+    return [plan.crafting(PLAN, experiment, source, seed, crafted)]
 
 
 def init_model_file(wildcards):
     """The trained model a method starts from (option init_from), e.g. DunDi_P's native
     model; none for a method trained from scratch."""
-    training = plan.training(config, wildcards.experiment, wildcards.method, wildcards.seed)
+    training = plan.training(PLAN, wildcards.experiment, wildcards.method, wildcards.seed)
     return training["init_model"] or []
 
 

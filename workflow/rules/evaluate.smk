@@ -31,7 +31,7 @@ rule evaluate:
     resources:
         **job_resources("evaluate"),
     params:
-        evaluations=lambda w: [plan.evaluation(config, w.experiment, w.method, w.seed, [w.attack])],
+        evaluations=lambda w: [plan.evaluation(PLAN, w.experiment, w.method, w.seed, [w.attack])],
         device=config["device"],
         progress=config["progress"],
     script:
@@ -52,7 +52,7 @@ use rule evaluate as evaluate_keeping_adversarial with:
 # per_model, all attacks of a model (rules evaluate_model_<experiment>_<method>). Snakemake's
 # outputs are patterns and the attacks differ from group to group, so each gets its own rule;
 # {seed} stays a wildcard.
-for _group in plan.attack_groups(config):
+for _group in plan.attack_groups(PLAN):
     _experiment, _method = _group.experiment, _group.method or "{method}"
 
     rule:
@@ -146,7 +146,7 @@ rule craft_transfer:
     resources:
         **job_resources("evaluate"),
     params:
-        crafts=lambda w: [plan.crafting(config, w.experiment, w.method, w.seed, [w.attack])],
+        crafts=lambda w: [plan.crafting(PLAN, w.experiment, w.method, w.seed, [w.attack])],
         device=config["device"],
         progress=config["progress"],
     script:
@@ -155,7 +155,7 @@ rule craft_transfer:
 
 # evaluation_jobs: per_model: one job crafts every transfer set of a source model (the same
 # sets as rule craft_transfer's); a source of the targets' own seed keeps {seed} a wildcard.
-for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_source(config):
+for _experiment, _source, _source_seed, _crafted in plan.crafting_jobs_per_source(PLAN):
     _seed = "{seed}" if _source_seed is None else _source_seed
 
     rule:

@@ -24,7 +24,7 @@ rule train:
     resources:
         **job_resources("train"),
     params:
-        trainings=lambda w: [plan.training(config, w.experiment, w.method, w.seed)],
+        trainings=lambda w: [plan.training(PLAN, w.experiment, w.method, w.seed)],
         device=config["device"],
         progress=config["progress"],
     script:
