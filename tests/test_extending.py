@@ -146,3 +146,81 @@ def test_a_new_artifact_kind_needs_no_rule_of_its_own(tmp_path):
     assert "MNIST, MCT under PGD" in text and "PGD" in text
     assert (workdir / "paper_figures/ours/short_mnist.csv").is_file()
     assert not (workdir / "paper_figures/ours/short_mnist.tex").exists()
+
+
+MI_FGSM = '''
+"""MI-FGSM (Dong et al. 2018): iterative FGSM on an accumulated, L1-normalised gradient
+(a contributor's attack, tests/test_extending.py)."""
+
+import torch
+import torch.nn.functional as F
+
+from advrepro.attacks import ATTACKS, Attack
+from advrepro.options import Count, NonNegative, Positive
+
+
+@ATTACKS.register("mifgsm")
+class MomentumIterativeFGSM(Attack):
+    norm = "linf"
+
+    def __init__(
+        self, model, eps: Positive, alpha: Positive, steps: Count, decay: NonNegative = 1.0,
+        restarts: Count = 1,
+    ):
+        super().__init__(model, eps=eps, restarts=restarts, alpha=alpha, steps=steps, decay=decay)
+
+    def generate(self, x, y):
+        x_adv, momentum = x.clone(), torch.zeros_like(x)
+        for _ in range(self.params["steps"]):
+            x_adv.requires_grad_(True)
+            (grad,) = torch.autograd.grad(F.cross_entropy(self.model(x_adv), y), x_adv)
+            grad = grad / grad.abs().flatten(1).sum(1).clamp_min(1e-12).view(-1, 1, 1, 1)
+            momentum = self.params["decay"] * momentum + grad
+            step = x_adv.detach() + self.params["alpha"] * momentum.sign()
+            x_adv = (x + (step - x).clamp(-self.eps, self.eps)).clamp(0, 1)
+        return x_adv.detach()
+'''
+
+
+def test_a_new_attack_is_a_new_table_column_at_each_scale_s_limits(tmp_path):
+    """MI-FGSM as a column of MCT Table 1: its file, an entry in each experiment the table
+    draws on and the column, all in config/config.yaml (docs/architecture.md); no test, demo
+    or CI override is edited, and CI's tiny run plans it within the tiny scale's limits."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    workdir, env = _extended_workflow(tmp_path, {"src/advrepro/attacks/mifgsm.py": MI_FGSM}, "{}\n")
+    paper = workdir / "config/config.yaml"
+    text = paper.read_text()
+    attack = "      pgd100_r20: {class: pgd, params: {eps: 0.3, alpha: 0.01, steps: 100, restarts: 20}}\n"
+    assert text.count(attack) == 2  # the mnist and mnist_mao experiments
+    text = text.replace(
+        attack,
+        attack + "      mifgsm: {class: mifgsm, params: {eps: 0.3, alpha: 0.01, steps: 40}}\n",
+    )
+    column = "      - {label: PGD_100, attack: pgd100, reported: {attack: pgd, steps: 100, restarts: 1}}\n"
+    assert text.count(column) == 1
+    paper.write_text(text.replace(column, column + "      - {label: MI-FGSM_40, attack: mifgsm}\n"))
+
+    planned = subprocess.run(
+        [sys.executable, "-m", "advrepro.plan", "--configfile", "config/config.yaml",
+         "config/demo.yaml", ".test/config.yaml", "--experiment", "mnist"],
+        cwd=workdir, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    params = yaml.safe_load(planned.stdout)["mnist"]["attacks"]["mifgsm"]["params"]
+    # the tiny scale's cap on steps, the step size raised so that the budget stays reachable
+    assert params["steps"] == 10 and params["alpha"] == pytest.approx(2.5 * 0.3 / 10)
+
+    target = "paper_figures/mct/table1.csv"
+    result = _snakemake(workdir, env, target)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    import pandas as pd
+
+    table = pd.read_csv(workdir / target)
+    cells = table[table.column == "MI-FGSM_40"].set_index("row")
+    assert cells.loc["MCT", "status"] == "ok" and 0 <= cells.loc["MCT", "ours_mean"] <= 100
+    record = json.loads((workdir / "results/mnist/records/MCT/seed0/mifgsm.json").read_text())
+    assert record["params"]["steps"] == 10 and record["params"]["decay"] == 1.0

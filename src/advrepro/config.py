@@ -246,10 +246,39 @@ def validate(config: dict, schema_path: str | Path) -> dict:
 
 def as_planned(config: dict) -> dict:
     """The config as the jobs run it, a copy: every eps sweep one attack per budget
-    (``expand_sweeps``) and every attack a masking check plans added (``expand_failure_checks``).
+    (``expand_sweeps``), every configured attack within the scale's limits (``limit_attacks``),
+    every attack a masking check plans added (``expand_failure_checks``).
     What the rules, the cost estimate and the reporting plan from (advrepro.plan.load);
     ``python -m advrepro.plan`` prints it."""
-    return expand_failure_checks(expand_sweeps(copy.deepcopy(config)))
+    # limits first: a masking check's more-effort attack doubles the steps its attack runs
+    return expand_failure_checks(limit_attacks(expand_sweeps(copy.deepcopy(config))))
+
+
+def limit_attacks(config: dict) -> dict:
+    """Cap, in ``config`` (the planned copy, as_planned), every planned attack's options at the
+    config's ``limits.attacks`` (the demo's and CI's scale): an option above its cap, as
+    configured or by its class's default (None: the library's standard), is set to the cap;
+    capped steps keep the budget reachable (step size at least 2.5 x eps / steps)."""
+    caps = ((config.get("limits") or {}).get("attacks")) or {}
+    if not caps:
+        return config
+    for experiment in (config.get("experiments") or {}).values():
+        for attack in (experiment.get("attacks") or {}).values():
+            in_force = {**ATTACK_OPTION_DEFAULTS.get(attack["class"], {}), **attack["params"]}
+            # an option the attack takes, above its cap or None (the library's standard,
+            # e.g. AutoAttack's iterations)
+            capped = {
+                option: cap
+                for option, cap in caps.items()
+                if option in in_force
+                and (in_force[option] is None or isinstance(in_force[option], int))
+                and (in_force[option] is None or in_force[option] > cap)
+            }
+            params = {**attack["params"], **capped}
+            if "steps" in capped and params.get("alpha") and params.get("eps"):
+                params["alpha"] = max(params["alpha"], 2.5 * params["eps"] / params["steps"])
+            attack["params"] = params
+    return config
 
 
 def _budget_problems(config: dict) -> list[str]:
