@@ -28,22 +28,16 @@ def craft_transfer_sets(
     source model and the transfer sets crafted on it, from one load of data and model
     (reloaded should an attack ever change its weights): one set per job (rule
     craft_transfer) or every set of a source model (craft_transfer_<experiment>_<source>)."""
-    for craft in crafts:
-        if len(craft["sets"]) != len(craft["attacks"]):
-            raise ValueError(f"{len(craft['attacks'])} attacks but {len(craft['sets'])} sets")
-        run, seed = craft["run"], craft["seed"]
-        where, splits, loaded = inputs.attack_inputs(
-            data_path, craft["model"], run, seed, device, threads
-        )
-        pairs = zip(craft["attacks"], craft["sets"])
-        for source, (attack_spec, out_path) in inputs.unchanged_each_time(
-            loaded, craft["model"], run, where, pairs
-        ):
-            _craft(source, craft, attack_spec, out_path, splits, where, progress)
+    for source, craft, k, splits, where in inputs.attacks_of_models(
+        data_path, crafts, "sets", device, threads
+    ):
+        _craft(source, craft, k, splits, where, progress)
 
 
-def _craft(source, craft, attack_spec, out_path, splits, device, progress) -> None:
+def _craft(source, craft, k, splits, device, progress) -> None:
+    """The k-th transfer set of ``craft``, crafted on ``source``."""
     run, seed = craft["run"], craft["seed"]
+    attack_spec, out_path = craft["attacks"][k], craft["sets"][k]
     torch.manual_seed(seed)
     attack = build_attack(attack_spec["class"], source, **attack_spec["params"])
     attacked = inputs.attacked_rows(splits, attack_spec)

@@ -31,20 +31,12 @@ def evaluate_models(
     (rule evaluate), an eps sweep's budgets or all attacks of a model (evaluate_sweep_*,
     evaluate_model_*), every model of an experiment (evaluate_<experiment>): the same records.
     ``adversarial`` (empty: none kept) are the files of the attacked examples."""
-    for i, job in enumerate(evaluations):
-        if len(job["records"]) != len(job["attacks"]):
-            raise ValueError(f"{len(job['attacks'])} attacks but {len(job['records'])} records")
-        log.info("model %d of %d: %s", i + 1, len(evaluations), job["model"])
-        where, splits, loaded = inputs.attack_inputs(
-            data_path, job["model"], job["run"], job["seed"], device, threads
-        )
-        clean_accuracies: dict = {}  # per classifier setting, across the model's attacks
-        attacks = list(enumerate(job["attacks"]))
-        for target, (k, attack_spec) in inputs.unchanged_each_time(
-            loaded, job["model"], job["run"], where, attacks
-        ):
-            log.info("attack %d of %d: %s", k + 1, len(attacks), attack_spec["id"])
-            _record(target, job, k, splits, where, progress, clean_accuracies)
+    clean_accuracies: dict = {}  # per model and classifier setting, across its attacks
+    for target, job, k, splits, where in inputs.attacks_of_models(
+        data_path, evaluations, "records", device, threads
+    ):
+        cache = clean_accuracies.setdefault((job["model"], job["seed"]), {})
+        _record(target, job, k, splits, where, progress, cache)
 
 
 def clean_accuracy_of(model: torch.nn.Module, splits: data.Splits, batch_size: int) -> float:

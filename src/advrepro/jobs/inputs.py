@@ -4,11 +4,15 @@ memory layout."""
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from advrepro import data, model_files, provenance
 from advrepro import performance as perf
 from advrepro.models import weights_version
+
+log = logging.getLogger("advrepro")
 
 
 def use_threads(threads: int | None) -> None:
@@ -50,6 +54,26 @@ def unchanged_each_time(model, model_path, run, device, items):
             )
             version = weights_version(model)
         yield model, item
+
+
+def attacks_of_models(
+    data_path: str, items: list[dict], outputs: str, device: str, threads: int | None
+):
+    """Yield (model, item, k, test data, device) for the k-th attack of each work item's model
+    (``items``: advrepro.plan.evaluation or .crafting), each model loaded once, checked, and
+    reloaded should an attack ever change its weights; ``outputs``: the item's key of one file
+    per attack."""
+    for i, item in enumerate(items):
+        if len(item[outputs]) != len(item["attacks"]):
+            raise ValueError(f"{len(item['attacks'])} attacks but {len(item[outputs])} {outputs}")
+        log.info("model %d of %d: %s", i + 1, len(items), item["model"])
+        where, splits, loaded = attack_inputs(
+            data_path, item["model"], item["run"], item["seed"], device, threads
+        )
+        attacks = range(len(item["attacks"]))
+        for model, k in unchanged_each_time(loaded, item["model"], item["run"], where, attacks):
+            log.info("attack %d of %d: %s", k + 1, len(attacks), item["attacks"][k]["id"])
+            yield model, item, k, splits, where
 
 
 def attacked_rows(splits: data.Splits, attack_spec: dict) -> torch.Tensor | None:
