@@ -594,3 +594,30 @@ def test_stronger_check_between_two_sweeps_compares_every_shared_budget():
     assert needed == {"pgd_l2_eps2", "pgd_l2_eps3", "aa_l2_eps2", "aa_l2_eps3"}
     records[4]["accuracy"] = 0.2
     assert masking.run_checks(records, spec, {"toy": experiment}).status.tolist() == ["pass"]
+
+
+def test_a_sweep_that_stops_short_of_its_final_budget_is_not_judged_there(masking_records):
+    """A scale's smaller budgets (the demo's CIFAR sweep ends at 16/255, the paper's at 32/255)
+    cannot show accuracy falling to ~0: the row says so instead of flagging."""
+    check = {"kind": "sweep", "sweep": "sweep", "final_max": 0.5, "final_eps": 1.0}
+    table = masking.run_checks(masking_records, {"checks": {"toy": [check]}}, {"toy": EXPERIMENT})
+    plain = table[table.method == "plain"].iloc[0]
+    assert plain.status == masking.NOT_HERE and "below 1" in plain.evidence
+    judged = masking.run_checks(
+        masking_records, {"checks": {"toy": [{**check, "final_eps": 0.5}]}}, {"toy": EXPERIMENT}
+    )
+    assert judged[judged.method == "masked"].iloc[0].status == "flag"
+
+
+def test_a_scale_that_caps_attack_steps_leaves_the_convergence_checks_nothing_to_judge(
+    masking_records,
+):
+    spec = {"checks": {"toy": [{"kind": "effort", "attack": "pgd"}, {"kind": "indicators"}]}}
+    capped = masking.run_checks(
+        masking_records, spec, {"toy": EXPERIMENT}, {"attacks": {"steps": 5}}
+    )
+    effort = capped[capped.kind == "effort"]
+    assert set(effort.status) == {masking.NOT_HERE} and "capped at 5" in effort.iloc[0].evidence
+    # the masked model is still flagged by what the cap does not touch (unavailable gradients)
+    masked = capped[(capped.method == "masked") & (capped.kind == "indicators")].iloc[0]
+    assert masked.status == "flag" and "~incomplete optimisation" in masked.evidence

@@ -12,4 +12,5 @@ with logging_to(snakemake.log[0]):
         snakemake.params.provenance["config_hash"],
         snakemake.output.md,
         snakemake.output.csv,
+        limits=dict(snakemake.params.limits),
     )

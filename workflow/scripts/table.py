@@ -17,4 +17,5 @@ with logging_to(snakemake.log[0]):
         masking_records=list(snakemake.input.masking),
         masking_checks=list(snakemake.params.masking_checks),
         protocol=list(snakemake.params.protocol),
+        limits=dict(snakemake.params.limits),
     )

@@ -96,16 +96,18 @@ def table_artifact(
     masking_records: list[str] = (),
     masking_checks: list[dict] = (),
     protocol: list[dict] = (),
+    limits: dict | None = None,
 ) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
     numbers come from a model that the masking checks flag (``masking_checks``, the masking
-    artifacts' checks of this table's experiments, run on ``masking_records``) carry its flags."""
+    artifacts' checks of this table's experiments, run on ``masking_records`` at the scale's
+    ``limits``) carry its flags."""
     table, stamp = artifact_cells(
         record_paths, spec, experiments, reported_csv, scale, config_hash, protocol
     )
     checked = [read_record(path) for path in masking_records]
     flags = masking.flags_by_model(
-        [masking.run_checks(checked, checks, experiments) for checks in masking_checks]
+        [masking.run_checks(checked, checks, experiments, limits) for checks in masking_checks]
     )
     table = masking.mark_flagged_rows(table, flags)
     io.write_text(out_md, tables.render_markdown(table, spec, stamp))
@@ -202,10 +204,12 @@ def masking_report(
     config_hash: str,
     out_md: str,
     out_csv: str,
+    limits: dict | None = None,
 ) -> None:
-    """Gradient-masking checks (pass / flag per model) from evaluation records."""
+    """Gradient-masking checks (pass / flag per model) from evaluation records, at the scale's
+    ``limits`` (the config's)."""
     records = [read_record(path) for path in record_paths]
-    table = masking.run_checks(records, spec, experiments)
+    table = masking.run_checks(records, spec, experiments, limits)
     stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in spec["checks"]}, records)
     io.write_text(
         out_md,

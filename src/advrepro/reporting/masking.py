@@ -57,6 +57,12 @@ ALL_ATTACKS = ("dominance", "indicators")
 
 
 FLAG, PASS, UNRESOLVED = "flag", "pass", "not enough examples"
+# a check whose budget or steps the scale cut below what it needs to mean anything
+NOT_HERE = "not at this scale"
+# the checks of an attack's convergence, which a scale that caps attack steps (the demo's and
+# CI's limits.attacks) makes meaningless: more effort is then expected to help
+CONVERGENCE = ("effort",)
+CONVERGENCE_INDICATORS = ("incomplete_optimisation",)
 
 
 @dataclass
@@ -226,16 +232,23 @@ def _sweep(model: ModelEvidence, check: dict) -> tuple[str, str]:
         for (smaller, _), (larger, _) in zip(points, points[1:])
     ]
     correct, n = model.count(points[-1][0])
-    final_max = check["final_max"]
-    outcomes.append(
-        _outcome(
-            values[-1] > final_max,
-            upper_tail(correct, n, final_max / 100),
-            check,
-            f"{values[-1]:.1f} > {final_max:g} at eps {points[-1][1]:g}",
+    final_max, largest = check["final_max"], points[-1][1]
+    reaches = check.get("final_eps") is None or largest >= check["final_eps"] - 1e-9
+    if reaches:
+        outcomes.append(
+            _outcome(
+                values[-1] > final_max,
+                upper_tail(correct, n, final_max / 100),
+                check,
+                f"{values[-1]:.1f} > {final_max:g} at eps {largest:g}",
+            )
         )
-    )
     status, evidence = _worst(outcomes)
+    if status == PASS and not reaches:
+        return NOT_HERE, (
+            f"{curve} — the largest budget {largest:g} is below {check['final_eps']:g}, where "
+            f"accuracy must reach {final_max:g} %: not judged at this scale"
+        )
     return status, curve if status == PASS else f"{curve} — {evidence}"
 
 
@@ -340,7 +353,9 @@ def _indicators(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
         return None
     limits = {**THRESHOLDS, **(check.get("thresholds") or {})}
     statuses = {
-        name: _outcome(
+        name: NOT_HERE
+        if name in CONVERGENCE_INDICATORS and check.get("steps_capped")
+        else _outcome(
             share > limits[name],
             upper_tail(round(share * checked), checked, limits[name]),
             check,
@@ -348,7 +363,7 @@ def _indicators(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
         )[0]
         for name, (share, _, checked) in summary.items()
     }
-    marks = {FLAG: "**", UNRESOLVED: "_", PASS: ""}
+    marks = {FLAG: "**", UNRESOLVED: "_", PASS: "", NOT_HERE: "~"}
     evidence = "; ".join(
         f"{marks[statuses[n]]}{n.replace('_', ' ')} {100 * share:.1f}% "
         f"({attack}, {checked} ex.){marks[statuses[n]]}"
@@ -392,8 +407,13 @@ def _methods(spec: dict, name: str, experiment: dict) -> list[str]:
     return [m for m in experiment["methods"] if not wanted or m in wanted]
 
 
-def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
-    """One row per (experiment, method, check): pass / flag / not run, with the evidence."""
+def run_checks(
+    records: list[dict], spec: dict, experiments: dict, limits: dict | None = None
+) -> pd.DataFrame:
+    """One row per (experiment, method, check): pass / flag / not enough examples / not at
+    this scale / not run, with the evidence. ``limits``: the config's (a scale that caps
+    attack steps, limits.attacks.steps, leaves the convergence checks nothing to judge)."""
+    steps_capped = ((limits or {}).get("attacks") or {}).get("steps")
     by_model: dict[tuple[str, str], list[dict]] = {}
     for r in records:
         by_model.setdefault((r["experiment"], r["method"]), []).append(r)
@@ -405,8 +425,17 @@ def run_checks(records: list[dict], spec: dict, experiments: dict) -> pd.DataFra
             found = model.accuracy
             for configured in checks:
                 check = {**CHECK_DEFAULTS, **configured}  # as validated, for a test's check too
+                check["steps_capped"] = steps_capped
                 needed = attacks_of(check, exp)
-                if check["kind"] in ALL_ATTACKS:
+                if check["kind"] in CONVERGENCE and steps_capped:
+                    status, evidence = (
+                        NOT_HERE,
+                        (
+                            f"attack steps capped at {steps_capped} at this scale (limits.attacks): "
+                            "more effort is expected to help"
+                        ),
+                    )
+                elif check["kind"] in ALL_ATTACKS:
                     outcome = CHECKS[check["kind"]](model, check) if model.records else None
                     status, evidence = outcome or ("not run", "no records it can compare")
                 elif not needed or any(a not in found for a in needed):
@@ -432,7 +461,7 @@ def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     examples if a check could not resolve a departure and none flags."""
 
     def overall(statuses):
-        for status in (FLAG, UNRESOLVED, PASS):
+        for status in (FLAG, UNRESOLVED, PASS, NOT_HERE):
             if (statuses == status).any():
                 return status
         return "not run"
@@ -509,8 +538,9 @@ def render_markdown(
         "seeds). **flag** = the evaluation behaved as it does on gradient-masked models, by "
         "more than its examples can explain (a one-sided exact test, paired per example, at "
         "each check's significance); treat that model's robust accuracy as an upper bound. "
-        "*not enough examples* = a departure too small for the examples to resolve. Rules: "
-        "docs/decisions.md.",
+        "*not enough examples* = a departure too small for the examples to resolve; *not at "
+        "this scale* = the scale cut the budget or the attack steps below what the check "
+        "needs (an indicator so cut is marked ~). Rules: docs/decisions.md.",
         "",
     ]
     verdicts = model_verdicts(table)
