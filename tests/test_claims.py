@@ -110,6 +110,7 @@ def test_the_first_reading_of_table_1_fails_on_the_papers_own_numbers():
     tables = _tables_of_printed_numbers(config)
     every = {
         "statement": "x",
+        "quote": "a sentence of the paper",
         "check": "beats",
         "artifact": "mct_table1",
         "row": "MCT",

@@ -24,20 +24,23 @@ COLUMNS = ["id", "paper", "where", "quote", "finding", "reading", "assumption", 
 
 
 def _cell_models(experiments: dict, row: cells.Row, column: cells.Column) -> list[dict]:
-    """What a protocol entry's filters see of the records behind one cell, from the config."""
-    return [
-        {
-            "experiment": member.experiment,
-            "method": member.method,
-            "method_class": experiments[member.experiment]["methods"][member.method]["class"],
-            "attack": attack,
-            "attack_class": experiments[member.experiment]["attacks"][attack]["class"],
-        }
-        for member in row.members
-        if member.method in experiments[member.experiment]["methods"]
-        for attack in column.attacks
-        if attack in experiments[member.experiment]["attacks"]
-    ]
+    """What a protocol entry's filters see of the records behind one cell, from the config (a
+    method a scale switched off, the demo's ResNet-50 rows, has no class to filter by)."""
+    models = []
+    for member in row.members:
+        exp = experiments[member.experiment]
+        method = exp["methods"].get(member.method) or {}
+        for attack in column.attacks:
+            models.append(
+                {
+                    "experiment": member.experiment,
+                    "method": member.method,
+                    "method_class": method.get("class"),
+                    "attack": attack,
+                    "attack_class": (exp["attacks"].get(attack) or {}).get("class"),
+                }
+            )
+    return models
 
 
 def affected_cells(

@@ -7,7 +7,8 @@ a ``check`` kind and the artifact it reads. Every claim is checked twice:
   claim about a reported number, on a run that is not the paper's setting) or ``not run``;
 * on the paper's own numbers (each cell's printed number, read from the reported CSV):
   ``holds``, ``the paper's own numbers contradict it``, or ``no printed numbers to check it
-  on`` (a claim about training cost, or a figure whose other points the paper does not print).
+  on`` (a claim about training cost, or a figure whose other points the paper does not print);
+  a claim of ours (no ``quote``) is not checked there.
 
 Relative claims (MCT beats AT) are evaluated on whatever data ran; the ``scope`` column says
 whether that was the paper's setting or a stand-in at reduced scale.
@@ -234,8 +235,10 @@ def scope(table: pd.DataFrame) -> str:
 def on_the_papers_numbers(table: pd.DataFrame, claim: dict) -> tuple[str, str]:
     """(holds / the paper's own numbers contradict it / no printed numbers to check it on /
     '' for a claim about our run, evidence): the claim checked on the printed numbers."""
+    if not claim.get("quote") or claim["check"] == "matches_reported":
+        return "", ""  # a claim of ours, or one about our run's match with a printed number
     if claim["check"] in ABOUT_OUR_RUN:
-        return ("", "") if claim["check"] == "matches_reported" else (UNPRINTED, "")
+        return UNPRINTED, ""
     try:
         holds, evidence = CHECKS[claim["check"]](table, claim, _printed(table))
     except NotRun as missing:
@@ -307,7 +310,9 @@ def render_markdown(table: pd.DataFrame, paper: str, tables: dict[str, pd.DataFr
     lines += [
         "",
         "Check kinds (advrepro/reporting/claims.py): "
-        + ", ".join(f"`{name}`: {(fn.__doc__ or '').strip()}" for name, fn in CHECKS.items()),
+        + ", ".join(
+            f"`{name}`: {' '.join((fn.__doc__ or '').split())}" for name, fn in CHECKS.items()
+        ),
         "",
     ]
     return "\n".join(lines)
