@@ -44,7 +44,7 @@ def test_the_audit_lists_the_findings_and_the_claims_the_papers_numbers_contradi
                 "artifact": "mct_table4",
                 "status": "not run",
                 "on_papers_numbers": claims.CONTRADICTED,
-                "papers_evidence": "FGSM_1: 79.32 → 79.13",
+                "papers_evidence": "FGSM_1: 70.00 → 69.00",
             }
         ]
     )

@@ -480,6 +480,7 @@ def test_report_shows_every_indicator_and_tables_mark_flagged_models(
                 "ours_std": 1.0,
                 "reported": float("nan"),
                 "difference": float("nan"),
+                "tolerance": float("nan"),
                 "verdict": "",
                 "attacks": "pgd",
                 "attack_class": "pgd",
