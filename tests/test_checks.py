@@ -583,17 +583,22 @@ def test_stronger_check_between_two_sweeps_compares_every_shared_budget():
     }
     accuracy = {"pgd_l2_eps1": 0.8, "pgd_l2_eps2": 0.7, "pgd_l2_eps3": 0.2}
     accuracy |= {"aa_l2_eps2": 0.5, "aa_l2_eps3": 0.3, "aa_l2_eps4": 0.0}
-    records = [
-        {"experiment": "toy", "method": "plain", "seed": 0, "attack": a, "accuracy": v}
-        for a, v in accuracy.items()
-    ]
+
+    def record(attack, share):  # 100 examples, the first ``share`` of them left standing
+        standing = round(100 * share)
+        correct = [1] * standing + [0] * (100 - standing)
+        return {"experiment": "toy", "method": "plain", "seed": 0, "attack": attack,
+                "accuracy": share, "correct": correct}  # fmt: skip
+
+    records = [record(a, v) for a, v in accuracy.items()]
     spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "pgd_l2", "stronger": "aa_l2"}]}}
     table = masking.run_checks(records, spec, {"toy": experiment})
     assert table.status.tolist() == ["flag"]  # at eps 3: 30 % left against PGD-L2's 20 %
-    assert table.evidence[0] == "aa_l2 vs pgd_l2: 2: 50.0 vs 70.0, 3: 30.0 vs 20.0"
+    assert table.evidence[0].startswith("aa_l2 vs pgd_l2 at eps 2, 3: aa_l2_eps3 30.0 vs")
+    assert "10 of 100 examples survive only aa_l2_eps3, 0 only pgd_l2_eps3" in table.evidence[0]
     needed = {attack for *_, attack in masking.required_records(spec, {"toy": experiment})}
     assert needed == {"pgd_l2_eps2", "pgd_l2_eps3", "aa_l2_eps2", "aa_l2_eps3"}
-    records[4]["accuracy"] = 0.2
+    records[4] = record("aa_l2_eps3", 0.2)
     assert masking.run_checks(records, spec, {"toy": experiment}).status.tolist() == ["pass"]
 
 

@@ -48,7 +48,7 @@ def test_normalisation_is_inside_the_model():
 def test_a_loaded_model_equals_the_saved_one(name, tmp_path):
     """load_model builds on the meta device and takes the file's tensors: same outputs, no
     tensor left on meta."""
-    from advrepro.jobs import load_model, save_model
+    from advrepro.model_files import load_model, save_model
 
     torch.manual_seed(0)
     model = build_model(name, 1, 10, [0.5], [0.25], image_size=28).eval()
