@@ -41,6 +41,7 @@ def test_a_sound_record_reads_back(tmp_path):
         (lambda text: text.replace('"count": 4', '"count": 5'), "count 5 but 4"),
         (lambda text: text.replace(f'"format": {FORMAT}', '"format": 1'), "rerun its evaluation"),
         (lambda text: text.replace('"paper_attack": "pgd", ', ""), "lacks paper_attack"),
+        (lambda text: text.replace('"seed": 0', '"seed": "0"'), "seed is str, not int"),
     ],
 )
 def test_a_cut_hand_edited_or_old_record_is_refused_naming_the_file(tmp_path, damage, named):

@@ -26,30 +26,35 @@ FORMAT = 2
 METHOD_OPTION_DEFAULTS = declared_defaults("advrepro.methods")
 MODEL_OPTION_DEFAULTS = declared_defaults("advrepro.models")
 
-# What a record must hold for the reporting rules (tables, figures, verdicts, masking checks).
-REQUIRED = (
-    "format",
-    "experiment",
-    "dataset",
-    "paper_dataset",
-    "architecture",
-    "method",
-    "scale",
-    "seed",
-    "attack",
-    "attack_class",
-    "paper_attack",
-    "threat",
-    "params",
-    "training",
-    "classifier",
-    "test_size",
-    "labels",
-    "accuracy",
-    "count",
-    "correct",
-    "predicted",
-)
+# What a record must hold for the reporting rules (tables, figures, verdicts, masking checks):
+# each field, the JSON types it may take, and what it means. read_record refuses a record
+# lacking one or holding another type, so a hand edit cannot slip a string into a table.
+_NUMBER = (int, float)
+_NAME = (str,)
+FIELDS = {
+    "format": ((int,), "this module's FORMAT when the record was written"),
+    "experiment": (_NAME, "the config's experiment (a paper table's setting)"),
+    "dataset": (_NAME, "the data the model was trained and tested on"),
+    "paper_dataset": (_NAME, "the dataset the paper reports for this experiment"),
+    "architecture": (_NAME, "the network (advrepro.models registry name)"),
+    "method": (_NAME, "the training method's config name"),
+    "scale": (_NAME, "the scale the run was made at (paper, smoke, demo, tiny)"),
+    "seed": ((int,), "the model's training seed"),
+    "attack": (_NAME, "the attack's config id (a derived id for sweeps and checks)"),
+    "attack_class": (_NAME, "the attack's registry name"),
+    "paper_attack": (_NAME, "the attack as the papers name it (Attack.paper_name)"),
+    "threat": (_NAME, "whitebox or transfer"),
+    "params": ((dict,), "every attack option in force, constructor defaults included"),
+    "training": ((dict,), "the model's training protocol (training_protocol)"),
+    "classifier": ((dict,), "the decision rule's settings in force during the measurement"),
+    "test_size": ((int, type(None)), "examples the experiment evaluates (None: the test set)"),
+    "labels": ((list,), "true label of each evaluated example"),
+    "accuracy": (_NUMBER, "fraction of examples classified correctly under the attack"),
+    "count": ((int,), "examples evaluated"),
+    "correct": ((list,), "1 where the example was classified correctly, per example"),
+    "predicted": ((list,), "the predicted label of each example"),
+}
+REQUIRED = tuple(FIELDS)
 
 
 # What a record (and a kept adversarial set) copies from the job's run.
@@ -197,6 +202,15 @@ def read_record(path: str | Path) -> dict:
     missing = [key for key in REQUIRED if key not in record]
     if missing:
         raise RecordError(f"{path}: evaluation record lacks {', '.join(missing)}; {rebuild}")
+    mistyped = [
+        f"{key} is {type(record[key]).__name__}, not "
+        + " or ".join(kind.__name__ for kind in kinds)
+        for key, (kinds, _meaning) in FIELDS.items()
+        # bool is an int to isinstance; no record field is a bool
+        if not isinstance(record[key], kinds) or isinstance(record[key], bool)
+    ]
+    if mistyped:
+        raise RecordError(f"{path}: evaluation record field {'; '.join(mistyped)}; {rebuild}")
     correct, labels = record["correct"], record["labels"]
     if not (record["count"] == len(correct) == len(labels) == len(record["predicted"])):
         raise RecordError(
