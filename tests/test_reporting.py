@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 from conftest import REPORTED_CSV
+from markdown_tables import malformed_tables
 
 from advrepro.reporting import cells, reported, tables
 from advrepro.reporting.verdict import field, judge_protocol, settings_of
@@ -310,6 +311,9 @@ def test_markdown_carries_banner_and_stamp():
     }
     text = tables.render_markdown(table, SPEC, stamp)
     assert "Not comparable with the paper" in text and "config hash: abc" in text
+    assert not malformed_tables(text)
+    beside = tables.render_markdown(table, {**SPEC, "beside_metric": "auc"}, stamp)
+    assert "(beside)" in beside and not malformed_tables(beside)
     assert "85.00 ± 7.07" in text
     assert r"\begin{tabular}" in tables.render_latex(table, SPEC, stamp)
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from conftest import copy_workflow, require_demo_data, run_snakemake
+from markdown_tables import malformed_tables
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +42,15 @@ def test_every_artifact_of_the_index_exists(tiny_run):
         assert figure.read_bytes()[:4] == b"\x89PNG"
     claims = (tiny_run / "paper_figures/dundi/claims.md").read_text()
     assert "not comparable" in claims and "stand-in" in claims
+
+
+def test_every_markdown_table_renders(tiny_run):
+    """Each table in every markdown artifact has as many cells in its separator and rows as
+    in its header (GitHub shows a table that does not as plain text)."""
+    pages = sorted(tiny_run.glob("paper_figures/**/*.md"))
+    assert len(pages) > 10
+    for page in pages:
+        assert not malformed_tables(page.read_text()), page
 
 
 def test_one_table_target_plans_only_what_it_needs(tmp_path):

@@ -109,7 +109,8 @@ def hardware(device: torch.device | str | None = None) -> str:
                 break
     except OSError:
         pass
-    return f"CPU {cpu} ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU {cpu} ({threads} thread{'s' if threads != 1 else ''})"
 
 
 def pick_device(requested: str = "auto") -> torch.device:

@@ -102,14 +102,15 @@ def render_markdown(table: pd.DataFrame, spec: dict, stamp: dict) -> str:
             "as upper bounds.",
         ] + [f"- {label}: {why}" for label, why in flagged.items()]
     beside = spec.get("beside_metric")
+    header = ["Row", "Column", "Run", "Attack as run", "Seeds", "Ours", "Reported", "Δ"]
+    header += ["± tolerance", *([f"{BESIDE_NAMES[beside]} (beside)"] if beside else [])]
+    header += ["Verdict"]
     lines += [
         "",
         "## Cell by cell",
         "",
-        "| Row | Column | Run | Attack as run | Seeds | Ours | Reported | Δ | ± tolerance | "
-        + (f"{BESIDE_NAMES[beside]} (beside) | " if beside else "")
-        + "Verdict |",
-        "|---|---|---|---|---|---|---|---|---|" + ("---|" if beside else ""),
+        "| " + " | ".join(header) + " |",
+        "|---" * len(header) + "|",
     ]
     for row in table.itertuples():
         lines.append(
