@@ -3,9 +3,12 @@ claims evaluator on hand-made tables, and figure rendering."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 import torch
+from test_reporting import full_record
 
 from advrepro.attacks import build_attack
 from advrepro.evaluation import evaluate
@@ -109,19 +112,19 @@ def record_of(model, spec: dict, attack_id: str, splits, method: str) -> dict:
         progress=False,
         indicators={"examples": 500, "probe_steps": 10},
     )
-    return {
-        "experiment": "toy",
-        "method": method,
-        "seed": 0,
-        "attack": attack_id,
-        "threat": spec["threat"],
-        "family": attack.family,
-        "norm": attack.norm,
-        "eps": attack.eps,
-        "classifier": {},
-        "hardware": "CPU",
+    return full_record(
+        experiment="toy",
+        method=method,
+        attack=attack_id,
+        attack_class=spec["class"],
+        threat=spec["threat"],
+        family=attack.family,
+        norm=attack.norm,
+        eps=attack.eps,
+        params=spec["params"],
+        labels=splits.y_train.tolist(),
         **result,
-    }
+    )
 
 
 @pytest.fixture
@@ -173,14 +176,15 @@ def test_masking_checks_flag_a_saturated_softmax(masking_table):
 
 
 def test_white_box_dominance_counts_examples_a_weaker_attack_wins(masking_records):
-    plain = [r for r in masking_records if r["method"] == "plain"]
-    noise = next(r for r in plain if r["attack"] == "noise")
-    pgd = next(r for r in plain if r["attack"] == "pgd")
-    pgd["correct"] = [1] * len(pgd["correct"])  # pretend PGD failed everywhere
-    misses = masking.white_box_misses([r for r in plain if r["attack"] in ("pgd", "noise")])
-    assert misses["noise"] == (len(noise["correct"]) - sum(noise["correct"]), len(noise["correct"]))
+    plain = [r for r in masking_records if r.method == "plain"]
+    noise = next(r for r in plain if r.attack == "noise")
+    pgd = next(r for r in plain if r.attack == "pgd")
+    # pretend PGD failed everywhere
+    pgd = dataclasses.replace(pgd, correct=[1] * pgd.count, accuracy=1.0)
+    misses = masking.white_box_misses([pgd, noise])
+    assert misses["noise"] == (noise.count - sum(noise.correct), noise.count)
     table = masking.run_checks(
-        [r for r in plain if r["attack"] in ("pgd", "noise")],
+        [pgd, noise],
         {"checks": {"toy": [{"kind": "dominance"}]}},
         {"toy": EXPERIMENT},
     )
@@ -511,7 +515,7 @@ def test_a_check_on_an_attack_limited_to_other_methods_is_not_run(masking_record
             "pgd": {**EXPERIMENT["attacks"]["pgd"], "methods": ["masked"]},
         },
     }
-    records = [r for r in masking_records if not (r["method"] == "plain" and r["attack"] == "pgd")]
+    records = [r for r in masking_records if not (r.method == "plain" and r.attack == "pgd")]
     spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "fgsm", "stronger": "pgd"}]}}
     table = masking.run_checks(records, spec, {"toy": experiment}).set_index("method")
     assert table.loc["plain", "status"] == "not run" and table.loc["masked", "status"] == "pass"
@@ -555,8 +559,9 @@ def test_reporting_never_imports_torch():
 import sys
 from advrepro.reporting import (artifacts, cells, claims, figures, index, kinds, masking,
     reported, summary, tables, verdict)
-record = {"experiment": "e", "method": "m", "attack": "pgd",
-          "indicators": {"incomplete_optimisation": {"count": 1, "checked": 4}}}
+from types import SimpleNamespace  # the two fields the indicators check reads of a Record
+record = SimpleNamespace(attack="pgd",
+                         indicators={"incomplete_optimisation": {"count": 1, "checked": 4}})
 evidence = masking.ModelEvidence(experiment={}, records=[record])
 print(masking.CHECKS["indicators"](evidence, {**masking.CHECK_DEFAULTS, "kind": "indicators"}))
 assert "torch" not in sys.modules, "a reporting module imported torch"
@@ -587,8 +592,9 @@ def test_stronger_check_between_two_sweeps_compares_every_shared_budget():
     def record(attack, share):  # 100 examples, the first ``share`` of them left standing
         standing = round(100 * share)
         correct = [1] * standing + [0] * (100 - standing)
-        return {"experiment": "toy", "method": "plain", "seed": 0, "attack": attack,
-                "accuracy": share, "correct": correct}  # fmt: skip
+        return full_record(
+            experiment="toy", method="plain", attack=attack, accuracy=share, correct=correct
+        )
 
     records = [record(a, v) for a, v in accuracy.items()]
     spec = {"checks": {"toy": [{"kind": "stronger", "weaker": "pgd_l2", "stronger": "aa_l2"}]}}

@@ -103,6 +103,20 @@ def test_disabled_experiment_still_named_by_an_artifact_is_an_error(paper_config
         config_checks.validate(paper_config, SCHEMA)
 
 
+def test_a_protocol_entry_naming_no_record_field_is_an_error(paper_config):
+    """Protocol entries name record fields (advrepro.records.FIELDS) and settings inside them;
+    a misspelt one is refused before any job, not inside a table job after the compute."""
+    paper_config["protocol"][0] = {**paper_config["protocol"][0], "setting": "trainig.train.lr"}
+    paper_config["protocol"][0].pop("settings", None)
+    paper_config["protocol"][0].setdefault("value", 0.1)
+    with pytest.raises(
+        config_checks.ConfigError,
+        match=r"'protocol\[0\]' names 'trainig.train.lr', but an evaluation record has no "
+        r"field 'trainig'",
+    ):
+        config_checks.validate(paper_config, SCHEMA)
+
+
 def test_claim_naming_an_unknown_artifact_is_an_error(paper_config):
     paper_config["claims"]["mct"][0]["artifact"] = "mct_tabel1"
     with pytest.raises(

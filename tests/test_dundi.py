@@ -197,8 +197,8 @@ def test_a_record_states_the_oracle_count_it_was_measured_at(tiny_splits, tmp_pa
     }
     jobs.evaluate_models(data, [job], "cpu", False)
     records = [read_record(path) for path in out]
-    assert [r["classifier"]["n"] for r in records] == [1, 4, 3]
-    assert records[0]["training"]["method_options"]["n"] == 3  # the model's own
+    assert [r.classifier["n"] for r in records] == [1, 4, 3]
+    assert records[0].training.method_options["n"] == 3  # the model's own
     for r in records:
-        assert r["clean_accuracy"] == pytest.approx(r["accuracy"])  # the clean "attack"
-        assert r["model_clean_accuracy"] == pytest.approx(records[2]["accuracy"])
+        assert r.clean_accuracy == pytest.approx(r.accuracy)  # the clean "attack"
+        assert r.model_clean_accuracy == pytest.approx(records[2].accuracy)

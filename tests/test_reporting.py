@@ -9,8 +9,9 @@ import pytest
 from conftest import REPORTED_CSV
 from markdown_tables import malformed_tables
 
+from advrepro.records import Record
 from advrepro.reporting import cells, reported, tables
-from advrepro.reporting.verdict import field, judge_protocol, settings_of
+from advrepro.reporting.verdict import judge_protocol
 
 PAPER_ROW = {
     "dataset": "mnist",
@@ -25,40 +26,63 @@ PAPER_ROW = {
 }
 
 
-def full_record(**changes) -> dict:
-    """An evaluation record of a paper-scale run, as advrepro.records writes it."""
+TRAINING = {
+    "format": 2,
+    "experiment": "mnist_mao",
+    "method": "AT",
+    "method_class": "pgd_at",
+    "method_options": {"eps": 0.3},
+    "architecture": "mao_mnist_large",
+    "dataset": "mnist",
+    "scale": "paper",
+    "train_size": None,
+    "train_examples": 60000,
+    "train": {"epochs": 50, "batch_size": 50},
+    "epochs_trained": 50,
+    "seed": 0,
+}
+
+
+def record_json(**changes) -> dict:
+    """An evaluation record of a paper-scale run in its JSON form, as advrepro.records writes
+    it; ``changes`` by field, ``training__epochs_trained`` for a nested one. The per-example
+    lists follow ``correct`` unless given."""
     record = {
         "format": 2,
         "experiment": "mnist_mao",
-        "method": "AT",
-        "method_class": "pgd_at",
-        "attack": "pgd40",
-        "attack_class": "pgd",
-        "paper_attack": "pgd",
-        "norm": "linf",
-        "family": "gradient",
-        "seed": 0,
         "dataset": "mnist",
         "paper_dataset": "mnist",
         "architecture": "mao_mnist_large",
+        "method": "AT",
+        "method_class": "pgd_at",
         "scale": "paper",
+        "seed": 0,
+        "attack": "pgd40",
+        "attack_class": "pgd",
+        "paper_attack": "pgd",
         "threat": "whitebox",
-        "test_size": None,
-        "classifier": {},
+        "norm": "linf",
+        "family": "gradient",
+        "eps": 0.3,
         "params": {"eps": 0.3, "alpha": 0.01, "steps": 40},
+        "source": None,
+        "transfer_set": None,
+        "training": dict(TRAINING),
         "source_training": None,
-        "training": {
-            "method": "AT",
-            "method_class": "pgd_at",
-            "scale": "paper",
-            "train_size": None,
-            "method_options": {"eps": 0.3},
-            "epochs_trained": 50,
-            "train": {"epochs": 50, "batch_size": 50},
-        },
-        "accuracy": 0.9,
+        "classifier": {},
+        "test_size": None,
+        "classes": [str(c) for c in range(10)],
         "hardware": "CPU x",
+        "commit": "abc",
+        "clean_accuracy": 0.99,
+        "model_clean_accuracy": 0.99,
+        "accuracy": 0.9,
+        "rejected": 0.0,
+        "auc": 0.5,
+        "seconds": 1.0,
+        "examples_per_second": 1.0,
         "correct": [],
+        "attacked": 0,
     }
     for path, value in changes.items():  # "training__epochs_trained" -> record["training"][...]
         *parents, last = path.split("__")
@@ -66,14 +90,25 @@ def full_record(**changes) -> dict:
         for key in parents:
             target = target[key]
         target[last] = value
+    if record["test_size"] and not record["correct"]:  # a test subset: its per-example results
+        standing = round(record["accuracy"] * record["test_size"])
+        record["correct"] = [1] * standing + [0] * (record["test_size"] - standing)
+    for name in ("labels", "predicted"):
+        record.setdefault(name, [0] * len(record["correct"]))
+    record.setdefault("count", len(record["correct"]))
     return record
 
 
-def everything_stated(record: dict) -> list[dict]:
+def full_record(**changes) -> Record:
+    """record_json(**changes) as the reporting rules read it (records.read_record)."""
+    return Record.from_mapping(record_json(**changes))
+
+
+def everything_stated(record: Record) -> list[dict]:
     """A protocol that states every setting of ``record`` as it is (assumption A9)."""
     return [
         {
-            "settings": {path: field(record, path) for path in settings_of(record)},
+            "settings": {path: record.setting(path) for path in record.settings()},
             "assumption": "A9",
         }
     ]
@@ -166,7 +201,7 @@ def test_printed_settings_oracle_count_metric_and_transfer_are_checked():
     )
     assert judge_protocol([full_record(auc=0.9)], auc_row, STATED + REST, metric="auc")[0] is None
     transfer_row = {**PAPER_ROW, "setting": "blackbox_transfer"}
-    source = {**full_record()["training"], "method": "standard"}
+    source = {**record_json()["training"], "method": "standard"}
     transfer = full_record(threat="transfer", source_training=source)
     assert judge_protocol([transfer], transfer_row, STATED + REST + SOURCE)[0] is None
 
@@ -379,7 +414,7 @@ def test_rows_of_several_models_average_them_and_find_their_reported_row():
             architecture=e,
             params={"eps": 0.3},
             threat="transfer",
-            source_training={**full_record()["training"], "method": "Native"},
+            source_training={**record_json()["training"], "method": "Native"},
         )
         for (e, m), a in zip(
             [(e, m) for e in experiments for m in ("DunDi_R", "DunDi_P")], [0.9, 0.8, 0.7, 0.6]
@@ -487,14 +522,15 @@ def test_training_cost_csv_carries_the_stamp_and_per_model_hardware(tmp_path):
 
 def test_a_model_below_its_clean_floor_is_reported_as_did_not_train():
     experiment = {**_experiment("mnist_10k"), "clean_floor": 90}
-    low = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12), experiment)
+    low = _cells(_records([0.2, 0.3], dataset="mnist_10k", model_clean_accuracy=0.12), experiment)
     at = low[low.row == "AT"].iloc[0]
     assert at.status.startswith("did not train") and "AT seed 0 clean 12% < 90%" in at.status
     assert at.verdict == ""
-    good = _cells(_records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.95), experiment)
+    good = _cells(_records([0.2, 0.3], dataset="mnist_10k", model_clean_accuracy=0.95), experiment)
     assert good[good.row == "AT"].iloc[0].status == "ok"
     unfloored = _cells(
-        _records([0.2, 0.3], dataset="mnist_10k", clean_accuracy=0.12), _experiment("mnist_10k")
+        _records([0.2, 0.3], dataset="mnist_10k", model_clean_accuracy=0.12),
+        _experiment("mnist_10k"),
     )
     assert unfloored[unfloored.row == "AT"].iloc[0].status == "ok"
 
@@ -560,7 +596,7 @@ def test_the_stamp_states_the_experiments_that_ran_and_names_the_switched_off():
         "demo",
         "abc",
         {"dundi_lenet1": exp([0], {"Native": {}}), "dundi_lenet4": exp([0, 1, 2], {})},
-        [{"hardware": "CPU"}],
+        ["CPU"],
         sizes=True,
     )
     assert stamp["experiments"] == "dundi_lenet1" and stamp["seeds"] == "0"

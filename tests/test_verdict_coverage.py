@@ -14,10 +14,8 @@ from advrepro.reporting.verdict import (
     applies,
     covered,
     entry_settings,
-    field,
     outcome,
     printed_settings,
-    settings_of,
 )
 
 
@@ -82,7 +80,7 @@ def _judged_cells(config, table, built):
 
 def _sources(config, spec, record, setting) -> list[dict]:
     """The protocol entries that state ``setting`` of ``record``."""
-    experiment = config["experiments"][record["experiment"]]
+    experiment = config["experiments"][record.experiment]
     entries = [*spec.get("protocol", []), *experiment.get("protocol", []), *config["protocol"]]
     return [e for e in entries if applies(e, record) and covered(setting, set(entry_settings(e)))]
 
@@ -92,7 +90,7 @@ def test_every_setting_behind_a_verdict_is_printed_stated_or_a_named_assumption(
     every cell built on that record names them (A15, A23, A24, Table 3's A3 and A6, the step
     sizes, C&W's kappa, DeepFool's bound and JSMA's target included)."""
     config, records, table, built = paper_run
-    by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
+    by_key = {(r.experiment, r.method, r.seed, r.attack): r for r in records}
     named_somewhere = set()
     for spec, column, cell, paper_row, keys in _judged_cells(config, table, built):
         where = f"{cell.row} / {cell.column}"
@@ -101,7 +99,7 @@ def test_every_setting_behind_a_verdict_is_printed_stated_or_a_named_assumption(
             printed.add("params.gamma")
         named = set(cell.verdict.split(";")[0].partition(" under ")[2].split(", "))
         for record in (by_key[key] for key in keys):
-            for setting in settings_of(record):
+            for setting in record.settings():
                 sources = _sources(config, spec, record, setting)
                 assert sources or covered(setting, printed), f"{where}: {setting} unstated"
                 if covered(setting, printed) or any("quote" in e for e in sources):
@@ -124,8 +122,8 @@ def test_every_setting_behind_a_verdict_is_printed_stated_or_a_named_assumption(
 def test_dundi_records_state_the_oracle_count_they_were_measured_at(paper_run):
     _, records, _, _ = paper_run
     for record in records:
-        if record["method_class"] == "dundi" and record["attack"].startswith("clean_o"):
-            assert record["classifier"]["n"] == int(record["attack"].removeprefix("clean_o"))
-        if record["method"] == "Native":
-            assert record["classifier"] == {}
-    assert any(field(r, "classifier.n") == 1 for r in records)
+        if record.method_class == "dundi" and record.attack.startswith("clean_o"):
+            assert record.classifier["n"] == int(record.attack.removeprefix("clean_o"))
+        if record.method == "Native":
+            assert record.classifier == {}
+    assert any(r.setting("classifier.n") == 1 for r in records)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 from conftest import REPORTED_CSV
-from test_reporting import PAPER_ROW, REST, STATED, everything_stated, full_record
+from test_reporting import PAPER_ROW, REST, STATED, everything_stated, full_record, record_json
 
 from advrepro.reporting import cells, reported
 from advrepro.reporting.verdict import (
@@ -119,8 +119,8 @@ def test_a_plain_classifier_is_judged_in_the_oracle_column_its_row_is_printed_in
 
 
 def _chained(**changes):
-    model = {**full_record()["training"], "method": "AT", **changes}
-    return full_record(training={**full_record()["training"], "init_from": model})
+    model = {**record_json()["training"], "method": "AT", **changes}
+    return full_record(training={**record_json()["training"], "init_from": model})
 
 
 @pytest.mark.parametrize(
@@ -140,12 +140,16 @@ def test_the_model_a_run_starts_from_must_be_a_complete_paper_run(changes, reaso
 
 def test_the_transfer_source_must_be_a_complete_paper_run():
     row = {**PAPER_ROW, "setting": "blackbox_transfer"}
-    source = {**full_record()["training"], "method": "standard"}
+    source = {**record_json()["training"], "method": "standard"}
     whole = full_record(threat="transfer", source_training=source)
     assert judge_protocol([whole], row, everything_stated(whole))[0] is None
     short = full_record(threat="transfer", source_training={**source, "epochs_trained": 2})
     assert judge_protocol([short], row, everything_stated(short))[0] == (
         "the transfer source: trained 2 of 50 epochs"
+    )
+    unknown = full_record(threat="transfer", source_training=None)
+    assert judge_protocol([unknown], row, everything_stated(unknown))[0] == (
+        "the transfer source carries no training protocol (rerun its evaluation)"
     )
 
 

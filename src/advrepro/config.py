@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from advrepro.records import FIELDS as RECORD_FIELDS
 from advrepro.registry import declared_defaults, declared_norms
 from advrepro.reporting.kinds import ARTIFACT_KINDS, shape_of
 
@@ -516,6 +517,7 @@ def _cross_check(config: dict) -> None:
         if exp.get("transfer_source"):
             check_method(exp["transfer_source"]["method"], f"{base}.transfer_source.method")
     _check_sweep_budget_ids(experiments, problems)
+    _check_protocol_settings(config, problems)
     _check_artifacts(config, problems)
     _check_claims(config, problems)
     if problems:
@@ -536,6 +538,24 @@ def _check_sweep_budget_ids(experiments: dict, problems: list[str]) -> None:
             f"config key 'experiments.{plain[attack_id]}.attacks.{attack_id}' has the id of a "
             f"budget of an eps_sweep of experiments.{budgets[attack_id]}: rename the attack"
         )
+
+
+def _check_protocol_settings(config: dict, problems: list[str]) -> None:
+    """A protocol entry names record fields (advrepro.records.FIELDS) or settings inside one:
+    a misspelt field would otherwise fail inside a table job, after all the compute."""
+    places = [("protocol", config.get("protocol") or [])]
+    for kind in ("experiments", "artifacts"):
+        for name, entry in (config.get(kind) or {}).items():
+            places.append((f"{kind}.{name}.protocol", (entry or {}).get("protocol") or []))
+    for key, entries in places:
+        for i, entry in enumerate(entries):
+            for setting in entry.get("settings") or [entry.get("setting")]:
+                field = str(setting).split(".")[0]
+                if field not in RECORD_FIELDS:
+                    problems.append(
+                        f"config key '{key}[{i}]' names '{setting}', but an evaluation record "
+                        f"has no field '{field}' (advrepro.records.FIELDS)"
+                    )
 
 
 RESERVED_ITEMS = {"claims", "training_cost", "index"}

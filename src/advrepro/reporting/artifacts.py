@@ -16,12 +16,12 @@ def artifact_stamp(
     scale: str,
     config_hash: str,
     experiments: dict[str, dict],
-    sources: list[dict],
+    hardware: list[str],
     sizes: bool = False,
 ) -> dict:
     """The provenance every artifact states: scale, data, experiments, seeds (and with
-    ``sizes`` architecture and example counts), config hash, commit and the hardware its
-    ``sources`` (records, histories, result files) name."""
+    ``sizes`` architecture and example counts), config hash, commit and the ``hardware`` its
+    sources (records, histories, result files) name."""
     # the experiments that train models at this scale: one switched off (every method null,
     # e.g. the demo's LeNet-4) ran nothing whose seeds or sizes the artifact could state
     ran = {name: e for name, e in experiments.items() if e.get("methods")} or experiments
@@ -48,7 +48,7 @@ def artifact_stamp(
         **stamp,
         "config hash": config_hash,
         "commit": provenance.git_commit(),
-        "hardware": "; ".join(sorted({s["hardware"] for s in sources})) or "n/a",
+        "hardware": "; ".join(sorted(set(hardware))) or "n/a",
     }
 
 
@@ -78,7 +78,11 @@ def artifact_cells(
     )
     names = cells.experiments_of(spec, experiments)
     stamp = artifact_stamp(
-        scale, config_hash, {n: experiments[n] for n in names}, records, sizes=True
+        scale,
+        config_hash,
+        {n: experiments[n] for n in names},
+        [r.hardware for r in records],
+        sizes=True,
     )
     return table, stamp
 
@@ -154,7 +158,7 @@ def neighbours_figure(
         first["scale"],
         config_hash,
         {first.get("experiment", spec.get("experiment", "")): experiment},
-        results,
+        [r["hardware"] for r in results],
     )
     figures.plot_neighbours(results, spec, stamp, [out_png, out_pdf])
     table = pd.DataFrame(
@@ -190,7 +194,10 @@ def confusion_figure(
     records = [read_record(path) for path in record_paths]
     table = figures.confusion_table(records, spec)
     stamp = artifact_stamp(
-        scale, config_hash, {spec["experiment"]: experiments[spec["experiment"]]}, records
+        scale,
+        config_hash,
+        {spec["experiment"]: experiments[spec["experiment"]]},
+        [r.hardware for r in records],
     )
     figures.plot_confusion(table, spec, stamp, [out_png, out_pdf])
     write_csv(table, stamp, out_csv)
@@ -210,7 +217,12 @@ def masking_report(
     ``limits`` (the config's)."""
     records = [read_record(path) for path in record_paths]
     table = masking.run_checks(records, spec, experiments, limits)
-    stamp = artifact_stamp(scale, config_hash, {n: experiments[n] for n in spec["checks"]}, records)
+    stamp = artifact_stamp(
+        scale,
+        config_hash,
+        {n: experiments[n] for n in spec["checks"]},
+        [r.hardware for r in records],
+    )
     io.write_text(
         out_md,
         masking.render_markdown(
@@ -278,7 +290,10 @@ def flow_validity(
         validity.validity_rows(flow_sets, prepared["scaler"], prepared["features"]), spec
     )
     stamp = artifact_stamp(
-        scale, config_hash, {spec["experiment"]: experiments[spec["experiment"]]}, flow_sets
+        scale,
+        config_hash,
+        {spec["experiment"]: experiments[spec["experiment"]]},
+        [s["hardware"] for s in flow_sets],
     )
     io.write_text(out_md, validity.render_markdown(table, spec, stamp))
     write_csv(table, stamp, out_csv)
@@ -301,6 +316,6 @@ def training_cost(
     for h in histories:  # a history carries its run's settings (and its own seed)
         entry = experiments.setdefault(h["experiment"], {**h, "seeds": []})
         entry["seeds"] = sorted({*entry["seeds"], h["seed"]})
-    stamp = artifact_stamp(scale, config_hash, experiments, histories)
+    stamp = artifact_stamp(scale, config_hash, experiments, [h["hardware"] for h in histories])
     io.write_text(out_md, tables.render_cost_markdown(table, stamp))
     write_csv(table, stamp, out_csv)

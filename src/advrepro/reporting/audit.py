@@ -13,6 +13,8 @@ Three sources, none of them a number typed in by hand:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 
 from advrepro.reporting import cells
@@ -23,7 +25,17 @@ from advrepro.reporting.verdict import applies
 COLUMNS = ["id", "paper", "where", "quote", "finding", "reading", "assumption", "cells"]
 
 
-def _cell_models(experiments: dict, row: cells.Row, column: cells.Column) -> list[dict]:
+class _Filtered(NamedTuple):
+    """The fields of a record a protocol entry's filters read (verdict.applies)."""
+
+    experiment: str
+    method: str
+    method_class: str | None
+    attack: str
+    attack_class: str | None
+
+
+def _cell_models(experiments: dict, row: cells.Row, column: cells.Column) -> list[_Filtered]:
     """What a protocol entry's filters see of the records behind one cell, from the config (a
     method a scale switched off, the demo's ResNet-50 rows, has no class to filter by)."""
     models = []
@@ -32,13 +44,13 @@ def _cell_models(experiments: dict, row: cells.Row, column: cells.Column) -> lis
         method = exp["methods"].get(member.method) or {}
         for attack in column.attacks:
             models.append(
-                {
-                    "experiment": member.experiment,
-                    "method": member.method,
-                    "method_class": method.get("class"),
-                    "attack": attack,
-                    "attack_class": (exp["attacks"].get(attack) or {}).get("class"),
-                }
+                _Filtered(
+                    member.experiment,
+                    member.method,
+                    method.get("class"),
+                    attack,
+                    (exp["attacks"].get(attack) or {}).get("class"),
+                )
             )
     return models
 

@@ -30,6 +30,7 @@ from advrepro.config import (
 )
 from advrepro.metrics import mean_std
 from advrepro.plan import attack_applies
+from advrepro.records import Record
 from advrepro.reporting.reported import find_reported
 from advrepro.reporting.verdict import (
     JUDGED,
@@ -169,7 +170,7 @@ def required_records(spec: dict, experiments: dict) -> list[tuple[str, str, int,
 
 def _cell_records(
     records: dict, members: list[Member], column: Column, seed: int
-) -> list[dict] | None:
+) -> list[Record] | None:
     """Every record behind one seed of a cell; None if one is missing."""
     found = [
         records.get((member.experiment, member.method, seed, attack))
@@ -179,7 +180,7 @@ def _cell_records(
     return None if any(r is None for r in found) else found
 
 
-def _seed_value(found: list[dict], column: Column, metric: str | None = None) -> float:
+def _seed_value(found: list[Record], column: Column, metric: str | None = None) -> float:
     """The cell's metric (%) for one seed from its records (members x attacks, in order);
     ``metric``: another than the column's (the one shown beside it)."""
     metric = metric or column.metric
@@ -189,10 +190,10 @@ def _seed_value(found: list[dict], column: Column, metric: str | None = None) ->
         ]
         values = []
         for group in per_member:
-            survived = [all(flags) for flags in zip(*(r["correct"] for r in group))]
+            survived = [all(flags) for flags in zip(*(r.correct for r in group))]
             values.append(100.0 * sum(survived) / len(survived))
     else:
-        values = [100.0 * r[METRIC_FIELDS[metric]] for r in found]
+        values = [100.0 * getattr(r, METRIC_FIELDS[metric]) for r in found]
     return sum(values) / len(values)
 
 
@@ -206,17 +207,17 @@ def _status(experiments: dict, row: Row, column: Column) -> str | None:
     return None
 
 
-def _untrained(records: list[dict], experiments: dict) -> str | None:
+def _untrained(records: list[Record], experiments: dict) -> str | None:
     """'did not train (...)' when a record's model is below its experiment's ``clean_floor``
     (clean accuracy %, measured by every evaluation job under the model's own classifier
     settings, not the record's: DunDi at one oracle per class is meant to be less accurate):
     its numbers are never tabulated."""
     low = []
     for r in records:
-        floor = experiments[r["experiment"]].get("clean_floor")
-        clean = r.get("model_clean_accuracy", r.get("clean_accuracy"))
-        if floor is not None and clean is not None and 100.0 * clean < floor:
-            low.append(f"{r['method']} seed {r['seed']} clean {100.0 * clean:.0f}% < {floor:g}%")
+        floor = experiments[r.experiment].get("clean_floor")
+        clean = r.model_clean_accuracy
+        if floor is not None and 100.0 * clean < floor:
+            low.append(f"{r.method} seed {r.seed} clean {100.0 * clean:.0f}% < {floor:g}%")
     return f"did not train ({'; '.join(dict.fromkeys(low))})" if low else None
 
 
@@ -253,7 +254,7 @@ def reported_coverage(
 
 
 def build_cells(
-    records: list[dict],
+    records: list[Record],
     spec: dict,
     experiments: dict,
     reported: pd.DataFrame,
@@ -262,7 +263,7 @@ def build_cells(
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
     verdict, status, and what was run. ``protocol``: the config's shared protocol entries,
     applied besides the artifact's and the experiments' own."""
-    by_key = {(r["experiment"], r["method"], r["seed"], r["attack"]): r for r in records}
+    by_key = {(r.experiment, r.method, r.seed, r.attack): r for r in records}
     table = []
     for row in expand_rows(spec, experiments):
         seeds = sorted(
@@ -328,11 +329,7 @@ def build_cells(
             # the attack as run: from a record where there is one, else as configured
             ran = next(iter(found.values()), None)
             first = (
-                {
-                    "class": ran[0].get("attack_class"),
-                    "threat": ran[0].get("threat"),
-                    "params": ran[0].get("params") or {},
-                }
+                {"class": ran[0].attack_class, "threat": ran[0].threat, "params": ran[0].params}
                 if ran
                 else experiments[row.members[0].experiment]["attacks"].get(column.attacks[0], {})
             )

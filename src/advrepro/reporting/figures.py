@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 
 from advrepro import io  # noqa: E402
 from advrepro.config import ARTIFACT_DEFAULTS  # noqa: E402
+from advrepro.records import Record  # noqa: E402
 from advrepro.registry import function_registry  # noqa: E402
 from advrepro.reporting.tables import standin_banner  # noqa: E402
 
@@ -210,24 +211,24 @@ def plot_neighbours(results: list[dict], spec: dict, stamp: dict, out_paths: lis
     )
 
 
-def confusion_table(records: list[dict], spec: dict) -> pd.DataFrame:
+def confusion_table(records: list[Record], spec: dict) -> pd.DataFrame:
     """Counts summed over seeds and row-normalised shares, per (method, panel, true, predicted)
     class. A prediction outside the classes (a detector's rejection) is "rejected"."""
     rows = []
-    by_key = {(r["method"], r["attack"]): [] for r in records}
+    by_key = {(r.method, r.attack): [] for r in records}
     for record in records:
-        by_key[(record["method"], record["attack"])].append(record)
+        by_key[(record.method, record.attack)].append(record)
     for method in spec["methods"]:
         for panel in spec["panels"]:
             found = by_key.get((method, panel["attack"]), [])
             if not found:
                 continue
-            classes = list(found[0]["classes"])
+            classes = list(found[0].classes)
             names = classes + ["rejected"]
             pairs = pd.DataFrame(
                 {
-                    "true": [t for r in found for t in r["labels"]],
-                    "predicted": [p for r in found for p in r["predicted"]],
+                    "true": [t for r in found for t in r.labels],
+                    "predicted": [p for r in found for p in r.predicted],
                 }
             )
             counts = pairs.value_counts().to_dict()
@@ -247,7 +248,7 @@ def confusion_table(records: list[dict], spec: dict) -> pd.DataFrame:
                             "count": count,
                             "share": count / total if total else float("nan"),
                             "seeds": len(found),
-                            "attacked": sum(r.get("attacked", 0) for r in found),
+                            "attacked": sum(r.attacked for r in found),
                         }
                     )
     return pd.DataFrame(rows)

@@ -44,6 +44,7 @@ import pandas as pd
 from advrepro.config import CHECK_DEFAULTS, derived_attack_id
 from advrepro.indicators import NAMES, THRESHOLDS
 from advrepro.plan import attack_applies
+from advrepro.records import Record
 from advrepro.registry import function_registry
 from advrepro.reporting.cells import sweep_points
 from advrepro.reporting.tables import stamp_lines, standin_banner
@@ -71,21 +72,19 @@ class ModelEvidence:
     (%) over seeds per attack."""
 
     experiment: dict
-    records: list[dict] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
 
     @property
     def accuracy(self) -> dict[str, float]:
         values: dict[str, list[float]] = {}
         for r in self.records:
-            values.setdefault(r["attack"], []).append(100.0 * r["accuracy"])
+            values.setdefault(r.attack, []).append(100.0 * r.accuracy)
         return {a: sum(v) / len(v) for a, v in values.items()}
 
     def correct(self, attack: str) -> dict[int, np.ndarray]:
         """Seed -> per-example correctness under ``attack``."""
         return {
-            r["seed"]: np.asarray(r["correct"], dtype=bool)
-            for r in self.records
-            if r["attack"] == attack
+            r.seed: np.asarray(r.correct, dtype=bool) for r in self.records if r.attack == attack
         }
 
     def paired(self, first: str, second: str) -> tuple[int, int, int]:
@@ -268,46 +267,37 @@ def _effort(model: ModelEvidence, check: dict) -> tuple[str, str]:
     return _no_more_accurate(model, base, more, check["tolerance"], check)
 
 
-def _comparable(record: dict) -> tuple:
-    return (
-        record["seed"],
-        json.dumps(record.get("classifier") or {}, sort_keys=True),
-        record.get("count"),
-    )
+def _comparable(record: Record) -> tuple:
+    return (record.seed, json.dumps(record.classifier, sort_keys=True), record.count)
 
 
-def _white_box_gradient(record: dict) -> bool:
-    return record.get("family", "gradient") == "gradient" and record.get("threat") == "whitebox"
+def _white_box_gradient(record: Record) -> bool:
+    return record.family == "gradient" and record.threat == "whitebox"
 
 
-def _budget(record: dict) -> float | None:
-    eps = record.get("eps", (record.get("params") or {}).get("eps"))
-    return None if eps is None else float(eps)
-
-
-def white_box_misses(records: list[dict]) -> dict[str, tuple[int, int]]:
+def white_box_misses(records: list[Record]) -> dict[str, tuple[int, int]]:
     """Per non-white-box attack (transfer, noise, decision-based): (examples that survive
     every white-box gradient attack of the same norm and at least the same budget, on the same
     seed and classifier, but fall to it; examples compared), summed over seeds."""
     misses: dict[str, list[int]] = {}
-    white = [r for r in records if _white_box_gradient(r) and _budget(r) is not None]
+    white = [r for r in records if _white_box_gradient(r) and r.eps is not None]
     for other in records:
-        if _white_box_gradient(other) or other.get("family") == "clean" or _budget(other) is None:
+        if _white_box_gradient(other) or other.family == "clean" or other.eps is None:
             continue
         rivals = [
             w
             for w in white
             if _comparable(w) == _comparable(other)
-            and w.get("norm") == other.get("norm")
-            and _budget(w) >= _budget(other) - 1e-9
+            and w.norm == other.norm
+            and w.eps >= other.eps - 1e-9
         ]
         if not rivals:
             continue
-        survive = np.logical_and.reduce([np.asarray(w["correct"], dtype=bool) for w in rivals])
-        missed = survive & ~np.asarray(other["correct"], dtype=bool)
-        tally = misses.setdefault(other["attack"], [0, 0])
+        survive = np.logical_and.reduce([np.asarray(w.correct, dtype=bool) for w in rivals])
+        missed = survive & ~np.asarray(other.correct, dtype=bool)
+        tally = misses.setdefault(other.attack, [0, 0])
         tally[0] += int(missed.sum())
-        tally[1] += len(other["correct"])
+        tally[1] += len(other.correct)
     return {attack: (m, n) for attack, (m, n) in misses.items()}
 
 
@@ -327,14 +317,14 @@ def _dominance(model: ModelEvidence, check: dict) -> tuple[str, str] | None:
     return _outcome(shares[worst[0]] > allowed, p_value, check, evidence)
 
 
-def indicator_summary(records: list[dict]) -> dict[str, tuple[float, str, int]]:
+def indicator_summary(records: list[Record]) -> dict[str, tuple[float, str, int]]:
     """Per indicator: (share, attack, examples checked) of the attack where it is worst,
     pooled over seeds; indicators that applied to no record are left out."""
     pooled: dict[tuple[str, str], list[int]] = {}
     for r in records:
-        for name, value in (r.get("indicators") or {}).items():
+        for name, value in (r.indicators or {}).items():
             if value is not None and value["checked"]:
-                tally = pooled.setdefault((name, r["attack"]), [0, 0])
+                tally = pooled.setdefault((name, r.attack), [0, 0])
                 tally[0] += value["count"]
                 tally[1] += value["checked"]
     summary = {}
@@ -408,7 +398,7 @@ def _methods(spec: dict, name: str, experiment: dict) -> list[str]:
 
 
 def run_checks(
-    records: list[dict], spec: dict, experiments: dict, limits: dict | None = None
+    records: list[Record], spec: dict, experiments: dict, limits: dict | None = None
 ) -> pd.DataFrame:
     """One row per (experiment, method, check): pass / flag / not enough examples / not at
     this scale / not run, with the evidence. ``limits``: the config's (a scale that caps
@@ -416,7 +406,7 @@ def run_checks(
     steps_capped = ((limits or {}).get("attacks") or {}).get("steps")
     by_model: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        by_model.setdefault((r["experiment"], r["method"]), []).append(r)
+        by_model.setdefault((r.experiment, r.method), []).append(r)
     rows = []
     for name, checks in spec["checks"].items():
         exp = experiments[name]
@@ -474,12 +464,12 @@ def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def indicator_table(records: list[dict], spec: dict, experiments: dict) -> pd.DataFrame:
+def indicator_table(records: list[Record], spec: dict, experiments: dict) -> pd.DataFrame:
     """One row per model of the report: each attack-failure indicator's worst attack, its
     share (%) and the examples checked (pooled over seeds), '' where none applied."""
     by_model: dict[tuple[str, str], list[dict]] = {}
     for r in records:
-        by_model.setdefault((r["experiment"], r["method"]), []).append(r)
+        by_model.setdefault((r.experiment, r.method), []).append(r)
     rows = []
     for name in spec["checks"]:
         for method in _methods(spec, name, experiments[name]):

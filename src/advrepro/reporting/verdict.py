@@ -31,8 +31,8 @@ a single seed gives no interval and no verdict.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
+from advrepro.records import Record, TrainingProtocol
 from advrepro.reporting.reported import parse_number
 
 # A record's metric fields by the name the reported CSV uses (DunDi's defence success rate is
@@ -55,58 +55,6 @@ BUDGET_DEFAULTS = {"eps": None, "steps": 1, "restarts": 1}
 # A CSV attack that names several: DunDi's "four types of attacks" (Sec. 4.1: FGSM, JSMA and
 # the two iFGSM variants), whose mean its abstract and Table 2 print.
 COMBINED_ATTACKS = {"mean_of_4_attacks": ("fgsm", "ifgsm_a", "ifgsm_b", "jsma")}
-
-# The records' protocol: what a verdict compares (every leaf below these fields is a setting
-# the run was made with); the models a record rests on are themselves protocols.
-ATTACK_SETTINGS = ("threat", "params", "classifier")
-TRAINING_SETTINGS = ("method_options", "train")
-CHAINED_MODELS = ("init_from",)  # inside a training protocol
-
-
-def field(record: dict, path: str):
-    """A dotted path into a record ('training.train.epochs'); None where it is absent."""
-    value = record
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
-def _leaves(value, prefix: str) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _leaves(inner, f"{prefix}.{key}")
-    else:
-        yield prefix
-
-
-def _training_settings(protocol: dict, prefix: str) -> Iterator[str]:
-    for name in TRAINING_SETTINGS:
-        yield from _leaves(protocol.get(name) or {}, f"{prefix}.{name}")
-    for name in CHAINED_MODELS:
-        if protocol.get(name):
-            yield from _training_settings(protocol[name], f"{prefix}.{name}")
-
-
-def settings_of(record: dict) -> list[str]:
-    """Every setting a record carries that a verdict must account for, as dotted paths: the
-    attack's (threat, every option in force, the classifier settings), the training's (method
-    options and training settings in force) and those of every model it rests on (the model it
-    started from, the transfer source and its own)."""
-    # the clean "attack" has no settings that change a number, but the classifier's
-    attack_settings = ("classifier",) if record["family"] == "clean" else ATTACK_SETTINGS
-    found = [
-        path
-        for name in attack_settings
-        if record.get(name) is not None
-        for path in _leaves(record[name], name)
-    ]
-    found += _training_settings(record.get("training") or {}, "training")
-    if record.get("source_training"):
-        found.append("source_training.method")
-        found += _training_settings(record["source_training"], "source_training")
-    return found
 
 
 def _same(ours, stated) -> bool:
@@ -141,39 +89,34 @@ def printed_settings(paper_row: dict, eps_scale: float | None) -> dict[str, obje
 
 
 def _printed(
-    record: dict, paper_row: dict, metric: str, reading: dict | None, eps_scale: float | None
+    record: Record, paper_row: dict, metric: str, reading: dict | None, eps_scale: float | None
 ) -> tuple[str | None, list[str]]:
     """(why the record is not the experiment the CSV row prints or None, the assumption ids
     of the reading it took)."""
     architecture = paper_row.get("architecture", "")
-    if (
-        architecture
-        and not architecture.startswith("all_")
-        and record["architecture"] != architecture
-    ):
-        return f"architecture {record['architecture']}, paper {architecture}", []
+    if architecture and not architecture.startswith("all_") and record.architecture != architecture:
+        return f"architecture {record.architecture}, paper {architecture}", []
     attack = paper_row.get("attack", "")
-    if attack and attack not in COMBINED_ATTACKS and record["paper_attack"] != attack:
-        return f"attack {record['paper_attack']} run, {attack} printed", []
-    if paper_row.get("norm") and record.get("norm") != paper_row["norm"]:
-        return f"norm {record.get('norm')} run, {paper_row['norm']} printed", []
+    if attack and attack not in COMBINED_ATTACKS and record.paper_attack != attack:
+        return f"attack {record.paper_attack} run, {attack} printed", []
+    if paper_row.get("norm") and record.norm != paper_row["norm"]:
+        return f"norm {record.norm} run, {paper_row['norm']} printed", []
     used = []
     printed_metric = paper_row["metric"]
     if METRIC_FIELDS.get(printed_metric) != METRIC_FIELDS.get(metric):
         if not reading or reading.get("metric") != printed_metric or reading["as"] != metric:
             return f"metric {metric}, paper {printed_metric}", []
         used.append(reading["assumption"])
-    params = dict(record.get("params") or {})
-    if "gamma" in params:  # JSMA's budget: the fraction of input values it may change
-        params.setdefault("eps", params["gamma"])
-    with_budget = {**record, "params": params}
     for setting, value in printed_settings(paper_row, eps_scale).items():
-        if setting == "classifier.n" and not record.get("classifier"):
+        if setting == "classifier.n" and not record.classifier:
             # DunDi Table 1: "The Native Models are irrelevant to oracle images, so their
             # results are only reported on column '1'": a plain classifier has no oracle count
             continue
         name = PRINTED_NAMES.get(setting, setting.rsplit(".", 1)[-1])
-        ours = field(with_budget, setting)
+        ours = record.setting(setting)
+        if ours is None and setting == "params.eps":
+            # JSMA's budget: the fraction of input values it may change
+            ours = record.params.get("gamma")
         if ours is None and setting.startswith("params."):
             ours = BUDGET_DEFAULTS[setting.removeprefix("params.")]
         if not _same(ours, value):
@@ -182,50 +125,49 @@ def _printed(
     return None, used
 
 
-def _complete(protocol: dict, what: str = "the run") -> str | None:
+def _complete(protocol: TrainingProtocol | None, what: str = "the run") -> str | None:
     """Why a model (its training protocol, and those of the models it started from) is not the
     whole experiment at paper scale; None if it is."""
-    if not protocol:
+    if protocol is None:
         return f"{what} carries no training protocol (rerun its evaluation)"
-    if protocol.get("scale") != "paper":
-        return f"{what}: {protocol.get('scale')} scale"
-    if protocol.get("train_size") is not None:
-        return f"{what}: training subset of {protocol['train_size']}"
-    train = protocol.get("train") or {}
-    if train.get("max_batches") is not None:
-        return f"{what}: at most {train['max_batches']} batches per epoch"
-    if protocol.get("epochs_trained") != train.get("epochs"):
-        return f"{what}: trained {protocol.get('epochs_trained')} of {train.get('epochs')} epochs"
-    for name in CHAINED_MODELS:
-        if protocol.get(name):
-            reason = _complete(
-                protocol[name], f"the {protocol[name].get('method')} model it starts from"
-            )
+    if protocol.scale != "paper":
+        return f"{what}: {protocol.scale} scale"
+    if protocol.train_size is not None:
+        return f"{what}: training subset of {protocol.train_size}"
+    if protocol.train.get("max_batches") is not None:
+        return f"{what}: at most {protocol.train['max_batches']} batches per epoch"
+    if protocol.epochs_trained != protocol.train.get("epochs"):
+        return f"{what}: trained {protocol.epochs_trained} of {protocol.train.get('epochs')} epochs"
+    for name in Record.CHAINED_MODELS:
+        chained = getattr(protocol, name)
+        if chained is not None:
+            reason = _complete(chained, f"the {chained.method} model it starts from")
             if reason:
                 return reason
     return None
 
 
-def _complete_record(record: dict) -> str | None:
-    if record["scale"] != "paper":
-        return f"{record['scale']} scale"
-    if record.get("test_size") is not None:
-        return f"test subset of {record['test_size']}"
-    return _complete(record.get("training") or {})
+def _complete_record(record: Record) -> str | None:
+    if record.scale != "paper":
+        return f"{record.scale} scale"
+    if record.test_size is not None:
+        return f"test subset of {record.test_size}"
+    return _complete(record.training)
 
 
-def _complete_source(record: dict) -> str | None:
+def _complete_source(record: Record) -> str | None:
     """A transfer attack rests on its source model: a complete paper-scale run too."""
-    if record.get("threat") != "transfer":
+    if record.threat != "transfer":
         return None
-    return _complete(record.get("source_training") or {}, "the transfer source")
+    return _complete(record.source_training, "the transfer source")
 
 
-def applies(entry: dict, record: dict) -> bool:
+def applies(entry: dict, record: Record) -> bool:
     """Whether a protocol entry speaks about this record (its filters by method, method
-    class, experiment, attack and attack class; an absent filter means all)."""
+    class, experiment, attack and attack class; an absent filter means all). ``record``: a
+    Record, or anything with those five attributes (the audit's cells, from the config)."""
     return all(
-        not entry.get(scope) or record.get(key) in entry[scope]
+        not entry.get(scope) or getattr(record, key) in entry[scope]
         for scope, key in (
             ("methods", "method"),
             ("method_classes", "method_class"),
@@ -253,7 +195,9 @@ def covered(setting: str, stated: set[str]) -> bool:
     return any(setting == s or setting.startswith(s + ".") for s in stated)
 
 
-def _stated(record: dict, protocol: list[dict], printed: set[str]) -> tuple[str | None, list[str]]:
+def _stated(
+    record: Record, protocol: list[dict], printed: set[str]
+) -> tuple[str | None, list[str]]:
     """(why a stated or assumed setting differs, or why a setting the record carries is
     neither printed nor stated; the assumption ids the record rests on)."""
     assumptions, stated = [], set(printed)
@@ -261,16 +205,16 @@ def _stated(record: dict, protocol: list[dict], printed: set[str]) -> tuple[str 
         if not applies(entry, record):
             continue
         for setting, value in entry_settings(entry).items():
-            ours = field(record, setting)
+            ours = record.setting(setting)
             if not _same(ours, value):
                 return f"{setting} {ours} run, {value} ({_source(entry)})", []
             stated.add(setting)
         if entry.get("assumption"):
             assumptions.append(entry["assumption"])
-    unstated = [s for s in settings_of(record) if not covered(s, stated)]
+    unstated = [s for s in record.settings() if not covered(s, stated)]
     if unstated:
         return (
-            f"{unstated[0]} = {field(record, unstated[0])!r} is neither printed nor stated "
+            f"{unstated[0]} = {record.setting(unstated[0])!r} is neither printed nor stated "
             "(a protocol entry names its source)",
             [],
         )
@@ -278,7 +222,7 @@ def _stated(record: dict, protocol: list[dict], printed: set[str]) -> tuple[str 
 
 
 def judge_protocol(
-    records: list[dict],
+    records: list[Record],
     paper_row: dict,
     protocol: list[dict],
     metric: str = "accuracy",
@@ -291,15 +235,15 @@ def judge_protocol(
     assumptions: set[str] = set()
     combined = COMBINED_ATTACKS.get(paper_row.get("attack", ""))
     if combined:
-        ran = sorted({r["paper_attack"] for r in records})
+        ran = sorted({r.paper_attack for r in records})
         if ran != sorted(combined):
             return f"attacks {', '.join(ran)} run, {', '.join(combined)} printed", []
     printed = set(printed_settings(paper_row, eps_scale))
     if "params.eps" in printed:  # JSMA's budget is its gamma
         printed.add("params.gamma")
     for record in records:
-        if record["dataset"] != paper_row["dataset"]:
-            return f"stand-in data ({record['dataset']} for {paper_row['dataset']})", []
+        if record.dataset != paper_row["dataset"]:
+            return f"stand-in data ({record.dataset} for {paper_row['dataset']})", []
         reason = _complete_record(record)
         if reason:
             return reason, []
