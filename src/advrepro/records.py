@@ -16,6 +16,7 @@ No torch import: reporting jobs start without it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,10 +28,13 @@ from advrepro.registry import declared_defaults
 # the model's own), options with their defaults, the training settings in force, paper_attack.
 FORMAT = 2
 
-# Below the config module (which checks protocol entries against FIELDS): the registries only.
-ATTACK_OPTION_DEFAULTS = declared_defaults("advrepro.attacks")
-METHOD_OPTION_DEFAULTS = declared_defaults("advrepro.methods")
-MODEL_OPTION_DEFAULTS = declared_defaults("advrepro.models")
+
+@functools.cache
+def _option_defaults(package: str) -> dict[str, dict]:
+    """Class -> option -> default of a registry (read from its source when a job first builds
+    a record: the config module, below which this one sits, imports it on every start)."""
+    return declared_defaults(package)
+
 
 _NUMBER = (int, float)
 _NAME = (str,)
@@ -282,9 +286,9 @@ def method_options_in_force(
     """A method's options as it ran them: its constructor's defaults, and for the options it
     passes on to the model it builds (``passed_on``, e.g. DunDi's oracle counts to its
     distance network ``model``) that model's defaults; the configured ones on top."""
-    model_defaults = MODEL_OPTION_DEFAULTS.get(model, {})
+    model_defaults = _option_defaults("advrepro.models").get(model, {})
     return {
-        **METHOD_OPTION_DEFAULTS.get(method_class, {}),
+        **_option_defaults("advrepro.methods").get(method_class, {}),
         **{name: model_defaults[name] for name in passed_on if name in model_defaults},
         **options,
     }
@@ -294,7 +298,7 @@ def attack_options_in_force(attack_class: str, params: dict) -> dict:
     """An attack's options as it ran them: its constructor's defaults, the configured ones on
     top (JSMA's random target, C&W's kappa and PGD's random start are then in the record even
     where the config leaves them to the default)."""
-    return {**ATTACK_OPTION_DEFAULTS.get(attack_class, {}), **params}
+    return {**_option_defaults("advrepro.attacks").get(attack_class, {}), **params}
 
 
 def training_protocol(
