@@ -168,6 +168,11 @@ class Record:
                 f"accuracy {self.accuracy} but {sum(correct)} of {len(correct)} examples correct"
             )
 
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        """(experiment, method, seed, attack): what names a record in the plan (its path)."""
+        return (self.experiment, self.method, self.seed, self.attack)
+
     # The protocol a verdict compares: every leaf below these fields is a setting the run was
     # made with; the models a record rests on are themselves protocols.
     ATTACK_SETTINGS = ("threat", "params", "classifier")

@@ -225,13 +225,19 @@ def masking_checks_of(artifact):
 
 
 def masking_records_of(artifact):
-    return list(
-        dict.fromkeys(
+    """The records a table's masking checks read beyond the table's own (each record is one
+    input of the job: Snakemake's dry run pays per input file, and the table job finds the
+    checks' records among both lists)."""
+    own = set(artifact_records(artifact))
+    return [
+        path
+        for path in dict.fromkeys(
             paths.record_file(*key)
             for spec in masking_checks_of(artifact)
             for key in masking.required_records(spec, EXPERIMENTS)
         )
-    )
+        if path not in own
+    ]
 
 
 def artifact_experiments(artifact):

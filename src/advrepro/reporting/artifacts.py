@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from advrepro import io, provenance
-from advrepro.records import read_record
+from advrepro.records import Record, read_record
 from advrepro.reporting import cells, masking, reported, tables
 
 
@@ -72,7 +72,27 @@ def artifact_cells(
 ):
     """The cell table of one artifact and its provenance stamp, from its records only
     (``protocol``: the config's shared protocol entries, cells.build_cells)."""
-    records = [read_record(path) for path in record_paths]
+    return cells_and_stamp(
+        [read_record(path) for path in record_paths],
+        spec,
+        experiments,
+        reported_csv,
+        scale,
+        config_hash,
+        protocol,
+    )
+
+
+def cells_and_stamp(
+    records: list[Record],
+    spec: dict,
+    experiments: dict,
+    reported_csv: str,
+    scale: str,
+    config_hash: str,
+    protocol: list[dict] = (),
+):
+    """artifact_cells of records already read."""
     table = cells.build_cells(
         records, spec, experiments, reported.load_reported(reported_csv), protocol
     )
@@ -104,12 +124,19 @@ def table_artifact(
 ) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
     numbers come from a model that the masking checks flag (``masking_checks``, the masking
-    artifacts' checks of this table's experiments, run on ``masking_records`` at the scale's
-    ``limits``) carry its flags."""
-    table, stamp = artifact_cells(
-        record_paths, spec, experiments, reported_csv, scale, config_hash, protocol
+    artifacts' checks of this table's experiments, run at the scale's ``limits``) carry its
+    flags. The checks read the records they need among the table's own and
+    ``masking_records``, the others they need (the workflow lists each record once: Snakemake's
+    dry run pays per input file)."""
+    own = [read_record(path) for path in record_paths]
+    table, stamp = cells_and_stamp(
+        own, spec, experiments, reported_csv, scale, config_hash, protocol
     )
-    checked = [read_record(path) for path in masking_records]
+    by_key = {r.key: r for r in [*own, *(read_record(path) for path in masking_records)]}
+    needed = dict.fromkeys(
+        key for checks in masking_checks for key in masking.required_records(checks, experiments)
+    )
+    checked = [by_key[key] for key in needed]
     flags = masking.flags_by_model(
         [masking.run_checks(checked, checks, experiments, limits) for checks in masking_checks]
     )

@@ -263,7 +263,7 @@ def build_cells(
     """One tidy row per (row, column): ours (mean, std over seeds), reported, difference,
     verdict, status, and what was run. ``protocol``: the config's shared protocol entries,
     applied besides the artifact's and the experiments' own."""
-    by_key = {(r.experiment, r.method, r.seed, r.attack): r for r in records}
+    by_key = {r.key: r for r in records}
     table = []
     for row in expand_rows(spec, experiments):
         seeds = sorted(

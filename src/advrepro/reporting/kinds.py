@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # What a rule of a kind may read, by input name (functions of the artifact id in common.smk):
 #   records    the evaluation records its cells or panels need
 #   reported   the reported-numbers CSV
-#   masking    the records of the masking checks of the artifact's experiments
+#   masking    the records the masking checks of the artifact's experiments read beyond its own
 #   neighbours MCT Fig. 2's retrieval results (rule neighbours)
 #   flows      kept adversarial examples (experiments with save_adversarial)
 #   data       the prepared dataset of the artifact's experiment
