@@ -72,7 +72,7 @@ def artifact_cells(
 ):
     """The cell table of one artifact and its provenance stamp, from its records only
     (``protocol``: the config's shared protocol entries, cells.build_cells)."""
-    return cells_and_stamp(
+    return _cells_and_stamp(
         [read_record(path) for path in record_paths],
         spec,
         experiments,
@@ -83,7 +83,7 @@ def artifact_cells(
     )
 
 
-def cells_and_stamp(
+def _cells_and_stamp(
     records: list[Record],
     spec: dict,
     experiments: dict,
@@ -92,7 +92,8 @@ def cells_and_stamp(
     config_hash: str,
     protocol: list[dict] = (),
 ):
-    """artifact_cells of records already read."""
+    """artifact_cells of records already read (a table reads its records once: its masking
+    checks use them too)."""
     table = cells.build_cells(
         records, spec, experiments, reported.load_reported(reported_csv), protocol
     )
@@ -129,7 +130,7 @@ def table_artifact(
     ``masking_records``, the others they need (the workflow lists each record once: Snakemake's
     dry run pays per input file)."""
     own = [read_record(path) for path in record_paths]
-    table, stamp = cells_and_stamp(
+    table, stamp = _cells_and_stamp(
         own, spec, experiments, reported_csv, scale, config_hash, protocol
     )
     by_key = {r.key: r for r in [*own, *(read_record(path) for path in masking_records)]}

@@ -404,7 +404,7 @@ def run_checks(
     this scale / not run, with the evidence. ``limits``: the config's (a scale that caps
     attack steps, limits.attacks.steps, leaves the convergence checks nothing to judge)."""
     steps_capped = ((limits or {}).get("attacks") or {}).get("steps")
-    by_model: dict[tuple[str, str], list[dict]] = {}
+    by_model: dict[tuple[str, str], list[Record]] = {}
     for r in records:
         by_model.setdefault((r.experiment, r.method), []).append(r)
     rows = []
@@ -467,7 +467,7 @@ def model_verdicts(table: pd.DataFrame) -> pd.DataFrame:
 def indicator_table(records: list[Record], spec: dict, experiments: dict) -> pd.DataFrame:
     """One row per model of the report: each attack-failure indicator's worst attack, its
     share (%) and the examples checked (pooled over seeds), '' where none applied."""
-    by_model: dict[tuple[str, str], list[dict]] = {}
+    by_model: dict[tuple[str, str], list[Record]] = {}
     for r in records:
         by_model.setdefault((r.experiment, r.method), []).append(r)
     rows = []
