@@ -3,12 +3,8 @@
 # Run:  snakemake --cores all [--use-conda] [--configfile config/demo.yaml]
 
 
-include: "workflow/rules/config_files.smk"  # each config file's YAML, named by file and line
-
-
-configfile: PAPER_CONFIG
-
-
+# the paper config under --configfile/--config, each file's YAML checked (named by file and line)
+include: "workflow/rules/config_files.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

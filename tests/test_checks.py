@@ -4,6 +4,7 @@ claims evaluator on hand-made tables, and figure rendering."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pandas as pd
 import pytest
@@ -505,6 +506,49 @@ def test_report_shows_every_indicator_and_tables_mark_flagged_models(
     assert "- Masked: toy/masked: " in markdown
     latex = tables.render_latex(marked, spec, stamp)
     assert r"Masked$^\dagger$ &" in latex and r"Plain &" in latex
+
+
+def test_check_results_read_back_as_written_and_give_the_same_report(
+    masking_records, masking_table, tmp_path
+):
+    """Rule masking_checks writes one experiment's results; its tables and the masking report
+    read them back: the same rows, indicators and hardware, so the same report and flags."""
+    results = masking.CheckResults.of(masking_records, SPEC, {"toy": EXPERIMENT})
+    path = tmp_path / "toy.json"
+    masking.write_check_results(path, results)
+    back = masking.read_check_results(path)
+    pd.testing.assert_frame_equal(back.checks, masking_table)
+    pd.testing.assert_frame_equal(back.indicators, results.indicators)
+    assert back.hardware == [r.hardware for r in masking_records]
+    stamp = {"scale": "tiny", "dataset": "tiny", "paper_dataset": "mnist"}
+    assert masking.render_markdown(
+        back.checks, SPEC, stamp, back.indicators
+    ) == masking.render_markdown(masking_table, SPEC, stamp, results.indicators)
+    assert masking.flags_by_model([back.checks]) == masking.flags_by_model([masking_table])
+    joined = masking.CheckResults.joined([back, back])
+    assert len(joined.checks) == 2 * len(masking_table) and len(joined.hardware) == 2 * len(
+        masking_records
+    )
+
+
+@pytest.mark.parametrize("damage", ["cut", "another format", "a row short", "missing"])
+def test_a_damaged_check_results_file_is_refused_naming_it(masking_records, tmp_path, damage):
+    path = tmp_path / "toy.json"
+    masking.write_check_results(
+        path, masking.CheckResults.of(masking_records, SPEC, {"toy": EXPERIMENT})
+    )
+    data = json.loads(path.read_text())
+    if damage == "cut":
+        path.write_text(path.read_text()[:200])
+    elif damage == "another format":
+        path.write_text(json.dumps({**data, "format": 0}))
+    elif damage == "a row short":
+        data["checks"]["rows"][0].pop()
+        path.write_text(json.dumps(data))
+    else:
+        path.unlink()
+    with pytest.raises(masking.CheckResultsError, match=f"{path}.*rebuild it"):
+        masking.read_check_results(path)
 
 
 def test_a_check_on_an_attack_limited_to_other_methods_is_not_run(masking_records):

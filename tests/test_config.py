@@ -85,6 +85,55 @@ def test_snakemake_refuses_a_misspelt_key_before_any_job(tmp_path):
     assert "Job stats" not in output  # nothing was planned, let alone run
 
 
+@pytest.mark.parametrize(
+    "command_line",
+    [[], ["--configfile", "override.yaml", "--config", "scale=cli", "extra=1"]],
+)
+def test_the_paper_config_is_merged_under_the_command_line_as_snakemake_merges_it(
+    tmp_path, command_line
+):
+    """workflow/rules/config_files.smk takes the paper config from its own strict read
+    instead of Snakemake's `configfile:` directive: the config (values and key order, which
+    orders artifacts and experiments) is the directive's, under --configfile and --config."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/config.yaml").write_text(
+        "scale: paper\nartifacts:\n  b: {x: 1, y: [1, 2]}\n  a: {x: 2}\nlimits: {}\n"
+    )
+    (tmp_path / "override.yaml").write_text(
+        "artifacts:\n  c: {x: 3}\n  a: {x: 4, z: 5}\nscale: override\n"
+    )
+    dump = 'from pathlib import Path\nPath("config.json").write_text(__import__("json").dumps(config))\n'
+    configs = {}
+    for name, head in (
+        ("ours", f'include: "{REPO}/workflow/rules/config_files.smk"\n'),
+        ("directive", 'configfile: "config/config.yaml"\n'),
+    ):
+        (tmp_path / "Snakefile").write_text(head + dump)
+        done = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--list-rules", *command_line],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        configs[name] = (tmp_path / "config.json").read_text()
+    assert configs["ours"] == configs["directive"]
+
+
+def test_a_missing_paper_config_is_named(tmp_path):
+    (tmp_path / "Snakefile").write_text(f'include: "{REPO}/workflow/rules/config_files.smk"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "config/config.yaml not found" in done.stdout + done.stderr
+
+
 def test_null_disables_an_entry(paper_config):
     paper_config["artifacts"]["eps_l2_mnist"] = None
     paper_config["experiments"]["dundi_lenet4"]["attacks"]["clean_o10"] = None

@@ -24,7 +24,10 @@ def test_the_reporting_and_data_rules_are_local_and_the_compute_rules_are_not():
         local = set(workflow._localrules)
         names = {rule.name for rule in workflow.rules}
     reporting = {kind.rule for kind in {**ARTIFACT_KINDS, **FIXED_ARTIFACTS}.values()}
-    assert reporting | {"all", "index", "prepare_dataset", "fetch_cicids_day"} <= local
+    assert (
+        reporting | {"all", "index", "masking_checks", "prepare_dataset", "fetch_cicids_day"}
+        <= local
+    )
     compute = {n for n in names if n == "train" or n.startswith(("train_", "evaluate", "craft"))}
     assert compute and not compute & local
     assert "neighbours" not in local  # MCT Fig. 2's retrieval runs an attack: a cluster job

@@ -89,6 +89,16 @@ def neighbours_log_file(artifact: str, method: str) -> str:
     return f"results/logs/neighbours/{artifact}/{method}.log"
 
 
+def masking_checks_file(artifact: str, experiment: str) -> str:
+    """The results of a masking artifact's checks on one experiment (rule masking_checks),
+    which the experiment's tables and the masking report read."""
+    return f"results/masking/{artifact}/{experiment}.json"
+
+
+def masking_checks_log_file(artifact: str, experiment: str) -> str:
+    return f"results/logs/masking/{artifact}/{experiment}.log"
+
+
 def artifact_file(paper: str, item: str, suffix: str) -> str:
     """A table or figure: paper_figures/<paper>/<item>.<suffix> (paper "ours": our own)."""
     return f"paper_figures/{paper}/{item}.{suffix}"

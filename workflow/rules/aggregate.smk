@@ -28,7 +28,6 @@ for _kind, _spec in ARTIFACT_KINDS.items():
         params:
             spec=lambda w: ARTIFACTS[artifact_by_target(w)],
             experiments=lambda w: artifact_experiments(artifact_by_target(w)),
-            masking_checks=partial(kind_masking_checks, _kind),
             protocol=config["protocol"],
             limits=config["limits"],
             provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
@@ -37,6 +36,32 @@ for _kind, _spec in ARTIFACT_KINDS.items():
             script=_spec.script,
         script:
             "../scripts/{params.script}"
+
+
+# A masking artifact's checks, run once per experiment on its records; the experiment's tables
+# mark their flagged rows from the result and the masking report renders all of them (a table
+# job lists one file per experiment, not the hundreds of records the checks read).
+rule masking_checks:
+    input:
+        lambda w: masking_check_records(w.artifact, w.experiment),
+    output:
+        paths.masking_checks_file("{artifact}", "{experiment}"),
+    log:
+        paths.masking_checks_log_file("{artifact}", "{experiment}"),
+    wildcard_constraints:
+        artifact="|".join(masking_artifacts()) or "(?!)",
+    localrule: True
+    conda:
+        TORCH_ENV
+    threads: config["resources"]["cpu"]["cpus"]
+    resources:
+        **job_resources("cpu"),
+    params:
+        spec=lambda w: checks_of_experiment(w.artifact, w.experiment),
+        experiments=lambda w: {w.experiment: EXPERIMENTS[w.experiment]},
+        limits=config["limits"],
+    script:
+        "../scripts/masking_checks.py"
 
 
 rule training_cost:

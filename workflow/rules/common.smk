@@ -212,31 +212,37 @@ def artifact_records(artifact):
     return [paths.record_file(*key) for key in needed]
 
 
-def masking_checks_of(artifact):
-    """The masking checks of this artifact's experiments (each masking artifact's spec cut to
-    them): a table runs them on its own models and marks every row of a flagged model, without
-    waiting for the masking reports of other experiments."""
+def masking_artifacts():
+    """The config's masking artifacts (kind masking), by id."""
+    return [name for name, spec in ARTIFACTS.items() if shape_of(spec) == "checks"]
+
+
+def checks_of_experiment(artifact, experiment):
+    """A masking artifact's spec cut to one experiment's checks (rule masking_checks)."""
+    spec = ARTIFACTS[artifact]
+    return {**spec, "checks": {experiment: spec["checks"][experiment]}}
+
+
+def masking_check_records(artifact, experiment):
+    """The records one experiment's masking checks read (rule masking_checks)."""
+    needed = masking.required_records(checks_of_experiment(artifact, experiment), EXPERIMENTS)
+    return [paths.record_file(*key) for key in needed]
+
+
+def own_check_files(artifact):
+    """A masking artifact's check results, one file per experiment, in its checks' order."""
+    return [paths.masking_checks_file(artifact, name) for name in ARTIFACTS[artifact]["checks"]]
+
+
+def masking_check_files(artifact):
+    """The check results of every masking artifact on this artifact's experiments: a table
+    marks the rows of a flagged model without waiting for other experiments' checks."""
     names = {name for name, *_ in config_checks.artifact_members(ARTIFACTS[artifact])}
     return [
-        {**spec, "checks": {n: c for n, c in spec["checks"].items() if n in names}}
-        for spec in ARTIFACTS.values()
-        if shape_of(spec) == "checks" and names & set(spec["checks"])
-    ]
-
-
-def masking_records_of(artifact):
-    """The records a table's masking checks read beyond the table's own (each record is one
-    input of the job: Snakemake's dry run pays per input file, and the table job finds the
-    checks' records among both lists)."""
-    own = set(artifact_records(artifact))
-    return [
-        path
-        for path in dict.fromkeys(
-            paths.record_file(*key)
-            for spec in masking_checks_of(artifact)
-            for key in masking.required_records(spec, EXPERIMENTS)
-        )
-        if path not in own
+        paths.masking_checks_file(masking_artifact, name)
+        for masking_artifact in masking_artifacts()
+        for name in ARTIFACTS[masking_artifact]["checks"]
+        if name in names
     ]
 
 
@@ -263,7 +269,8 @@ def artifact_outputs(artifact):
 ARTIFACT_INPUTS = {
     "records": artifact_records,
     "reported": lambda artifact: config["reported_results"],
-    "masking": masking_records_of,
+    "masking": masking_check_files,
+    "checks": own_check_files,
     "neighbours": neighbour_files,
     "flows": artifact_flow_sets,
     "data": lambda artifact: dataset_file(ARTIFACTS[artifact]["experiment"]),
@@ -284,13 +291,6 @@ def kind_outputs(kind):
         outputs[spec.report], caption=f"../report/{spec.caption}", category="{paper}"
     )
     return {**outputs, spec.report: in_report}
-
-
-def kind_masking_checks(kind, wildcards):
-    """The masking checks a kind with input 'masking' (tables) runs on its own rows."""
-    if "masking" not in ARTIFACT_KINDS[kind].inputs:
-        return []
-    return masking_checks_of(artifact_by_target(wildcards))
 
 
 def artifact_csv(artifact):
@@ -457,12 +457,18 @@ def all_histories():
 
 def all_targets():
     """Every artifact, the training-cost table, and every evaluation record of every experiment
-    (each model under each attack of its experiment), so `snakemake` runs the whole config."""
+    (each model under each attack of its experiment), so `snakemake` runs the whole config.
+    A record an artifact reads is left to that artifact: the same jobs run, and the default
+    target does not list again what the artifacts list (Snakemake's dry run pays per input
+    file: the paper plan's `all` lists 2,850 files otherwise)."""
     targets = [path for name in ARTIFACTS for path in artifact_outputs(name)]
     targets.append(paths.training_cost_file("md"))
     targets += [paths.claims_file(paper, "md") for paper in config["claims"]]
     targets.append(paths.audit_file("md"))
     targets.append(paths.INDEX_FILE)
+    read_by_artifacts = {path for name in ARTIFACTS for path in artifact_records(name)}
     for experiment in EXPERIMENTS:
-        targets += experiment_records(experiment)
+        targets += [
+            path for path in experiment_records(experiment) if path not in read_by_artifacts
+        ]
     return targets

@@ -1,4 +1,4 @@
-"""Rule table: evaluation records -> paper_figures/<paper>/<item>.{md,csv,tex}."""
+"""Rule table: evaluation records (+ masking-check results) -> paper_figures/<paper>/<item>.{md,csv,tex}."""
 
 from advrepro.logs import logging_to
 from advrepro.reporting import artifacts
@@ -14,8 +14,6 @@ with logging_to(snakemake.log[0]):
         snakemake.output.md,
         snakemake.output.csv,
         snakemake.output.tex,
-        masking_records=list(snakemake.input.masking),
-        masking_checks=list(snakemake.params.masking_checks),
+        check_paths=list(snakemake.input.masking),
         protocol=list(snakemake.params.protocol),
-        limits=dict(snakemake.params.limits),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from advrepro import io, provenance
-from advrepro.records import Record, read_record
+from advrepro.records import read_record
 from advrepro.reporting import cells, masking, reported, tables
 
 
@@ -72,28 +72,7 @@ def artifact_cells(
 ):
     """The cell table of one artifact and its provenance stamp, from its records only
     (``protocol``: the config's shared protocol entries, cells.build_cells)."""
-    return _cells_and_stamp(
-        [read_record(path) for path in record_paths],
-        spec,
-        experiments,
-        reported_csv,
-        scale,
-        config_hash,
-        protocol,
-    )
-
-
-def _cells_and_stamp(
-    records: list[Record],
-    spec: dict,
-    experiments: dict,
-    reported_csv: str,
-    scale: str,
-    config_hash: str,
-    protocol: list[dict] = (),
-):
-    """artifact_cells of records already read (a table reads its records once: its masking
-    checks use them too)."""
+    records = [read_record(path) for path in record_paths]
     table = cells.build_cells(
         records, spec, experiments, reported.load_reported(reported_csv), protocol
     )
@@ -118,29 +97,16 @@ def table_artifact(
     out_md: str,
     out_csv: str,
     out_tex: str,
-    masking_records: list[str] = (),
-    masking_checks: list[dict] = (),
+    check_paths: list[str] = (),
     protocol: list[dict] = (),
-    limits: dict | None = None,
 ) -> None:
     """One table (rows x columns of accuracies) as Markdown, LaTeX and tidy CSV; rows whose
-    numbers come from a model that the masking checks flag (``masking_checks``, the masking
-    artifacts' checks of this table's experiments, run at the scale's ``limits``) carry its
-    flags. The checks read the records they need among the table's own and
-    ``masking_records``, the others they need (the workflow lists each record once: Snakemake's
-    dry run pays per input file)."""
-    own = [read_record(path) for path in record_paths]
-    table, stamp = _cells_and_stamp(
-        own, spec, experiments, reported_csv, scale, config_hash, protocol
+    numbers come from a model that the masking checks flag carry its flags (``check_paths``:
+    the results of the masking checks of the table's experiments, rule masking_checks)."""
+    table, stamp = artifact_cells(
+        record_paths, spec, experiments, reported_csv, scale, config_hash, protocol
     )
-    by_key = {r.key: r for r in [*own, *(read_record(path) for path in masking_records)]}
-    needed = dict.fromkeys(
-        key for checks in masking_checks for key in masking.required_records(checks, experiments)
-    )
-    checked = [by_key[key] for key in needed]
-    flags = masking.flags_by_model(
-        [masking.run_checks(checked, checks, experiments, limits) for checks in masking_checks]
-    )
+    flags = masking.flags_by_model([masking.read_check_results(p).checks for p in check_paths])
     table = masking.mark_flagged_rows(table, flags)
     io.write_text(out_md, tables.render_markdown(table, spec, stamp))
     io.write_text(out_tex, tables.render_latex(table, spec, stamp))
@@ -231,33 +197,42 @@ def confusion_figure(
     write_csv(table, stamp, out_csv)
 
 
-def masking_report(
+def masking_checks(
     record_paths: list[str],
+    spec: dict,
+    experiments: dict,
+    out_json: str,
+    limits: dict | None = None,
+) -> None:
+    """The masking checks of one experiment (``spec``: a masking artifact's, cut to it) on its
+    records, at the scale's ``limits`` (the config's); its tables and the masking report read
+    the results."""
+    records = [read_record(path) for path in record_paths]
+    masking.write_check_results(
+        out_json, masking.CheckResults.of(records, spec, experiments, limits)
+    )
+
+
+def masking_report(
+    check_paths: list[str],
     spec: dict,
     experiments: dict,
     scale: str,
     config_hash: str,
     out_md: str,
     out_csv: str,
-    limits: dict | None = None,
 ) -> None:
-    """Gradient-masking checks (pass / flag per model) from evaluation records, at the scale's
-    ``limits`` (the config's)."""
-    records = [read_record(path) for path in record_paths]
-    table = masking.run_checks(records, spec, experiments, limits)
+    """Gradient-masking checks (pass / flag per model), from the results of rule
+    masking_checks of each experiment in ``spec['checks']``, in that order."""
+    results = masking.CheckResults.joined([masking.read_check_results(p) for p in check_paths])
     stamp = artifact_stamp(
         scale,
         config_hash,
         {n: experiments[n] for n in spec["checks"]},
-        [r.hardware for r in records],
+        results.hardware,
     )
-    io.write_text(
-        out_md,
-        masking.render_markdown(
-            table, spec, stamp, masking.indicator_table(records, spec, experiments)
-        ),
-    )
-    write_csv(table, stamp, out_csv)
+    io.write_text(out_md, masking.render_markdown(results.checks, spec, stamp, results.indicators))
+    write_csv(results.checks, stamp, out_csv)
 
 
 def claims_report(

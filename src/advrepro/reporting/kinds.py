@@ -13,11 +13,13 @@ from dataclasses import dataclass
 # What a rule of a kind may read, by input name (functions of the artifact id in common.smk):
 #   records    the evaluation records its cells or panels need
 #   reported   the reported-numbers CSV
-#   masking    the records the masking checks of the artifact's experiments read beyond its own
+#   masking    the results of the masking checks of the artifact's experiments (rule
+#              masking_checks, one file per masking artifact and experiment)
+#   checks     a masking artifact's own check results, one file per experiment in its order
 #   neighbours MCT Fig. 2's retrieval results (rule neighbours)
 #   flows      kept adversarial examples (experiments with save_adversarial)
 #   data       the prepared dataset of the artifact's experiment
-INPUTS = ("records", "reported", "masking", "neighbours", "flows", "data")
+INPUTS = ("records", "reported", "masking", "checks", "neighbours", "flows", "data")
 
 
 # How a kind's config entry is read and checked (advrepro.config), and which records it needs:
@@ -86,9 +88,9 @@ ARTIFACT_KINDS: dict[str, ArtifactKind] = {
         ("md", "csv"),
         "csv",
         "masking.rst",
-        ("records",),
+        ("checks",),
         "advrepro.reporting.artifacts.masking_report",
-        "advrepro.reporting.masking",
+        "advrepro.reporting.masking (rule masking_checks runs the checks per experiment)",
     ),
     "neighbours": ArtifactKind(
         "retrieval",

@@ -37,10 +37,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from advrepro import io
 from advrepro.config import CHECK_DEFAULTS, derived_attack_id
 from advrepro.indicators import NAMES, THRESHOLDS
 from advrepro.plan import attack_applies
@@ -490,6 +492,89 @@ def indicator_table(records: list[Record], spec: dict, experiments: dict) -> pd.
                 }
             )
     return pd.DataFrame(rows)
+
+
+# One experiment's check results (rule masking_checks writes them, the tables of that
+# experiment and the masking report read them): the checks run once per experiment, and a table
+# job lists one file per experiment instead of the hundreds of records the checks read.
+CHECK_RESULTS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CheckResults:
+    """The masking checks of one experiment: ``checks`` (run_checks' rows), ``indicators``
+    (indicator_table's rows) and the ``hardware`` the records name, in record order."""
+
+    checks: pd.DataFrame
+    indicators: pd.DataFrame
+    hardware: list[str]
+
+    @classmethod
+    def of(
+        cls, records: list[Record], spec: dict, experiments: dict, limits: dict | None = None
+    ) -> CheckResults:
+        return cls(
+            run_checks(records, spec, experiments, limits),
+            indicator_table(records, spec, experiments),
+            [r.hardware for r in records],
+        )
+
+    @classmethod
+    def joined(cls, parts: list[CheckResults]) -> CheckResults:
+        """Several experiments' results as one, in the order given."""
+        frames = [p.checks for p in parts if len(p.checks)]
+        indicators = [p.indicators for p in parts if len(p.indicators)]
+        return cls(
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
+            pd.concat(indicators, ignore_index=True) if indicators else pd.DataFrame(),
+            [h for p in parts for h in p.hardware],
+        )
+
+
+class CheckResultsError(ValueError):
+    """A check-results file that cannot be read; the message names the file and the fix."""
+
+
+def _frame_json(frame: pd.DataFrame) -> dict:
+    # columns kept in order (write_json sorts keys)
+    return {"columns": list(frame.columns), "rows": frame.values.tolist()}
+
+
+def write_check_results(path, results: CheckResults) -> None:
+    io.write_json(
+        path,
+        {
+            "format": CHECK_RESULTS_FORMAT,
+            "checks": _frame_json(results.checks),
+            "indicators": _frame_json(results.indicators),
+            "hardware": list(results.hardware),
+        },
+    )
+
+
+def read_check_results(path) -> CheckResults:
+    """A file write_check_results wrote, or CheckResultsError naming it and the fix."""
+    rebuild = f"delete it and rebuild it (snakemake --cores all {path})"
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != CHECK_RESULTS_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, not {CHECK_RESULTS_FORMAT}")
+        frames = []
+        for name in ("checks", "indicators"):
+            table = data[name]
+            if any(len(row) != len(table["columns"]) for row in table["rows"]):
+                raise ValueError(f"a row of {name} does not match its columns")
+            frames.append(pd.DataFrame(table["rows"], columns=table["columns"]))
+        if not isinstance(data["hardware"], list):
+            raise ValueError("hardware is not a list")
+    except FileNotFoundError:
+        raise CheckResultsError(f"{path}: missing; {rebuild}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        reason = f"lacks {error}" if isinstance(error, KeyError) else str(error)
+        raise CheckResultsError(
+            f"{path}: not a masking-check result ({reason}); {rebuild}"
+        ) from None
+    return CheckResults(*frames, data["hardware"])
 
 
 def flags_by_model(reports: list[pd.DataFrame]) -> dict[str, list[str]]:
