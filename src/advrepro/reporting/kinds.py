@@ -90,7 +90,7 @@ ARTIFACT_KINDS: dict[str, ArtifactKind] = {
         "masking.rst",
         ("checks",),
         "advrepro.reporting.artifacts.masking_report",
-        "advrepro.reporting.masking (rule masking_checks runs the checks per experiment)",
+        "advrepro.reporting.masking; rule masking_checks runs the checks per experiment",
     ),
     "neighbours": ArtifactKind(
         "retrieval",
