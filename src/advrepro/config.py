@@ -99,15 +99,6 @@ def read_config_file(path: str | Path) -> dict:
     return content or {}
 
 
-def check_files(paths) -> None:
-    """Read each config file the way ``read_config_file`` does (a key given twice, an alias,
-    a syntax error, a file that is not a mapping of keys: ConfigError naming file and line).
-    Snakemake reads ``--configfile`` files itself, with a reader that accepts the first two
-    silently, so the workflow reads them once more before it validates the merged config."""
-    for path in paths:
-        read_config_file(path)
-
-
 def _with_defaults(validator_class):
     validate_properties = validator_class.VALIDATORS["properties"]
 

@@ -29,7 +29,6 @@ for _kind, _spec in ARTIFACT_KINDS.items():
             spec=lambda w: ARTIFACTS[artifact_by_target(w)],
             experiments=lambda w: artifact_experiments(artifact_by_target(w)),
             protocol=config["protocol"],
-            limits=config["limits"],
             provenance={"scale": config["scale"], "config_hash": CONFIG_HASH},
             # the kind's script, named through params: Snakemake evaluates a script path again
             # when the job runs, by which time a loop variable holds the last kind
